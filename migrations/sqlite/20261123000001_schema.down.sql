@@ -1,0 +1,15 @@
+DROP TABLE IF EXISTS changes;
+DROP TABLE IF EXISTS audit_log;
+DROP TABLE IF EXISTS dnc_numbers;
+DROP TABLE IF EXISTS callbacks;
+DROP TABLE IF EXISTS lead_assignments;
+DROP TABLE IF EXISTS lead_status_log;
+DROP TABLE IF EXISTS active_calls;
+DROP TABLE IF EXISTS call_logs;
+DROP TABLE IF EXISTS dispositions;
+DROP TABLE IF EXISTS contacts;
+DROP TABLE IF EXISTS leads_trgm;
+DROP TABLE IF EXISTS leads_fts;
+DROP TABLE IF EXISTS leads;
+DROP TABLE IF EXISTS settings;
+DROP TABLE IF EXISTS agents;

@@ -1,0 +1,70 @@
+use clap::Subcommand;
+
+use super::{CliError, Ctx};
+use crate::domain::phone::normalize_phone;
+use crate::store::StoreError;
+
+#[derive(Debug, Subcommand)]
+pub enum DncCommand {
+    /// Put a number on the do-not-call list (leads with it are marked do-not-call)
+    Add {
+        number: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Take a number off the list (lead flags stay: clearing them is a separate decision)
+    Remove { number: String },
+    /// Is the number on the list? Exit code 3 when it is
+    Check { number: String },
+}
+
+pub async fn run(ctx: &Ctx, cmd: DncCommand) -> Result<(), CliError> {
+    let normalize = |n: &str| {
+        normalize_phone(n, &ctx.region).map_err(|e| CliError::Usage(format!("number: {e}")))
+    };
+    match cmd {
+        DncCommand::Add { number, reason } => {
+            let actor = ctx.actor().await?.map(|a| a.id);
+            let entry = ctx
+                .store
+                .dnc_add(&normalize(&number)?, reason.as_deref(), actor)
+                .await?;
+            ctx.out.show(&entry, || {
+                format!("{} is on the do-not-call list", entry.number)
+            });
+        }
+        DncCommand::Remove { number } => {
+            let actor = ctx.actor().await?.map(|a| a.id);
+            let number = normalize(&number)?;
+            if !ctx.store.dnc_remove(&number, actor).await? {
+                return Err(StoreError::not_found("do-not-call entry", number).into());
+            }
+            ctx.out.show(&serde_json::json!({ "removed": number }), || {
+                format!("{number} removed from the do-not-call list")
+            });
+        }
+        DncCommand::Check { number } => {
+            let number = normalize(&number)?;
+            match ctx.store.dnc_check(&number).await? {
+                Some(entry) => {
+                    if !ctx.out.json {
+                        println!(
+                            "{} is on the do-not-call list since {}",
+                            entry.number,
+                            entry.added_at.format("%Y-%m-%d")
+                        );
+                    }
+                    return Err(StoreError::Refused(crate::domain::Refusal::DoNotCall {
+                        on_list: true,
+                    })
+                    .into());
+                }
+                None => ctx.out.show(
+                    &serde_json::json!({ "number": number, "listed": false }),
+                    || format!("{number} is not on the list"),
+                ),
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! The scriptable command line. Each command group has its own module; this one holds the
+//! shared flags, opens the store and turns results into output and exit codes.
+//!
+//! Exit codes: 0 success, 1 error (bad input, missing data, database trouble), 3 refused by a
+//! dialer rule (the reason is on stderr, or in the JSON with `--json`).
+
+mod agent;
+mod call;
+mod db;
+mod dnc;
+mod lead;
+mod output;
+mod settings;
+
+use clap::{Parser, Subcommand};
+
+pub use output::Output;
+
+use crate::store::{Agent, ConnectOptions, Store, StoreError};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "coldcall",
+    version,
+    about = "A terminal dialer console for cold-calling teams"
+)]
+pub struct Cli {
+    /// Database URL: postgres://… for a shared floor, or a SQLite file path
+    /// (default: coldcall.db in the platform data directory)
+    #[arg(
+        long,
+        global = true,
+        env = "COLDCALL_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+
+    /// The acting agent's name
+    #[arg(long, global = true, env = "COLDCALL_AGENT")]
+    pub agent: Option<String>,
+
+    /// Default country for phone numbers written without a country code (ISO code, e.g. US, GB)
+    #[arg(long, global = true, env = "COLDCALL_REGION", default_value = crate::config::DEFAULT_REGION)]
+    pub region: String,
+
+    /// Print results as JSON
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, inspect, roll back and seed the database
+    #[command(subcommand)]
+    Db(db::DbCommand),
+    /// Manage agents
+    #[command(subcommand)]
+    Agent(agent::AgentCommand),
+    /// Add, find, change and inspect leads
+    #[command(subcommand)]
+    Lead(lead::LeadCommand),
+    /// Start and end calls
+    #[command(subcommand)]
+    Call(call::CallCommand),
+    /// Calls on the floor
+    #[command(subcommand)]
+    Calls(call::CallsCommand),
+    /// The lead queue
+    #[command(subcommand)]
+    Queue(call::QueueCommand),
+    /// Schedule and list callbacks
+    #[command(subcommand)]
+    Callback(call::CallbackCommand),
+    /// The do-not-call list
+    #[command(subcommand)]
+    Dnc(dnc::DncCommand),
+    /// Shared policy: minimum gap, calling hours, lock TTL, attempts
+    #[command(subcommand)]
+    Settings(settings::SettingsCommand),
+}
+
+/// What every command gets: the open store, the output style and the global flags.
+pub struct Ctx {
+    pub store: Store,
+    pub out: Output,
+    pub agent_name: Option<String>,
+    pub region: String,
+}
+
+impl Ctx {
+    /// The acting agent, required by commands that act on behalf of someone.
+    pub async fn agent(&self) -> Result<Agent, CliError> {
+        let Some(name) = self.agent_name.as_deref() else {
+            return Err(CliError::Usage(
+                "this command needs an agent: pass --agent NAME or set COLDCALL_AGENT".into(),
+            ));
+        };
+        self.agent_named(name).await
+    }
+
+    /// The acting agent when one is named; commands that only record who did it accept none.
+    pub async fn actor(&self) -> Result<Option<Agent>, CliError> {
+        match self.agent_name.as_deref() {
+            Some(name) => Ok(Some(self.agent_named(name).await?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn agent_named(&self, name: &str) -> Result<Agent, CliError> {
+        match self.store.agent_by_name(name).await? {
+            Some(agent) if agent.active => Ok(agent),
+            Some(_) => Err(CliError::Usage(format!("agent '{name}' is deactivated"))),
+            None => Err(CliError::Usage(format!(
+                "unknown agent '{name}'; add it with: coldcall agent add {name}"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Store(e) if e.is_refusal() => 3,
+            _ => 1,
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> u8 {
+    let out = Output { json: cli.json };
+    match run_command(cli, out).await {
+        Ok(()) => 0,
+        Err(err) => {
+            out.error(&err);
+            err.exit_code()
+        }
+    }
+}
+
+async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
+    let url = cli
+        .database
+        .clone()
+        .unwrap_or_else(crate::config::default_database_url);
+    let store = Store::connect(&url, &ConnectOptions::default()).await?;
+    // Schema commands manage migrations themselves; everything else brings the schema up to date,
+    // which is how a fresh SQLite file becomes usable on first run.
+    if !matches!(cli.command, Command::Db(_)) {
+        store.migrate().await?;
+    }
+    let ctx = Ctx {
+        store,
+        out,
+        agent_name: cli.agent,
+        region: cli.region,
+    };
+    let result = match cli.command {
+        Command::Db(cmd) => db::run(&ctx, cmd).await,
+        Command::Agent(cmd) => agent::run(&ctx, cmd).await,
+        Command::Lead(cmd) => lead::run(&ctx, cmd).await,
+        Command::Call(cmd) => call::run_call(&ctx, cmd).await,
+        Command::Calls(cmd) => call::run_calls(&ctx, cmd).await,
+        Command::Queue(cmd) => call::run_queue(&ctx, cmd).await,
+        Command::Callback(cmd) => call::run_callback(&ctx, cmd).await,
+        Command::Dnc(cmd) => dnc::run(&ctx, cmd).await,
+        Command::Settings(cmd) => settings::run(&ctx, cmd).await,
+    };
+    ctx.store.close().await;
+    result
+}
+
+/// Parses a lead or call id given on the command line.
+pub fn parse_id(what: &str, text: &str) -> Result<uuid::Uuid, CliError> {
+    uuid::Uuid::parse_str(text.trim())
+        .map_err(|_| CliError::Usage(format!("{what}: '{text}' is not a valid id")))
+}

@@ -1,0 +1,16 @@
+//! The dialer's rules as plain Rust: no I/O, no async, no database. The store calls these inside
+//! its transactions; the UI and the command line call them to validate input.
+
+pub mod can_call;
+pub mod disposition;
+pub mod hours;
+pub mod lead;
+pub mod phone;
+pub mod types;
+pub mod zones;
+
+pub use can_call::*;
+pub use disposition::{Disposition, OutcomeEffects, OutcomeError, OutcomeInput};
+pub use hours::{CallingHours, Window};
+pub use lead::{DuplicateKeys, FieldError, LeadFields, LeadInput, ValidationErrors};
+pub use types::*;

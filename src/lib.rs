@@ -1,0 +1,10 @@
+//! coldcall: a terminal dialer console for cold-calling teams.
+//!
+//! `domain` holds the rules as plain Rust, `store` the async data layer over PostgreSQL and
+//! SQLite, `cli` the scriptable command line.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod store;

@@ -1,0 +1,158 @@
+//! Pieces both backends use around their SQL: the facts can-call reads, row shapes that need
+//! converting, and small decisions that must not differ between PostgreSQL and SQLite.
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::migrate::Migrator;
+use uuid::Uuid;
+
+use super::model::{CallLog, EndCall, EndedCall, Lead, MigrationInfo};
+use super::{Result, StoreError};
+use crate::domain::{
+    can_call, ActiveCallFacts, AssignmentFacts, CallCheck, CallStatus, Disposition, LastCallFacts,
+    LeadFacts, LeadStatus, Policy, Refusal,
+};
+
+/// What the database says about a lead at the moment a rule is checked.
+#[derive(Debug, Clone)]
+pub(crate) struct CallFacts {
+    pub lead: Option<LeadFacts>,
+    pub on_list: bool,
+    pub active: Option<ActiveCallFacts>,
+    pub active_call_id: Option<Uuid>,
+    pub last: Option<LastCallFacts>,
+    pub assignment: Option<AssignmentFacts>,
+    pub policy: Policy,
+}
+
+impl CallFacts {
+    pub fn missing(policy: Policy) -> CallFacts {
+        CallFacts {
+            lead: None,
+            on_list: false,
+            active: None,
+            active_call_id: None,
+            last: None,
+            assignment: None,
+            policy,
+        }
+    }
+
+    pub fn check(&self, agent_id: i64, now: DateTime<Utc>) -> Result<(), Refusal> {
+        can_call(&CallCheck {
+            lead: self.lead.as_ref(),
+            number_on_dnc_list: self.on_list,
+            active_call: self.active.as_ref(),
+            last_call: self.last.as_ref(),
+            assignment: self.assignment.as_ref(),
+            agent_id,
+            now,
+            policy: &self.policy,
+        })
+    }
+}
+
+/// A `dispositions` row as stored (hotkey as text, recycle delay in seconds).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct DispositionRow {
+    code: String,
+    label: String,
+    hotkey: Option<String>,
+    is_contact: bool,
+    is_sale: bool,
+    is_dnc: bool,
+    is_callback: bool,
+    is_final: bool,
+    next_status: Option<LeadStatus>,
+    recycle_after_s: Option<i32>,
+    max_attempts: Option<i32>,
+}
+
+impl From<DispositionRow> for Disposition {
+    fn from(r: DispositionRow) -> Self {
+        Disposition {
+            code: r.code,
+            label: r.label,
+            hotkey: r.hotkey.and_then(|h| h.chars().next()),
+            is_contact: r.is_contact,
+            is_sale: r.is_sale,
+            is_dnc: r.is_dnc,
+            is_callback: r.is_callback,
+            is_final: r.is_final,
+            next_status: r.next_status,
+            recycle_after: r.recycle_after_s.map(|s| Duration::seconds(s.into())),
+            max_attempts: r.max_attempts,
+        }
+    }
+}
+
+/// A lock is stale once its heartbeat is older than the TTL; can-call then ignores it and the
+/// next writer reaps it. Same comparison as the rule, so both agree to the microsecond.
+pub(crate) fn lock_is_stale(
+    policy: &Policy,
+    heartbeat_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> bool {
+    now - heartbeat_at > policy.lock_ttl
+}
+
+/// The call-log status an outcome implies.
+pub(crate) fn call_status_for(d: &Disposition) -> CallStatus {
+    match d.code.as_str() {
+        "busy" => CallStatus::Busy,
+        "voicemail" => CallStatus::Voicemail,
+        "no_answer" | "wrong_number" => CallStatus::Failed,
+        _ => CallStatus::Completed,
+    }
+}
+
+/// The answer to an end-call retried after it already succeeded: the same outcome is answered
+/// from the record; a different one, or a call that was reaped meanwhile, is an error.
+pub(crate) fn replayed_end(req: &EndCall, call: &CallLog, lead: &Lead) -> Result<EndedCall> {
+    if call.ended_at.is_none() {
+        return Err(StoreError::Conflict(
+            "the call has no lock; it cannot be ended here".into(),
+        ));
+    }
+    match call.disposition.as_deref() {
+        Some(code) if code == req.disposition && call.agent_id == req.agent_id => Ok(EndedCall {
+            call_id: call.id,
+            lead_id: call.lead_id,
+            disposition: code.to_string(),
+            duration_s: call.duration_s.unwrap_or(0),
+            new_status: lead.status,
+            next_call_at: lead.next_call_at,
+            added_to_dnc: lead.do_not_call,
+            callback_id: None,
+        }),
+        Some(code) => Err(StoreError::Conflict(format!(
+            "the call was already ended with outcome '{code}'"
+        ))),
+        None => Err(StoreError::Conflict(format!(
+            "the call was closed as {} at {} (its lock expired); record a new call instead",
+            call.status,
+            call.ended_at
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                .unwrap_or_default()
+        ))),
+    }
+}
+
+pub(crate) fn migration_infos(migrator: &Migrator, applied: &[i64]) -> Vec<MigrationInfo> {
+    migrator
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+        .map(|m| MigrationInfo {
+            version: m.version,
+            description: m.description.to_string(),
+            applied: applied.contains(&m.version),
+        })
+        .collect()
+}
+
+/// The version to undo down to so that exactly the newest applied migration is reverted.
+pub(crate) fn undo_target(status: &[MigrationInfo]) -> Option<(i64, MigrationInfo)> {
+    let applied: Vec<&MigrationInfo> = status.iter().filter(|m| m.applied).collect();
+    let newest = (*applied.last()?).clone();
+    let target = applied.iter().rev().nth(1).map(|m| m.version).unwrap_or(0);
+    Some((target, newest))
+}

@@ -1,0 +1,554 @@
+//! The async data layer. One API (`Store`) over two backends, picked once from the database URL:
+//! PostgreSQL for a shared floor, a SQLite file for one agent offline. Each backend module holds
+//! all of its SQL; rules are decided by `crate::domain` and made atomic by the backend's
+//! transactions. Backends never read a clock: the store passes `now` in, so tests can move time.
+
+mod clock;
+mod common;
+mod error;
+mod model;
+mod postgres;
+pub mod search;
+pub mod settings;
+mod sqlite;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+pub use clock::Clock;
+pub use error::{Result, StoreError};
+pub use model::*;
+
+pub(crate) use common::{
+    call_status_for, lock_is_stale, migration_infos, replayed_end, undo_target, CallFacts,
+    DispositionRow,
+};
+
+use crate::domain::{Disposition, LeadFields, LeadStatus, Policy, Refusal};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendKind {
+    Postgres,
+    Sqlite,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Postgres(postgres::PgStore),
+    Sqlite(sqlite::SqliteStore),
+}
+
+/// Connection settings that matter beyond the URL.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub max_connections: u32,
+    /// How long a caller waits for a free connection before getting an error.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    clock: Clock,
+    display: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("database", &self.display)
+            .finish()
+    }
+}
+
+/// Calls the same method on whichever backend this store uses.
+macro_rules! dispatch {
+    ($self:ident . $method:ident ( $($arg:expr),* $(,)? )) => {
+        match &$self.backend {
+            Backend::Postgres(b) => b.$method($($arg),*).await,
+            Backend::Sqlite(b) => b.$method($($arg),*).await,
+        }
+    };
+}
+
+impl Store {
+    /// Opens the database named by `url`: `postgres://…` / `postgresql://…` for PostgreSQL,
+    /// `sqlite://PATH` or a plain file path for SQLite (the file is created when missing).
+    pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Store> {
+        let display = redact_url(url);
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres(postgres::PgStore::connect(url, options).await?)
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            if path.is_empty() || path.contains(":memory:") || path.starts_with("mode=memory") {
+                return Err(StoreError::BadInput(
+                    "in-memory SQLite gives each connection its own empty database; use a file path".into(),
+                ));
+            }
+            Backend::Sqlite(
+                sqlite::SqliteStore::connect(std::path::Path::new(path), options).await?,
+            )
+        };
+        Ok(Store {
+            backend,
+            clock: Clock::system(),
+            display,
+        })
+    }
+
+    /// Replaces the clock (tests move time with `Clock::fixed`).
+    pub fn with_clock(mut self, clock: Clock) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        match self.backend {
+            Backend::Postgres(_) => BackendKind::Postgres,
+            Backend::Sqlite(_) => BackendKind::Sqlite,
+        }
+    }
+
+    /// Where the data lives, with any password removed: safe to print and log.
+    pub fn describe(&self) -> &str {
+        &self.display
+    }
+
+    pub async fn close(&self) {
+        dispatch!(self.close())
+    }
+
+    // ------------------------------------------------------------------ schema
+
+    /// Applies pending migrations and seeds the default dispositions into an empty table.
+    pub async fn migrate(&self) -> Result<()> {
+        dispatch!(self.migrate())?;
+        dispatch!(self.seed_dispositions(&crate::domain::disposition::default_dispositions()))
+    }
+
+    pub async fn migration_status(&self) -> Result<Vec<MigrationInfo>> {
+        dispatch!(self.migration_status())
+    }
+
+    /// Reverts the newest applied migration.
+    pub async fn migrate_down(&self) -> Result<Option<MigrationInfo>> {
+        dispatch!(self.migrate_down())
+    }
+
+    /// Reverts every migration, then applies them again: an empty database.
+    pub async fn reset(&self) -> Result<()> {
+        while self.migrate_down().await?.is_some() {}
+        self.migrate().await
+    }
+
+    // ------------------------------------------------------------------ agents and settings
+
+    pub async fn add_agent(&self, agent: &NewAgent) -> Result<Agent> {
+        let name = agent.name.trim();
+        if name.is_empty() || name.chars().count() > 50 || name.chars().any(char::is_control) {
+            return Err(StoreError::BadInput(
+                "agent name: must be 1 to 50 characters, no control characters".into(),
+            ));
+        }
+        let email = match agent
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            Some(e) if !email_address::EmailAddress::is_valid(e) => {
+                return Err(StoreError::BadInput(format!(
+                    "agent email: '{e}' is not a valid email address"
+                )))
+            }
+            other => other.map(str::to_lowercase),
+        };
+        let agent = NewAgent {
+            name: name.to_string(),
+            email,
+            role: agent.role,
+        };
+        dispatch!(self.add_agent(&agent, self.now()))
+    }
+
+    pub async fn agent_by_name(&self, name: &str) -> Result<Option<Agent>> {
+        dispatch!(self.agent_by_name(name))
+    }
+
+    pub async fn agent(&self, id: i64) -> Result<Option<Agent>> {
+        dispatch!(self.agent(id))
+    }
+
+    pub async fn agents(&self) -> Result<Vec<Agent>> {
+        dispatch!(self.agents())
+    }
+
+    pub async fn settings(&self) -> Result<Vec<(String, String)>> {
+        dispatch!(self.settings())
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        let value = settings::validate(key, value).map_err(StoreError::BadInput)?;
+        dispatch!(self.set_setting(key, &value, self.now()))
+    }
+
+    pub async fn policy(&self) -> Result<Policy> {
+        Ok(settings::policy_from(&self.settings().await?))
+    }
+
+    pub async fn dispositions(&self) -> Result<Vec<Disposition>> {
+        dispatch!(self.dispositions())
+    }
+
+    // ------------------------------------------------------------------ leads
+
+    pub async fn create_lead(&self, fields: &LeadFields, actor: Option<i64>) -> Result<Lead> {
+        dispatch!(self.create_lead(Uuid::now_v7(), fields, actor, self.now()))
+    }
+
+    /// Replaces the editable fields. A status change made this way is logged with `reason`.
+    pub async fn update_lead(
+        &self,
+        id: Uuid,
+        fields: &LeadFields,
+        actor: Option<i64>,
+        reason: Option<&str>,
+    ) -> Result<Lead> {
+        dispatch!(self.update_lead(id, fields, actor, reason, self.now()))
+    }
+
+    /// Any lead by id, deleted ones included (so history stays reachable).
+    pub async fn lead(&self, id: Uuid) -> Result<Option<Lead>> {
+        dispatch!(self.lead(id))
+    }
+
+    pub async fn set_status(
+        &self,
+        id: Uuid,
+        status: LeadStatus,
+        reason: Option<&str>,
+        actor: Option<i64>,
+    ) -> Result<Lead> {
+        dispatch!(self.set_status(id, status, reason, actor, self.now()))
+    }
+
+    pub async fn delete_lead(&self, id: Uuid, actor: Option<i64>) -> Result<Lead> {
+        dispatch!(self.set_deleted(id, true, actor, self.now()))
+    }
+
+    pub async fn restore_lead(&self, id: Uuid, actor: Option<i64>) -> Result<Lead> {
+        dispatch!(self.set_deleted(id, false, actor, self.now()))
+    }
+
+    /// One page of live leads in list order (priority, score, newest), starting after `after`.
+    pub async fn list_leads(
+        &self,
+        filter: &LeadFilter,
+        after: Option<LeadCursor>,
+        limit: u32,
+    ) -> Result<Page<Lead>> {
+        let limit = limit.clamp(1, 1000);
+        let mut items = dispatch!(self.list_leads(filter, after, limit + 1, self.now()))?;
+        let next = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(Lead::cursor)
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    /// Live leads matching the text (name, company, email, title, notes words; phone or email
+    /// fragments), in list order, at most `limit`.
+    pub async fn search_leads(
+        &self,
+        text: &str,
+        filter: &LeadFilter,
+        limit: u32,
+    ) -> Result<Vec<Lead>> {
+        let terms = search::SearchTerms::parse(text);
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self.search_leads(&terms, filter, limit.clamp(1, 500), self.now()))
+    }
+
+    // ------------------------------------------------------------------ contacts
+
+    pub async fn contacts(&self, lead_id: Uuid) -> Result<Vec<Contact>> {
+        dispatch!(self.contacts(lead_id))
+    }
+
+    /// Adds a contact point; a new primary one takes over from the old primary of its kind.
+    pub async fn add_contact(
+        &self,
+        lead_id: Uuid,
+        contact: &NewContact,
+        region: &str,
+    ) -> Result<Contact> {
+        let contact = normalize_contact(contact, region)?;
+        dispatch!(self.add_contact(Uuid::now_v7(), lead_id, &contact, self.now()))
+    }
+
+    pub async fn update_contact(
+        &self,
+        id: Uuid,
+        contact: &NewContact,
+        region: &str,
+    ) -> Result<Contact> {
+        let contact = normalize_contact(contact, region)?;
+        dispatch!(self.update_contact(id, &contact))
+    }
+
+    pub async fn remove_contact(&self, id: Uuid) -> Result<()> {
+        dispatch!(self.remove_contact(id))
+    }
+
+    // ------------------------------------------------------------------ calls
+
+    /// What start-call would say right now, without taking the lock.
+    pub async fn can_call(&self, lead_id: Uuid, agent_id: i64) -> Result<Result<(), Refusal>> {
+        dispatch!(self.can_call(lead_id, agent_id, self.now()))
+    }
+
+    /// Checks every rule and takes the lead's lock in one transaction.
+    pub async fn start_call(&self, req: &StartCall) -> Result<StartedCall> {
+        dispatch!(self.start_call(Uuid::now_v7(), req, self.now()))
+    }
+
+    /// Keeps the caller's lock alive; false when the lock is gone (reaped or ended elsewhere).
+    pub async fn heartbeat(&self, call_id: Uuid, agent_id: i64) -> Result<bool> {
+        dispatch!(self.heartbeat(call_id, agent_id, self.now()))
+    }
+
+    /// Records the outcome and releases the lock in one transaction. Retrying a call that was
+    /// already ended with the same outcome returns the first result instead of failing.
+    pub async fn end_call(&self, req: &EndCall) -> Result<EndedCall> {
+        dispatch!(self.end_call(req, self.now()))
+    }
+
+    /// Closes every lock whose heartbeat is older than the lock TTL as abandoned.
+    pub async fn reap_stale_locks(&self, actor: Option<i64>) -> Result<Vec<ReapedLock>> {
+        dispatch!(self.reap_stale_locks(actor, self.now()))
+    }
+
+    pub async fn active_calls(&self) -> Result<Vec<ActiveCall>> {
+        dispatch!(self.active_calls())
+    }
+
+    pub async fn call(&self, call_id: Uuid) -> Result<Option<CallLog>> {
+        dispatch!(self.call(call_id))
+    }
+
+    pub async fn call_history(&self, lead_id: Uuid) -> Result<Vec<CallLog>> {
+        dispatch!(self.call_history(lead_id))
+    }
+
+    pub async fn status_history(&self, lead_id: Uuid) -> Result<Vec<StatusChange>> {
+        dispatch!(self.status_history(lead_id))
+    }
+
+    // ------------------------------------------------------------------ queue and assignments
+
+    /// Hands the agent the next lead: their own due callbacks first, then the shared queue by
+    /// priority, score and oldest next-call time, skipping leads any rule would refuse. Two
+    /// agents never receive the same lead.
+    pub async fn claim_next(&self, agent_id: i64) -> Result<Option<Claim>> {
+        dispatch!(self.claim_next(agent_id, self.now()))
+    }
+
+    /// Gives the lead to an agent (replacing any live assignment).
+    pub async fn assign(
+        &self,
+        lead_id: Uuid,
+        agent_id: i64,
+        by: Option<i64>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<Assignment> {
+        dispatch!(self.assign(
+            Uuid::now_v7(),
+            lead_id,
+            agent_id,
+            by,
+            expires_at,
+            self.now()
+        ))
+    }
+
+    /// Ends the lead's live assignment; false when it had none.
+    pub async fn unassign(&self, lead_id: Uuid) -> Result<bool> {
+        dispatch!(self.unassign(lead_id))
+    }
+
+    /// Marks assignments past their expiry inactive; returns how many.
+    pub async fn expire_assignments(&self) -> Result<u64> {
+        dispatch!(self.expire_assignments(self.now()))
+    }
+
+    pub async fn assignments(&self, lead_id: Uuid) -> Result<Vec<Assignment>> {
+        dispatch!(self.assignments(lead_id))
+    }
+
+    // ------------------------------------------------------------------ callbacks
+
+    pub async fn schedule_callback(
+        &self,
+        lead_id: Uuid,
+        agent_id: i64,
+        due_at: DateTime<Utc>,
+        note: Option<&str>,
+    ) -> Result<Callback> {
+        if due_at <= self.now() {
+            return Err(StoreError::BadInput(
+                "callback time must be in the future".into(),
+            ));
+        }
+        dispatch!(self.schedule_callback(
+            Uuid::now_v7(),
+            lead_id,
+            agent_id,
+            due_at,
+            note,
+            self.now()
+        ))
+    }
+
+    /// Open callbacks due by `until` (all agents when `agent_id` is None), oldest first.
+    pub async fn due_callbacks(
+        &self,
+        agent_id: Option<i64>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<Callback>> {
+        dispatch!(self.due_callbacks(agent_id, until))
+    }
+
+    pub async fn complete_callback(&self, id: Uuid) -> Result<bool> {
+        dispatch!(self.complete_callback(id, self.now()))
+    }
+
+    // ------------------------------------------------------------------ do-not-call list
+
+    pub async fn dnc_add(
+        &self,
+        number: &str,
+        reason: Option<&str>,
+        by: Option<i64>,
+    ) -> Result<DncEntry> {
+        dispatch!(self.dnc_add(number, reason, by, self.now()))
+    }
+
+    pub async fn dnc_remove(&self, number: &str, by: Option<i64>) -> Result<bool> {
+        dispatch!(self.dnc_remove(number, by, self.now()))
+    }
+
+    pub async fn dnc_check(&self, number: &str) -> Result<Option<DncEntry>> {
+        dispatch!(self.dnc_check(number))
+    }
+
+    // ------------------------------------------------------------------ change feed
+
+    /// Changes after `cursor`, oldest first, at most `limit`. Nothing committed is ever skipped,
+    /// even when transactions commit in another order than they wrote.
+    pub async fn changes_since(&self, cursor: FeedCursor, limit: u32) -> Result<Vec<Change>> {
+        dispatch!(self.changes_since(cursor, limit.clamp(1, 10_000)))
+    }
+
+    /// The cursor a new screen starts from: everything already committed counts as seen.
+    pub async fn feed_head(&self) -> Result<FeedCursor> {
+        dispatch!(self.feed_head())
+    }
+}
+
+fn normalize_contact(contact: &NewContact, region: &str) -> Result<NewContact> {
+    use crate::domain::ContactKind;
+    let value = contact.value.trim();
+    let value = match contact.kind {
+        ContactKind::Phone => crate::domain::phone::normalize_phone(value, region)
+            .map_err(|e| StoreError::BadInput(format!("contact value: {e}")))?,
+        ContactKind::Email if !email_address::EmailAddress::is_valid(value) => {
+            return Err(StoreError::BadInput(format!(
+                "contact value: '{value}' is not a valid email address"
+            )))
+        }
+        ContactKind::Email => value.to_lowercase(),
+        _ if value.is_empty() || value.chars().count() > 500 => {
+            return Err(StoreError::BadInput(
+                "contact value: must be 1 to 500 characters".into(),
+            ))
+        }
+        _ => value.to_string(),
+    };
+    Ok(NewContact {
+        value,
+        label: contact
+            .label
+            .as_ref()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty()),
+        ..contact.clone()
+    })
+}
+
+/// Removes the password from a connection URL so it can be shown and logged.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = rest
+        .split_once('/')
+        .map(|(a, t)| (a, Some(t)))
+        .unwrap_or((rest, None));
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => format!("{user_info}@{host}"),
+        },
+        None => authority.to_string(),
+    };
+    let tail = tail.map(|t| t.split_once('?').map(|(path, _)| path).unwrap_or(t));
+    match tail {
+        Some(t) => format!("{scheme}://{authority}/{t}"),
+        None => format!("{scheme}://{authority}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_the_screen() {
+        assert_eq!(
+            redact_url("postgres://dial:s3cret@db.local:5432/coldcall"),
+            "postgres://dial:***@db.local:5432/coldcall"
+        );
+        assert_eq!(
+            redact_url("postgres://db.local/coldcall?password=x"),
+            "postgres://db.local/coldcall"
+        );
+        assert_eq!(redact_url("/home/ann/coldcall.db"), "/home/ann/coldcall.db");
+    }
+}

@@ -1,0 +1,152 @@
+//! Test databases: a real SQLite file in a temporary directory, or a fresh PostgreSQL database
+//! created for one test and dropped after it. Postgres tests fail when the server cannot be
+//! reached: they never skip.
+#![allow(dead_code)]
+
+use chrono::{DateTime, TimeZone, Utc};
+use coldcall::domain::{LeadInput, Role};
+use coldcall::store::{Agent, Clock, ConnectOptions, Lead, NewAgent, Store};
+
+/// Monday 2026-11-23 15:00 UTC: 10:00 in New York, inside default calling hours.
+pub fn office_hours() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 15, 0, 0).unwrap()
+}
+
+pub struct TestDb {
+    pub store: Store,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_drop: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn clock(&self) -> &Clock {
+        self.store.clock()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.pg_drop.take() else {
+            return;
+        };
+        // Drop needs async work; run it on a private runtime so it works from any test runtime.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                if let Ok(pool) = sqlx::PgPool::connect(&admin_url).await {
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&pool)
+                            .await;
+                    pool.close().await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("COLDCALL_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("coldcall.db").display());
+    let store = open(&url).await;
+    TestDb {
+        store,
+        url,
+        _dir: Some(dir),
+        pg_drop: None,
+    }
+}
+
+pub async fn postgres() -> TestDb {
+    let admin_url = postgres_admin_url();
+    let admin = sqlx::PgPool::connect(&admin_url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL must be reachable for these tests ({admin_url}): {e}")
+    });
+    let name = format!("coldcall_test_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+    admin.close().await;
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("admin URL has a database name");
+    let url = format!("{base}/{name}");
+    let store = open(&url).await;
+    TestDb {
+        store,
+        url,
+        _dir: None,
+        pg_drop: Some((admin_url, name)),
+    }
+}
+
+async fn open(url: &str) -> Store {
+    let options = ConnectOptions {
+        max_connections: 16,
+        ..ConnectOptions::default()
+    };
+    let store = Store::connect(url, &options)
+        .await
+        .expect("connect")
+        .with_clock(Clock::fixed(office_hours()));
+    store.migrate().await.expect("migrate");
+    store
+}
+
+pub async fn agent(store: &Store, name: &str) -> Agent {
+    store
+        .add_agent(&NewAgent {
+            name: name.into(),
+            email: None,
+            role: Role::Agent,
+        })
+        .await
+        .expect("add agent")
+}
+
+pub async fn supervisor(store: &Store, name: &str) -> Agent {
+    store
+        .add_agent(&NewAgent {
+            name: name.into(),
+            email: None,
+            role: Role::Supervisor,
+        })
+        .await
+        .expect("add supervisor")
+}
+
+/// A valid New York lead whose phone number is made from `n`.
+pub fn lead_input(n: u32) -> LeadInput {
+    LeadInput {
+        first_name: format!("Lead{n}"),
+        last_name: "Tester".into(),
+        email: format!("lead{n}@example.com"),
+        phone: format!("+1212555{:04}", n % 10_000),
+        company: format!("Company {n}"),
+        timezone: "America/New_York".into(),
+        ..LeadInput::default()
+    }
+}
+
+pub async fn lead(store: &Store, n: u32) -> Lead {
+    let fields = lead_input(n).validate("US").expect("valid lead");
+    store.create_lead(&fields, None).await.expect("create lead")
+}
+
+pub async fn lead_with(store: &Store, n: u32, change: impl FnOnce(&mut LeadInput)) -> Lead {
+    let mut input = lead_input(n);
+    change(&mut input);
+    let fields = input.validate("US").expect("valid lead");
+    store.create_lead(&fields, None).await.expect("create lead")
+}

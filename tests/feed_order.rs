@@ -1,0 +1,110 @@
+//! The PostgreSQL change feed under out-of-order commits: a transaction that took a lower feed id
+//! commits after one with a higher id. A reader that polls in between must still see both.
+
+mod common;
+
+use sqlx::{Connection, PgConnection};
+use uuid::Uuid;
+
+async fn write_change(conn: &mut PgConnection, lead: Uuid) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO changes (kind, lead_id, op) VALUES ('lead', $1, 'update') RETURNING id",
+    )
+    .bind(lead)
+    .fetch_one(conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_commit_with_a_lower_id_is_not_skipped() {
+    let db = common::postgres().await;
+    let store = &db.store;
+    let mut cursor = store.feed_head().await.unwrap();
+    let mut first = PgConnection::connect(&db.url).await.unwrap();
+    let mut second = PgConnection::connect(&db.url).await.unwrap();
+    let (early_lead, late_lead) = (Uuid::now_v7(), Uuid::now_v7());
+
+    sqlx::query("BEGIN").execute(&mut first).await.unwrap();
+    let low_id = write_change(&mut first, early_lead).await;
+    sqlx::query("BEGIN").execute(&mut second).await.unwrap();
+    let high_id = write_change(&mut second, late_lead).await;
+    assert!(low_id < high_id);
+    sqlx::query("COMMIT").execute(&mut second).await.unwrap();
+
+    // The higher id is committed, the lower one is not yet: a poll now must not move past it.
+    let mut seen = Vec::new();
+    for change in store.changes_since(cursor, 100).await.unwrap() {
+        cursor = change.cursor();
+        seen.push(change.id);
+    }
+    sqlx::query("COMMIT").execute(&mut first).await.unwrap();
+    for change in store.changes_since(cursor, 100).await.unwrap() {
+        cursor = change.cursor();
+        seen.push(change.id);
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![low_id, high_id],
+        "both commits are seen, each once"
+    );
+    assert!(store.changes_since(cursor, 100).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_interleaved_writers_lose_nothing() {
+    let db = common::postgres().await;
+    let store = db.store.clone();
+    let start = store.feed_head().await.unwrap();
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let url = db.url.clone();
+            tokio::spawn(async move {
+                let mut conn = PgConnection::connect(&url).await.unwrap();
+                let mut ids = Vec::new();
+                for i in 0..50 {
+                    sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
+                    ids.push(write_change(&mut conn, Uuid::now_v7()).await);
+                    // vary how long each transaction stays open so commits interleave
+                    if (i + w) % 3 == 0 {
+                        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                    }
+                    sqlx::query("COMMIT").execute(&mut conn).await.unwrap();
+                }
+                ids
+            })
+        })
+        .collect();
+    // poll while the writers run, as a console would, until they are done and nothing is left
+    let writers_done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let done = writers_done.clone();
+    let reader = tokio::spawn(async move {
+        let mut cursor = start;
+        let mut seen = Vec::new();
+        loop {
+            let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+            let page = store.changes_since(cursor, 25).await.unwrap();
+            if page.is_empty() {
+                if finished {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+            for change in page {
+                cursor = change.cursor();
+                seen.push(change.id);
+            }
+        }
+        seen
+    });
+    let mut written = Vec::new();
+    for w in writers {
+        written.extend(w.await.unwrap());
+    }
+    writers_done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut seen = reader.await.unwrap();
+    written.sort();
+    seen.sort();
+    assert_eq!(seen, written);
+}

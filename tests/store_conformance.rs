@@ -1,0 +1,1134 @@
+//! One story per behaviour of the store, run unchanged against a real SQLite file and a real
+//! PostgreSQL database (a fresh one per test).
+
+mod common;
+
+use chrono::{Duration, TimeZone, Utc};
+use coldcall::domain::{ContactKind, LeadStatus, Priority, Refusal};
+use coldcall::store::{
+    ClaimSource, EndCall, FeedCursor, LeadFilter, NewContact, StartCall, Store, StoreError,
+};
+use common::*;
+
+/// Generates one test per backend for every scenario named.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = super::common::sqlite().await;
+                    super::$name(&db.store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = super::common::postgres().await;
+                    super::$name(&db.store).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    leads_are_created_read_and_unique_by_phone_and_email,
+    edits_keep_do_not_call_and_log_status_changes,
+    status_changes_are_logged_with_who_and_why,
+    deleted_leads_leave_lists_and_search_until_restored,
+    lists_page_through_every_lead_once_in_order,
+    list_filters_narrow_the_result,
+    search_finds_words_prefixes_and_phone_fragments,
+    contacts_keep_one_primary_per_kind,
+    a_call_records_its_outcome_and_releases_the_lock,
+    can_call_refuses_with_the_reason,
+    only_the_owner_or_a_supervisor_ends_a_call,
+    a_stale_lock_is_reaped_and_its_owner_is_fenced_off,
+    retrying_an_end_call_is_harmless,
+    claim_next_follows_the_queue_order_and_skips_refused_leads,
+    a_callback_outcome_comes_back_first_when_due,
+    do_not_call_outcome_lists_the_number_for_good,
+    assignments_reserve_a_lead_for_one_agent,
+    the_change_feed_reports_what_changed,
+    settings_are_validated_and_shared,
+    migrations_go_down_and_up_again,
+);
+
+async fn leads_are_created_read_and_unique_by_phone_and_email(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let fields = lead_input(1).validate("US").unwrap();
+    let lead = store.create_lead(&fields, Some(ann.id)).await.unwrap();
+    assert_eq!(lead.phone, "+12125550001");
+    assert_eq!(lead.status, LeadStatus::New);
+    assert_eq!(lead.updated_by, Some(ann.id));
+    assert!(lead.data_quality > 0);
+    assert_eq!(store.lead(lead.id).await.unwrap(), Some(lead.clone()));
+
+    let same_phone = lead_input(1).validate("US").map(|mut f| {
+        f.email = Some("other@example.com".into());
+        f
+    });
+    let err = store
+        .create_lead(&same_phone.unwrap(), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("phone")),
+        "{err:?}"
+    );
+
+    let mut same_email = lead_input(2).validate("US").unwrap();
+    same_email.email = Some("lead1@example.com".into());
+    let err = store.create_lead(&same_email, None).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("email")),
+        "{err:?}"
+    );
+
+    // a lead without email does not collide with another without email
+    lead_with(store, 3, |i| i.email.clear()).await;
+    lead_with(store, 4, |i| i.email.clear()).await;
+}
+
+async fn edits_keep_do_not_call_and_log_status_changes(store: &Store) {
+    let lead = lead_with(store, 1, |i| i.do_not_call = "yes".into()).await;
+    let mut fields = lead.fields();
+    fields.do_not_call = false;
+    fields.company = "Renamed Inc".into();
+    fields.status = LeadStatus::Qualified;
+    let edited = store
+        .update_lead(lead.id, &fields, None, Some("spoke at expo"))
+        .await
+        .unwrap();
+    assert_eq!(edited.company, "Renamed Inc");
+    assert!(edited.do_not_call, "an edit never clears do-not-call");
+    let history = store.status_history(lead.id).await.unwrap();
+    assert_eq!(history[0].new_status, LeadStatus::Qualified);
+    assert_eq!(history[0].reason.as_deref(), Some("spoke at expo"));
+}
+
+async fn status_changes_are_logged_with_who_and_why(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let lead = lead(store, 1).await;
+    store.clock().advance(Duration::minutes(1));
+    store
+        .set_status(
+            lead.id,
+            LeadStatus::Contacted,
+            Some("picked up"),
+            Some(ann.id),
+        )
+        .await
+        .unwrap();
+    store.clock().advance(Duration::minutes(1));
+    store
+        .set_status(lead.id, LeadStatus::Qualified, None, Some(ann.id))
+        .await
+        .unwrap();
+    // the same status again changes nothing in the log
+    store
+        .set_status(lead.id, LeadStatus::Qualified, Some("again"), Some(ann.id))
+        .await
+        .unwrap();
+
+    let history = store.status_history(lead.id).await.unwrap();
+    let steps: Vec<_> = history
+        .iter()
+        .map(|h| (h.old_status, h.new_status))
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            (Some(LeadStatus::Contacted), LeadStatus::Qualified),
+            (Some(LeadStatus::New), LeadStatus::Contacted),
+            (None, LeadStatus::New),
+        ]
+    );
+    assert_eq!(history[1].changed_by_name.as_deref(), Some("ann"));
+    assert_eq!(history[1].reason.as_deref(), Some("picked up"));
+    assert_eq!(history[1].changed_at, office_hours() + Duration::minutes(1));
+    assert_eq!(
+        history[0].reason, None,
+        "a change without a reason does not inherit the previous one"
+    );
+}
+
+async fn deleted_leads_leave_lists_and_search_until_restored(store: &Store) {
+    let keep = lead(store, 1).await;
+    let gone = lead_with(store, 2, |i| i.first_name = "Zebedee".into()).await;
+    store.delete_lead(gone.id, None).await.unwrap();
+    let listed = store
+        .list_leads(&LeadFilter::default(), None, 50)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.items.iter().map(|l| l.id).collect::<Vec<_>>(),
+        vec![keep.id]
+    );
+    assert!(store
+        .search_leads("zebedee", &LeadFilter::default(), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(
+        store
+            .lead(gone.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .deleted_at
+            .is_some(),
+        "history stays reachable"
+    );
+    let ann = agent(store, "ann").await;
+    assert_eq!(
+        store.can_call(gone.id, ann.id).await.unwrap(),
+        Err(Refusal::LeadDeleted)
+    );
+
+    store.restore_lead(gone.id, None).await.unwrap();
+    assert_eq!(
+        store
+            .search_leads("zebedee", &LeadFilter::default(), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn lists_page_through_every_lead_once_in_order(store: &Store) {
+    for n in 0..25u32 {
+        lead_with(store, n, |i| {
+            i.priority = ["low", "medium", "high", "urgent"][(n % 4) as usize].into();
+            i.lead_score = ((n * 7) % 50).to_string();
+        })
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_leads(&LeadFilter::default(), after, 10)
+            .await
+            .unwrap();
+        seen.extend(page.items.iter().cloned());
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 25);
+    let mut ids: Vec<_> = seen.iter().map(|l| l.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 25, "no lead on two pages");
+    let keys: Vec<_> = seen
+        .iter()
+        .map(|l| (l.priority.rank(), l.lead_score, l.id))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(keys, sorted, "priority, score, then id, all descending");
+    assert_eq!(seen[0].priority, Priority::Urgent);
+}
+
+async fn list_filters_narrow_the_result(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let a = lead_with(store, 1, |i| {
+        i.status = "qualified".into();
+        i.lead_score = "80".into();
+    })
+    .await;
+    let b = lead_with(store, 2, |i| i.priority = "urgent".into()).await;
+    let c = lead_with(store, 3, |i| i.lead_score = "40".into()).await;
+    store.assign(c.id, ann.id, None, None).await.unwrap();
+    store
+        .schedule_callback(b.id, ann.id, office_hours() + Duration::minutes(5), None)
+        .await
+        .unwrap();
+
+    let ids = |page: coldcall::store::Page<coldcall::store::Lead>| {
+        page.items.into_iter().map(|l| l.id).collect::<Vec<_>>()
+    };
+    let by_status = LeadFilter {
+        status: Some(LeadStatus::Qualified),
+        ..LeadFilter::default()
+    };
+    assert_eq!(
+        ids(store.list_leads(&by_status, None, 10).await.unwrap()),
+        vec![a.id]
+    );
+    let by_priority = LeadFilter {
+        priority: Some(Priority::Urgent),
+        ..LeadFilter::default()
+    };
+    assert_eq!(
+        ids(store.list_leads(&by_priority, None, 10).await.unwrap()),
+        vec![b.id]
+    );
+    let by_score = LeadFilter {
+        min_score: Some(30),
+        max_score: Some(50),
+        ..LeadFilter::default()
+    };
+    assert_eq!(
+        ids(store.list_leads(&by_score, None, 10).await.unwrap()),
+        vec![c.id]
+    );
+    let by_agent = LeadFilter {
+        assigned_to: Some(ann.id),
+        ..LeadFilter::default()
+    };
+    assert_eq!(
+        ids(store.list_leads(&by_agent, None, 10).await.unwrap()),
+        vec![c.id]
+    );
+    let due = LeadFilter {
+        callbacks_due: true,
+        ..LeadFilter::default()
+    };
+    assert!(
+        ids(store.list_leads(&due, None, 10).await.unwrap()).is_empty(),
+        "not due yet"
+    );
+    store.clock().advance(Duration::minutes(6));
+    assert_eq!(
+        ids(store.list_leads(&due, None, 10).await.unwrap()),
+        vec![b.id]
+    );
+}
+
+async fn search_finds_words_prefixes_and_phone_fragments(store: &Store) {
+    let ann = lead_with(store, 1, |i| {
+        i.first_name = "Annabelle".into();
+        i.last_name = "O'Neil".into();
+        i.company = "Bluefin Analytics".into();
+        i.notes = "Prefers mornings".into();
+        i.phone = "(415) 555-0123".into();
+        i.email = "annabelle@bluefin.io".into();
+    })
+    .await;
+    let other = lead_with(store, 2, |i| i.company = "Granite Peak".into()).await;
+    let none = LeadFilter::default();
+    let found = |text: &'static str| async move {
+        store
+            .search_leads(text, &LeadFilter::default(), 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(found("annab").await, vec![ann.id], "name prefix");
+    assert_eq!(
+        found("bluefin analyt").await,
+        vec![ann.id],
+        "all words must match"
+    );
+    assert_eq!(found("mornings").await, vec![ann.id], "notes");
+    assert_eq!(found("555-0123").await, vec![ann.id], "phone fragment");
+    assert_eq!(found("0123").await, vec![ann.id], "phone tail");
+    assert_eq!(found("bluefin.io").await, vec![ann.id], "email fragment");
+    assert_eq!(found("granite").await, vec![other.id]);
+    assert!(found("nobody").await.is_empty());
+    // query syntax and SQL are just text
+    for hostile in [
+        "\"",
+        "*",
+        "a OR b",
+        "'; DROP TABLE leads; --",
+        "NEAR(",
+        "%",
+        "_",
+        "\\",
+        ":*",
+        "&|!",
+    ] {
+        assert!(
+            store.search_leads(hostile, &none, 10).await.is_ok(),
+            "search for {hostile:?} must not fail"
+        );
+    }
+    assert_eq!(
+        store.list_leads(&none, None, 10).await.unwrap().items.len(),
+        2
+    );
+}
+
+async fn contacts_keep_one_primary_per_kind(store: &Store) {
+    let lead = lead(store, 1).await;
+    let phone = |value: &str, primary: bool| NewContact {
+        kind: ContactKind::Phone,
+        value: value.into(),
+        label: Some("mobile".into()),
+        is_primary: primary,
+        is_verified: false,
+    };
+    let first = store
+        .add_contact(lead.id, &phone("(212) 555-7000", true), "US")
+        .await
+        .unwrap();
+    assert_eq!(first.value, "+12125557000", "phone contacts are normalised");
+    let second = store
+        .add_contact(lead.id, &phone("+1 212 555 7001", true), "US")
+        .await
+        .unwrap();
+    let contacts = store.contacts(lead.id).await.unwrap();
+    let primaries: Vec<_> = contacts
+        .iter()
+        .filter(|c| c.is_primary)
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(
+        primaries,
+        vec![second.id],
+        "the new primary replaces the old one"
+    );
+    let err = store
+        .add_contact(lead.id, &phone("123", false), "US")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::BadInput(_)), "{err:?}");
+    store.remove_contact(first.id).await.unwrap();
+    assert_eq!(store.contacts(lead.id).await.unwrap().len(), 1);
+}
+
+async fn a_call_records_its_outcome_and_releases_the_lock(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let lead = lead(store, 1).await;
+    let started = store
+        .start_call(&StartCall {
+            lead_id: lead.id,
+            agent_id: ann.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(started.phone_number, lead.phone);
+    let active = store.active_calls().await.unwrap();
+    assert_eq!(active.len(), 1);
+    assert_eq!(
+        (active[0].agent_name.as_str(), active[0].call_id),
+        ("ann", started.call_id)
+    );
+
+    store.clock().advance(Duration::seconds(95));
+    let ended = store
+        .end_call(&EndCall {
+            call_id: started.call_id,
+            agent_id: ann.id,
+            disposition: "no_answer".into(),
+            notes: Some("rang out".into()),
+            recording_url: Some("https://rec.example/1".into()),
+            ..EndCall::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ended.duration_s, 95);
+    assert!(
+        store.active_calls().await.unwrap().is_empty(),
+        "lock released"
+    );
+
+    let after = store.lead(lead.id).await.unwrap().unwrap();
+    assert_eq!(after.call_attempts, 1);
+    assert_eq!(after.last_call_at, Some(started.started_at));
+    assert_eq!(
+        after.next_call_at,
+        Some(store.now() + Duration::minutes(30)),
+        "no answer recycles after 30 minutes"
+    );
+    let calls = store.call_history(lead.id).await.unwrap();
+    assert_eq!(calls.len(), 1);
+    let call = &calls[0];
+    assert_eq!(call.disposition.as_deref(), Some("no_answer"));
+    assert_eq!(call.duration_s, Some(95));
+    assert_eq!(call.notes.as_deref(), Some("rang out"));
+    assert_eq!(call.recording_url.as_deref(), Some("https://rec.example/1"));
+    assert_eq!(call.ended_at, Some(store.now()));
+
+    // a contact outcome moves the status and logs why
+    store.clock().advance(Duration::hours(1));
+    let again = store
+        .start_call(&StartCall {
+            lead_id: lead.id,
+            agent_id: ann.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    let ended = store
+        .end_call(&EndCall {
+            call_id: again.call_id,
+            agent_id: ann.id,
+            disposition: "interested".into(),
+            ..EndCall::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ended.new_status, LeadStatus::Qualified);
+    let history = store.status_history(lead.id).await.unwrap();
+    assert_eq!(history[0].new_status, LeadStatus::Qualified);
+    assert_eq!(history[0].changed_by_name.as_deref(), Some("ann"));
+    assert!(history[0]
+        .reason
+        .as_deref()
+        .unwrap_or("")
+        .contains("Interested"));
+}
+
+async fn can_call_refuses_with_the_reason(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let bob = agent(store, "bob").await;
+    let start = |lead_id, agent_id| StartCall {
+        lead_id,
+        agent_id,
+        from_number: None,
+    };
+
+    assert_eq!(
+        store.can_call(uuid::Uuid::now_v7(), ann.id).await.unwrap(),
+        Err(Refusal::LeadNotFound)
+    );
+
+    let flagged = lead_with(store, 1, |i| i.do_not_call = "yes".into()).await;
+    assert!(matches!(
+        store.can_call(flagged.id, ann.id).await.unwrap(),
+        Err(Refusal::DoNotCall { .. })
+    ));
+    let listed = lead(store, 2).await;
+    store
+        .dnc_add(&listed.phone, Some("asked"), None)
+        .await
+        .unwrap();
+    let err = store
+        .start_call(&start(listed.id, ann.id))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Refused(Refusal::DoNotCall { .. })),
+        "{err:?}"
+    );
+
+    let closed = lead_with(store, 3, |i| i.status = "closed_won".into()).await;
+    assert!(matches!(
+        store.can_call(closed.id, ann.id).await.unwrap(),
+        Err(Refusal::FinalStatus { .. })
+    ));
+
+    let busy = lead(store, 4).await;
+    let call = store.start_call(&start(busy.id, ann.id)).await.unwrap();
+    match store.start_call(&start(busy.id, bob.id)).await.unwrap_err() {
+        StoreError::Refused(Refusal::OnAnotherCall { agent, since }) => {
+            assert_eq!(agent, "ann");
+            assert_eq!(since, call.started_at);
+        }
+        other => panic!("expected on-another-call, got {other:?}"),
+    }
+    store.clock().advance(Duration::minutes(2));
+    store
+        .end_call(&EndCall {
+            call_id: call.call_id,
+            agent_id: ann.id,
+            disposition: "busy".into(),
+            ..EndCall::default()
+        })
+        .await
+        .unwrap();
+    match store.start_call(&start(busy.id, bob.id)).await.unwrap_err() {
+        StoreError::Refused(Refusal::TooSoon { by, allowed_at, .. }) => {
+            assert_eq!(by, "ann");
+            assert_eq!(allowed_at, call.started_at + Duration::minutes(5));
+        }
+        other => panic!("expected too-soon, got {other:?}"),
+    }
+
+    // 15:00 UTC is 00:00 in Tokyo
+    let tokyo = lead_with(store, 5, |i| i.timezone = "Asia/Tokyo".into()).await;
+    match store.can_call(tokyo.id, ann.id).await.unwrap() {
+        Err(Refusal::OutsideCallingHours { opens_at, .. }) => {
+            assert_eq!(
+                opens_at,
+                Utc.with_ymd_and_hms(2026, 11, 23, 23, 0, 0).unwrap(),
+                "08:00 in Tokyo"
+            );
+        }
+        other => panic!("expected outside hours, got {other:?}"),
+    }
+
+    store.set_setting("max_attempts", "1").await.unwrap();
+    let tried = lead(store, 6).await;
+    let call = store.start_call(&start(tried.id, ann.id)).await.unwrap();
+    store
+        .end_call(&EndCall {
+            call_id: call.call_id,
+            agent_id: ann.id,
+            disposition: "no_answer".into(),
+            ..EndCall::default()
+        })
+        .await
+        .unwrap();
+    store.clock().advance(Duration::hours(1));
+    assert_eq!(
+        store.can_call(tried.id, ann.id).await.unwrap(),
+        Err(Refusal::AttemptsExhausted {
+            attempts: 1,
+            max: 1
+        })
+    );
+
+    let theirs = lead(store, 7).await;
+    store.assign(theirs.id, bob.id, None, None).await.unwrap();
+    assert!(matches!(
+        store.can_call(theirs.id, ann.id).await.unwrap(),
+        Err(Refusal::AssignedToOther { .. })
+    ));
+    assert_eq!(store.can_call(theirs.id, bob.id).await.unwrap(), Ok(()));
+}
+
+async fn only_the_owner_or_a_supervisor_ends_a_call(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let bob = agent(store, "bob").await;
+    let sue = supervisor(store, "sue").await;
+    let lead = lead(store, 1).await;
+    let call = store
+        .start_call(&StartCall {
+            lead_id: lead.id,
+            agent_id: ann.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    let end = |agent_id, force| EndCall {
+        call_id: call.call_id,
+        agent_id,
+        disposition: "connected".into(),
+        force,
+        ..EndCall::default()
+    };
+    assert!(matches!(
+        store.end_call(&end(bob.id, false)).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    assert!(
+        matches!(
+            store.end_call(&end(bob.id, true)).await,
+            Err(StoreError::Forbidden(_))
+        ),
+        "agents cannot force"
+    );
+    assert!(
+        matches!(
+            store.end_call(&end(sue.id, false)).await,
+            Err(StoreError::Forbidden(_))
+        ),
+        "force must be explicit"
+    );
+    let ended = store.end_call(&end(sue.id, true)).await.unwrap();
+    assert_eq!(ended.disposition, "connected");
+    assert!(store.active_calls().await.unwrap().is_empty());
+}
+
+async fn a_stale_lock_is_reaped_and_its_owner_is_fenced_off(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let bob = agent(store, "bob").await;
+    store.set_setting("min_gap_seconds", "0").await.unwrap();
+    let lead = lead(store, 1).await;
+    let call = store
+        .start_call(&StartCall {
+            lead_id: lead.id,
+            agent_id: ann.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+
+    store.clock().advance(Duration::seconds(30));
+    assert!(store.heartbeat(call.call_id, ann.id).await.unwrap());
+    store.clock().advance(Duration::seconds(45));
+    assert!(
+        store.reap_stale_locks(None).await.unwrap().is_empty(),
+        "45 s since the last heartbeat is within the TTL"
+    );
+    store.clock().advance(Duration::seconds(30));
+    let reaped = store.reap_stale_locks(Some(bob.id)).await.unwrap();
+    assert_eq!(reaped.len(), 1);
+    assert_eq!(reaped[0].call_id, call.call_id);
+
+    let record = store.call(call.call_id).await.unwrap().unwrap();
+    assert_eq!(record.status.as_str(), "abandoned");
+    assert_eq!(record.ended_by, Some(bob.id));
+    assert_eq!(store.lead(lead.id).await.unwrap().unwrap().call_attempts, 1);
+    assert!(
+        !store.heartbeat(call.call_id, ann.id).await.unwrap(),
+        "the lock is gone"
+    );
+
+    // bob takes the lead; ann's console comes back and must not end bob's call
+    let bobs = store
+        .start_call(&StartCall {
+            lead_id: lead.id,
+            agent_id: bob.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    let stale_end = EndCall {
+        call_id: call.call_id,
+        agent_id: ann.id,
+        disposition: "connected".into(),
+        ..EndCall::default()
+    };
+    assert!(matches!(
+        store.end_call(&stale_end).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.active_calls().await.unwrap()[0].call_id,
+        bobs.call_id,
+        "bob's call is untouched"
+    );
+
+    // start-call reaps a stale lock by itself
+    store.clock().advance(Duration::minutes(5));
+    let cal = agent(store, "cal").await;
+    let cals = store
+        .start_call(&StartCall {
+            lead_id: lead.id,
+            agent_id: cal.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .call(bobs.call_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status
+            .as_str(),
+        "abandoned"
+    );
+    assert_eq!(store.active_calls().await.unwrap()[0].call_id, cals.call_id);
+}
+
+async fn retrying_an_end_call_is_harmless(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let lead = lead(store, 1).await;
+    let call = store
+        .start_call(&StartCall {
+            lead_id: lead.id,
+            agent_id: ann.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    let end = EndCall {
+        call_id: call.call_id,
+        agent_id: ann.id,
+        disposition: "voicemail".into(),
+        ..EndCall::default()
+    };
+    let first = store.end_call(&end).await.unwrap();
+    let again = store.end_call(&end).await.unwrap();
+    assert_eq!(
+        (again.call_id, again.duration_s),
+        (first.call_id, first.duration_s)
+    );
+    assert_eq!(
+        store.lead(lead.id).await.unwrap().unwrap().call_attempts,
+        1,
+        "counted once"
+    );
+    let different = EndCall {
+        disposition: "connected".into(),
+        ..end
+    };
+    assert!(matches!(
+        store.end_call(&different).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let unknown = EndCall {
+        call_id: uuid::Uuid::now_v7(),
+        ..different
+    };
+    assert!(matches!(
+        store.end_call(&unknown).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+async fn claim_next_follows_the_queue_order_and_skips_refused_leads(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let bob = agent(store, "bob").await;
+    let low = lead_with(store, 1, |i| i.priority = "low".into()).await;
+    let high_40 = lead_with(store, 2, |i| {
+        i.priority = "high".into();
+        i.lead_score = "40".into();
+    })
+    .await;
+    let high_90 = lead_with(store, 3, |i| {
+        i.priority = "high".into();
+        i.lead_score = "90".into();
+    })
+    .await;
+    lead_with(store, 4, |i| {
+        i.priority = "urgent".into();
+        i.do_not_call = "yes".into();
+    })
+    .await;
+    lead_with(store, 5, |i| {
+        i.priority = "urgent".into();
+        i.status = "closed_lost".into();
+    })
+    .await;
+    lead_with(store, 6, |i| {
+        i.priority = "urgent".into();
+        i.timezone = "Asia/Tokyo".into();
+    })
+    .await;
+    let urgent_listed = lead_with(store, 7, |i| i.priority = "urgent".into()).await;
+    store
+        .dnc_add(&urgent_listed.phone, None, None)
+        .await
+        .unwrap();
+
+    let first = store.claim_next(ann.id).await.unwrap().unwrap();
+    assert_eq!(
+        (first.lead.id, first.source),
+        (high_90.id, ClaimSource::Queue)
+    );
+    let second = store.claim_next(bob.id).await.unwrap().unwrap();
+    assert_eq!(
+        second.lead.id, high_40.id,
+        "ann's claim is not handed to bob"
+    );
+    // ann claims again: her earlier claim is released, she gets the next free lead
+    let third = store.claim_next(ann.id).await.unwrap().unwrap();
+    assert_eq!(
+        third.lead.id, high_90.id,
+        "her own released claim is first again"
+    );
+    let calling = store
+        .start_call(&StartCall {
+            lead_id: high_90.id,
+            agent_id: ann.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    let next = store.claim_next(ann.id).await.unwrap().unwrap();
+    assert_eq!(next.lead.id, low.id, "a lead on a call is skipped");
+    store
+        .end_call(&EndCall {
+            call_id: calling.call_id,
+            agent_id: ann.id,
+            disposition: "not_interested".into(),
+            ..EndCall::default()
+        })
+        .await
+        .unwrap();
+    let cal = agent(store, "cal").await;
+    assert!(
+        store.claim_next(cal.id).await.unwrap().is_none(),
+        "everything left is claimed or refused"
+    );
+    // claims expire
+    store.clock().advance(Duration::minutes(16));
+    assert!(store.claim_next(cal.id).await.unwrap().is_some());
+}
+
+async fn a_callback_outcome_comes_back_first_when_due(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let bob = agent(store, "bob").await;
+    let later = lead(store, 1).await;
+    lead_with(store, 2, |i| i.priority = "urgent".into()).await;
+    let call = store
+        .start_call(&StartCall {
+            lead_id: later.id,
+            agent_id: ann.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    let missing_time = EndCall {
+        call_id: call.call_id,
+        agent_id: ann.id,
+        disposition: "callback".into(),
+        ..EndCall::default()
+    };
+    assert!(matches!(
+        store.end_call(&missing_time).await,
+        Err(StoreError::BadInput(_))
+    ));
+    let due_at = store.now() + Duration::hours(2);
+    let ended = store
+        .end_call(&EndCall {
+            callback_at: Some(due_at),
+            ..missing_time
+        })
+        .await
+        .unwrap();
+    assert!(ended.callback_id.is_some());
+    assert_eq!(ended.next_call_at, Some(due_at));
+
+    assert!(store
+        .due_callbacks(Some(ann.id), store.now())
+        .await
+        .unwrap()
+        .is_empty());
+    let claimed = store.claim_next(bob.id).await.unwrap().unwrap();
+    assert_ne!(
+        claimed.lead.id, later.id,
+        "another agent's callback is not in the shared queue"
+    );
+    store.unassign(claimed.lead.id).await.unwrap();
+
+    store.clock().advance(Duration::hours(2));
+    let due = store
+        .due_callbacks(Some(ann.id), store.now())
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    let claim = store.claim_next(ann.id).await.unwrap().unwrap();
+    assert_eq!(
+        (claim.lead.id, claim.source),
+        (later.id, ClaimSource::Callback),
+        "a due callback beats an urgent lead"
+    );
+    let call = store
+        .start_call(&StartCall {
+            lead_id: later.id,
+            agent_id: ann.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    store
+        .end_call(&EndCall {
+            call_id: call.call_id,
+            agent_id: ann.id,
+            disposition: "connected".into(),
+            ..EndCall::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        store
+            .due_callbacks(None, store.now())
+            .await
+            .unwrap()
+            .is_empty(),
+        "the call answered the callback"
+    );
+}
+
+async fn do_not_call_outcome_lists_the_number_for_good(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let lead = lead(store, 1).await;
+    let call = store
+        .start_call(&StartCall {
+            lead_id: lead.id,
+            agent_id: ann.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    let ended = store
+        .end_call(&EndCall {
+            call_id: call.call_id,
+            agent_id: ann.id,
+            disposition: "do_not_call".into(),
+            ..EndCall::default()
+        })
+        .await
+        .unwrap();
+    assert!(ended.added_to_dnc);
+    assert!(store.dnc_check(&lead.phone).await.unwrap().is_some());
+    let after = store.lead(lead.id).await.unwrap().unwrap();
+    assert!(after.do_not_call);
+    assert_eq!(after.status, LeadStatus::ClosedLost);
+    // editing the lead cannot clear it
+    let mut fields = after.fields();
+    fields.do_not_call = false;
+    assert!(
+        store
+            .update_lead(lead.id, &fields, None, None)
+            .await
+            .unwrap()
+            .do_not_call
+    );
+    // adding a number to the list flags existing leads with it
+    let other = lead(store, 2).await;
+    store
+        .dnc_add(&other.phone, Some("complaint"), Some(ann.id))
+        .await
+        .unwrap();
+    assert!(store.lead(other.id).await.unwrap().unwrap().do_not_call);
+    assert!(store.dnc_remove(&other.phone, Some(ann.id)).await.unwrap());
+    assert!(store.dnc_check(&other.phone).await.unwrap().is_none());
+}
+
+async fn assignments_reserve_a_lead_for_one_agent(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let bob = agent(store, "bob").await;
+    let lead = lead(store, 1).await;
+    let until = store.now() + Duration::hours(1);
+    let assignment = store
+        .assign(lead.id, ann.id, Some(bob.id), Some(until))
+        .await
+        .unwrap();
+    assert_eq!(
+        (assignment.agent_name.as_str(), assignment.active),
+        ("ann", true)
+    );
+    assert!(matches!(
+        store.can_call(lead.id, bob.id).await.unwrap(),
+        Err(Refusal::AssignedToOther { .. })
+    ));
+    // reassigning replaces the live assignment
+    store.assign(lead.id, bob.id, None, None).await.unwrap();
+    let all = store.assignments(lead.id).await.unwrap();
+    assert_eq!(all.iter().filter(|a| a.active).count(), 1);
+    assert_eq!(all[0].agent_id, bob.id);
+    assert!(store.unassign(lead.id).await.unwrap());
+    assert_eq!(store.can_call(lead.id, ann.id).await.unwrap(), Ok(()));
+    // expiry
+    store
+        .assign(
+            lead.id,
+            ann.id,
+            None,
+            Some(store.now() + Duration::minutes(10)),
+        )
+        .await
+        .unwrap();
+    store.clock().advance(Duration::minutes(11));
+    assert_eq!(
+        store.can_call(lead.id, bob.id).await.unwrap(),
+        Ok(()),
+        "an expired assignment does not refuse"
+    );
+    assert_eq!(store.expire_assignments().await.unwrap(), 1);
+}
+
+async fn the_change_feed_reports_what_changed(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let head = store.feed_head().await.unwrap();
+    assert!(
+        store.changes_since(head, 100).await.unwrap().is_empty(),
+        "the head has nothing after it"
+    );
+    let lead = lead(store, 1).await;
+    let call = store
+        .start_call(&StartCall {
+            lead_id: lead.id,
+            agent_id: ann.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    let changes = store.changes_since(head, 100).await.unwrap();
+    let kinds: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|c| (c.kind.as_str(), c.op.as_str()))
+        .collect();
+    assert!(kinds.contains(&("lead", "insert")), "{kinds:?}");
+    assert!(kinds.contains(&("active_call", "insert")), "{kinds:?}");
+    assert!(changes.iter().all(|c| c.lead_id == lead.id));
+    let cursor: FeedCursor = changes.last().unwrap().cursor();
+    assert!(store.changes_since(cursor, 100).await.unwrap().is_empty());
+
+    store.heartbeat(call.call_id, ann.id).await.unwrap();
+    assert!(
+        store.changes_since(cursor, 100).await.unwrap().is_empty(),
+        "heartbeats are not news"
+    );
+    store
+        .end_call(&EndCall {
+            call_id: call.call_id,
+            agent_id: ann.id,
+            disposition: "busy".into(),
+            ..EndCall::default()
+        })
+        .await
+        .unwrap();
+    let later = store.changes_since(cursor, 100).await.unwrap();
+    assert!(later
+        .iter()
+        .any(|c| c.kind == "active_call" && c.op == "delete"));
+    // paging with a small limit visits every change once
+    let mut seen = Vec::new();
+    let mut at = head;
+    loop {
+        let page = store.changes_since(at, 2).await.unwrap();
+        let Some(last) = page.last() else { break };
+        at = last.cursor();
+        seen.extend(page.into_iter().map(|c| c.id));
+    }
+    let all: Vec<i64> = store
+        .changes_since(head, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(seen, all);
+}
+
+async fn settings_are_validated_and_shared(store: &Store) {
+    assert!(matches!(
+        store.set_setting("min_gap_seconds", "-5").await,
+        Err(StoreError::BadInput(_))
+    ));
+    assert!(matches!(
+        store.set_setting("calling_hours", "21:00-08:00").await,
+        Err(StoreError::BadInput(_))
+    ));
+    assert!(matches!(
+        store.set_setting("nonsense", "1").await,
+        Err(StoreError::BadInput(_))
+    ));
+    store.set_setting("min_gap_seconds", "600").await.unwrap();
+    store
+        .set_setting("calling_hours", "09:00-17:00")
+        .await
+        .unwrap();
+    let policy = store.policy().await.unwrap();
+    assert_eq!(policy.min_gap, Duration::minutes(10));
+    assert_eq!(
+        store.dispositions().await.unwrap().len(),
+        10,
+        "the default dispositions are seeded"
+    );
+}
+
+async fn migrations_go_down_and_up_again(store: &Store) {
+    lead(store, 1).await;
+    let status = store.migration_status().await.unwrap();
+    assert!(status.iter().all(|m| m.applied));
+    while store.migrate_down().await.unwrap().is_some() {}
+    assert!(store
+        .migration_status()
+        .await
+        .unwrap()
+        .iter()
+        .all(|m| !m.applied));
+    store.migrate().await.unwrap();
+    assert!(
+        store
+            .list_leads(&LeadFilter::default(), None, 10)
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "a fresh schema"
+    );
+    lead(store, 1).await;
+    assert_eq!(store.dispositions().await.unwrap().len(), 10);
+}
