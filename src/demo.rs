@@ -10,8 +10,7 @@ const TITLES: &str = include_str!("../assets/demo/titles.txt");
 const AREAS: &str = include_str!("../assets/demo/areas.txt");
 
 /// Agents created by `db seed`: name, role.
-pub const DEMO_AGENTS: &[(&str, &str)] =
-    &[("alice", "agent"), ("bob", "agent"), ("sam", "supervisor")];
+pub const DEMO_AGENTS: &[(&str, &str)] = &[("alice", "agent"), ("bob", "agent"), ("sam", "supervisor")];
 
 fn lines(text: &str) -> Vec<&str> {
     text.lines()
@@ -57,11 +56,7 @@ pub fn demo_lead(index: u64) -> Result<LeadFields, crate::domain::ValidationErro
         // NANP: exchange 200–999 without N11 codes, then four digits
         "1" => {
             let exchange = 200 + (serial / 10_000) % 800;
-            let exchange = if exchange % 100 == 11 {
-                exchange + 1
-            } else {
-                exchange
-            };
+            let exchange = if exchange % 100 == 11 { exchange + 1 } else { exchange };
             format!("+1{code}{exchange:03}{:04}", serial % 10_000)
         }
         "44" => format!("+44{code}7{:07}", serial % 10_000_000),
@@ -111,13 +106,7 @@ pub fn demo_lead(index: u64) -> Result<LeadFields, crate::domain::ValidationErro
         lead_score: (spread.next() % 101).to_string(),
         conversion_probability: format!("{:.2}", (spread.next() % 100) as f64 / 100.0),
         source: spread
-            .pick(&[
-                "trade show",
-                "website",
-                "referral",
-                "purchased list",
-                "webinar",
-            ])
+            .pick(&["trade show", "website", "referral", "purchased list", "webinar"])
             .into(),
         notes: if spread.next() % 3 == 0 {
             "Asked for pricing last quarter.".into()
@@ -141,11 +130,8 @@ mod tests {
 
     #[test]
     fn demo_leads_are_valid_and_unique() {
-        let leads: Vec<LeadFields> = (0..2_000)
-            .map(|i| demo_lead(i).expect("valid demo lead"))
-            .collect();
-        let phones: std::collections::HashSet<&str> =
-            leads.iter().map(|l| l.phone.as_str()).collect();
+        let leads: Vec<LeadFields> = (0..2_000).map(|i| demo_lead(i).expect("valid demo lead")).collect();
+        let phones: std::collections::HashSet<&str> = leads.iter().map(|l| l.phone.as_str()).collect();
         assert_eq!(phones.len(), leads.len(), "phone numbers must be unique");
         assert!(
             leads.iter().any(|l| l.timezone.is_none()),

@@ -133,10 +133,7 @@ async fn sixteen_agents_claim_every_lead_exactly_once(store: &Store) {
         }
     }
     assert_eq!(times_claimed.len(), LEADS as usize, "no lead lost");
-    assert!(
-        times_claimed.values().all(|&n| n == 1),
-        "no lead claimed twice"
-    );
+    assert!(times_claimed.values().all(|&n| n == 1), "no lead claimed twice");
     assert!(
         per_agent.iter().filter(|&&n| n > 0).count() > 1,
         "work was shared: {per_agent:?}"
@@ -204,11 +201,7 @@ async fn racing_starts_after_a_call_still_respect_the_gap(store: &Store) {
     // once the gap has passed exactly one start wins
     store.clock().advance(Duration::minutes(5));
     let results = race(store).await;
-    assert_eq!(
-        results.iter().filter(|r| r.is_ok()).count(),
-        1,
-        "{results:?}"
-    );
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
     assert!(results
         .iter()
         .filter_map(|r| r.as_ref().err())

@@ -7,13 +7,11 @@ use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 async fn write_change(conn: &mut PgConnection, lead: Uuid) -> i64 {
-    sqlx::query_scalar(
-        "INSERT INTO changes (kind, lead_id, op) VALUES ('lead', $1, 'update') RETURNING id",
-    )
-    .bind(lead)
-    .fetch_one(conn)
-    .await
-    .unwrap()
+    sqlx::query_scalar("INSERT INTO changes (kind, lead_id, op) VALUES ('lead', $1, 'update') RETURNING id")
+        .bind(lead)
+        .fetch_one(conn)
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,11 +42,7 @@ async fn a_late_commit_with_a_lower_id_is_not_skipped() {
         seen.push(change.id);
     }
     seen.sort();
-    assert_eq!(
-        seen,
-        vec![low_id, high_id],
-        "both commits are seen, each once"
-    );
+    assert_eq!(seen, vec![low_id, high_id], "both commits are seen, each once");
     assert!(store.changes_since(cursor, 100).await.unwrap().is_empty());
 }
 
@@ -76,19 +70,17 @@ async fn many_interleaved_writers_lose_nothing() {
             })
         })
         .collect();
-    // poll while the writers run, as a console would, until they are done and nothing is left
-    let writers_done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let done = writers_done.clone();
+    // Poll while the writers run, as a console would. Rows become readable once no older
+    // transaction is still running (other tests' transactions included), so keep polling until
+    // everything written has come through or a generous deadline passes.
+    let mut written = Vec::new();
     let reader = tokio::spawn(async move {
         let mut cursor = start;
         let mut seen = Vec::new();
-        loop {
-            let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        while seen.len() < 400 && tokio::time::Instant::now() < deadline {
             let page = store.changes_since(cursor, 25).await.unwrap();
             if page.is_empty() {
-                if finished {
-                    break;
-                }
                 tokio::time::sleep(std::time::Duration::from_millis(2)).await;
             }
             for change in page {
@@ -96,13 +88,13 @@ async fn many_interleaved_writers_lose_nothing() {
                 seen.push(change.id);
             }
         }
+        // one more poll: anything beyond the 400 written would be a duplicate
+        seen.extend(store.changes_since(cursor, 25).await.unwrap().into_iter().map(|c| c.id));
         seen
     });
-    let mut written = Vec::new();
     for w in writers {
         written.extend(w.await.unwrap());
     }
-    writers_done.store(true, std::sync::atomic::Ordering::SeqCst);
     let mut seen = reader.await.unwrap();
     written.sort();
     seen.sort();

@@ -5,9 +5,7 @@ mod common;
 
 use chrono::{Duration, TimeZone, Utc};
 use coldcall::domain::{ContactKind, LeadStatus, Priority, Refusal};
-use coldcall::store::{
-    ClaimSource, EndCall, FeedCursor, LeadFilter, NewContact, StartCall, Store, StoreError,
-};
+use coldcall::store::{ClaimSource, EndCall, FeedCursor, LeadFilter, NewContact, StartCall, Store, StoreError};
 use common::*;
 
 /// Generates one test per backend for every scenario named.
@@ -71,10 +69,7 @@ async fn leads_are_created_read_and_unique_by_phone_and_email(store: &Store) {
         f.email = Some("other@example.com".into());
         f
     });
-    let err = store
-        .create_lead(&same_phone.unwrap(), None)
-        .await
-        .unwrap_err();
+    let err = store.create_lead(&same_phone.unwrap(), None).await.unwrap_err();
     assert!(
         matches!(&err, StoreError::Conflict(m) if m.contains("phone")),
         "{err:?}"
@@ -115,12 +110,7 @@ async fn status_changes_are_logged_with_who_and_why(store: &Store) {
     let lead = lead(store, 1).await;
     store.clock().advance(Duration::minutes(1));
     store
-        .set_status(
-            lead.id,
-            LeadStatus::Contacted,
-            Some("picked up"),
-            Some(ann.id),
-        )
+        .set_status(lead.id, LeadStatus::Contacted, Some("picked up"), Some(ann.id))
         .await
         .unwrap();
     store.clock().advance(Duration::minutes(1));
@@ -135,10 +125,7 @@ async fn status_changes_are_logged_with_who_and_why(store: &Store) {
         .unwrap();
 
     let history = store.status_history(lead.id).await.unwrap();
-    let steps: Vec<_> = history
-        .iter()
-        .map(|h| (h.old_status, h.new_status))
-        .collect();
+    let steps: Vec<_> = history.iter().map(|h| (h.old_status, h.new_status)).collect();
     assert_eq!(
         steps,
         vec![
@@ -160,27 +147,15 @@ async fn deleted_leads_leave_lists_and_search_until_restored(store: &Store) {
     let keep = lead(store, 1).await;
     let gone = lead_with(store, 2, |i| i.first_name = "Zebedee".into()).await;
     store.delete_lead(gone.id, None).await.unwrap();
-    let listed = store
-        .list_leads(&LeadFilter::default(), None, 50)
-        .await
-        .unwrap();
-    assert_eq!(
-        listed.items.iter().map(|l| l.id).collect::<Vec<_>>(),
-        vec![keep.id]
-    );
+    let listed = store.list_leads(&LeadFilter::default(), None, 50).await.unwrap();
+    assert_eq!(listed.items.iter().map(|l| l.id).collect::<Vec<_>>(), vec![keep.id]);
     assert!(store
         .search_leads("zebedee", &LeadFilter::default(), 10)
         .await
         .unwrap()
         .is_empty());
     assert!(
-        store
-            .lead(gone.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .deleted_at
-            .is_some(),
+        store.lead(gone.id).await.unwrap().unwrap().deleted_at.is_some(),
         "history stays reachable"
     );
     let ann = agent(store, "ann").await;
@@ -211,10 +186,7 @@ async fn lists_page_through_every_lead_once_in_order(store: &Store) {
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = store
-            .list_leads(&LeadFilter::default(), after, 10)
-            .await
-            .unwrap();
+        let page = store.list_leads(&LeadFilter::default(), after, 10).await.unwrap();
         seen.extend(page.items.iter().cloned());
         match page.next {
             Some(next) => after = Some(next),
@@ -226,10 +198,7 @@ async fn lists_page_through_every_lead_once_in_order(store: &Store) {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 25, "no lead on two pages");
-    let keys: Vec<_> = seen
-        .iter()
-        .map(|l| (l.priority.rank(), l.lead_score, l.id))
-        .collect();
+    let keys: Vec<_> = seen.iter().map(|l| (l.priority.rank(), l.lead_score, l.id)).collect();
     let mut sorted = keys.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(keys, sorted, "priority, score, then id, all descending");
@@ -251,42 +220,29 @@ async fn list_filters_narrow_the_result(store: &Store) {
         .await
         .unwrap();
 
-    let ids = |page: coldcall::store::Page<coldcall::store::Lead>| {
-        page.items.into_iter().map(|l| l.id).collect::<Vec<_>>()
-    };
+    let ids =
+        |page: coldcall::store::Page<coldcall::store::Lead>| page.items.into_iter().map(|l| l.id).collect::<Vec<_>>();
     let by_status = LeadFilter {
         status: Some(LeadStatus::Qualified),
         ..LeadFilter::default()
     };
-    assert_eq!(
-        ids(store.list_leads(&by_status, None, 10).await.unwrap()),
-        vec![a.id]
-    );
+    assert_eq!(ids(store.list_leads(&by_status, None, 10).await.unwrap()), vec![a.id]);
     let by_priority = LeadFilter {
         priority: Some(Priority::Urgent),
         ..LeadFilter::default()
     };
-    assert_eq!(
-        ids(store.list_leads(&by_priority, None, 10).await.unwrap()),
-        vec![b.id]
-    );
+    assert_eq!(ids(store.list_leads(&by_priority, None, 10).await.unwrap()), vec![b.id]);
     let by_score = LeadFilter {
         min_score: Some(30),
         max_score: Some(50),
         ..LeadFilter::default()
     };
-    assert_eq!(
-        ids(store.list_leads(&by_score, None, 10).await.unwrap()),
-        vec![c.id]
-    );
+    assert_eq!(ids(store.list_leads(&by_score, None, 10).await.unwrap()), vec![c.id]);
     let by_agent = LeadFilter {
         assigned_to: Some(ann.id),
         ..LeadFilter::default()
     };
-    assert_eq!(
-        ids(store.list_leads(&by_agent, None, 10).await.unwrap()),
-        vec![c.id]
-    );
+    assert_eq!(ids(store.list_leads(&by_agent, None, 10).await.unwrap()), vec![c.id]);
     let due = LeadFilter {
         callbacks_due: true,
         ..LeadFilter::default()
@@ -296,10 +252,7 @@ async fn list_filters_narrow_the_result(store: &Store) {
         "not due yet"
     );
     store.clock().advance(Duration::minutes(6));
-    assert_eq!(
-        ids(store.list_leads(&due, None, 10).await.unwrap()),
-        vec![b.id]
-    );
+    assert_eq!(ids(store.list_leads(&due, None, 10).await.unwrap()), vec![b.id]);
 }
 
 async fn search_finds_words_prefixes_and_phone_fragments(store: &Store) {
@@ -324,11 +277,7 @@ async fn search_finds_words_prefixes_and_phone_fragments(store: &Store) {
             .collect::<Vec<_>>()
     };
     assert_eq!(found("annab").await, vec![ann.id], "name prefix");
-    assert_eq!(
-        found("bluefin analyt").await,
-        vec![ann.id],
-        "all words must match"
-    );
+    assert_eq!(found("bluefin analyt").await, vec![ann.id], "all words must match");
     assert_eq!(found("mornings").await, vec![ann.id], "notes");
     assert_eq!(found("555-0123").await, vec![ann.id], "phone fragment");
     assert_eq!(found("0123").await, vec![ann.id], "phone tail");
@@ -353,10 +302,7 @@ async fn search_finds_words_prefixes_and_phone_fragments(store: &Store) {
             "search for {hostile:?} must not fail"
         );
     }
-    assert_eq!(
-        store.list_leads(&none, None, 10).await.unwrap().items.len(),
-        2
-    );
+    assert_eq!(store.list_leads(&none, None, 10).await.unwrap().items.len(), 2);
 }
 
 async fn contacts_keep_one_primary_per_kind(store: &Store) {
@@ -378,16 +324,8 @@ async fn contacts_keep_one_primary_per_kind(store: &Store) {
         .await
         .unwrap();
     let contacts = store.contacts(lead.id).await.unwrap();
-    let primaries: Vec<_> = contacts
-        .iter()
-        .filter(|c| c.is_primary)
-        .map(|c| c.id)
-        .collect();
-    assert_eq!(
-        primaries,
-        vec![second.id],
-        "the new primary replaces the old one"
-    );
+    let primaries: Vec<_> = contacts.iter().filter(|c| c.is_primary).map(|c| c.id).collect();
+    assert_eq!(primaries, vec![second.id], "the new primary replaces the old one");
     let err = store
         .add_contact(lead.id, &phone("123", false), "US")
         .await
@@ -429,10 +367,7 @@ async fn a_call_records_its_outcome_and_releases_the_lock(store: &Store) {
         .await
         .unwrap();
     assert_eq!(ended.duration_s, 95);
-    assert!(
-        store.active_calls().await.unwrap().is_empty(),
-        "lock released"
-    );
+    assert!(store.active_calls().await.unwrap().is_empty(), "lock released");
 
     let after = store.lead(lead.id).await.unwrap().unwrap();
     assert_eq!(after.call_attempts, 1);
@@ -474,11 +409,7 @@ async fn a_call_records_its_outcome_and_releases_the_lock(store: &Store) {
     let history = store.status_history(lead.id).await.unwrap();
     assert_eq!(history[0].new_status, LeadStatus::Qualified);
     assert_eq!(history[0].changed_by_name.as_deref(), Some("ann"));
-    assert!(history[0]
-        .reason
-        .as_deref()
-        .unwrap_or("")
-        .contains("Interested"));
+    assert!(history[0].reason.as_deref().unwrap_or("").contains("Interested"));
 }
 
 async fn can_call_refuses_with_the_reason(store: &Store) {
@@ -501,18 +432,9 @@ async fn can_call_refuses_with_the_reason(store: &Store) {
         Err(Refusal::DoNotCall { .. })
     ));
     let listed = lead(store, 2).await;
-    store
-        .dnc_add(&listed.phone, Some("asked"), None)
-        .await
-        .unwrap();
-    let err = store
-        .start_call(&start(listed.id, ann.id))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, StoreError::Refused(Refusal::DoNotCall { .. })),
-        "{err:?}"
-    );
+    store.dnc_add(&listed.phone, Some("asked"), None).await.unwrap();
+    let err = store.start_call(&start(listed.id, ann.id)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Refused(Refusal::DoNotCall { .. })), "{err:?}");
 
     let closed = lead_with(store, 3, |i| i.status = "closed_won".into()).await;
     assert!(matches!(
@@ -575,10 +497,7 @@ async fn can_call_refuses_with_the_reason(store: &Store) {
     store.clock().advance(Duration::hours(1));
     assert_eq!(
         store.can_call(tried.id, ann.id).await.unwrap(),
-        Err(Refusal::AttemptsExhausted {
-            attempts: 1,
-            max: 1
-        })
+        Err(Refusal::AttemptsExhausted { attempts: 1, max: 1 })
     );
 
     let theirs = lead(store, 7).await;
@@ -615,17 +534,11 @@ async fn only_the_owner_or_a_supervisor_ends_a_call(store: &Store) {
         Err(StoreError::Forbidden(_))
     ));
     assert!(
-        matches!(
-            store.end_call(&end(bob.id, true)).await,
-            Err(StoreError::Forbidden(_))
-        ),
+        matches!(store.end_call(&end(bob.id, true)).await, Err(StoreError::Forbidden(_))),
         "agents cannot force"
     );
     assert!(
-        matches!(
-            store.end_call(&end(sue.id, false)).await,
-            Err(StoreError::Forbidden(_))
-        ),
+        matches!(store.end_call(&end(sue.id, false)).await, Err(StoreError::Forbidden(_))),
         "force must be explicit"
     );
     let ended = store.end_call(&end(sue.id, true)).await.unwrap();
@@ -683,10 +596,7 @@ async fn a_stale_lock_is_reaped_and_its_owner_is_fenced_off(store: &Store) {
         disposition: "connected".into(),
         ..EndCall::default()
     };
-    assert!(matches!(
-        store.end_call(&stale_end).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(store.end_call(&stale_end).await, Err(StoreError::Conflict(_))));
     assert_eq!(
         store.active_calls().await.unwrap()[0].call_id,
         bobs.call_id,
@@ -705,13 +615,7 @@ async fn a_stale_lock_is_reaped_and_its_owner_is_fenced_off(store: &Store) {
         .await
         .unwrap();
     assert_eq!(
-        store
-            .call(bobs.call_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status
-            .as_str(),
+        store.call(bobs.call_id).await.unwrap().unwrap().status.as_str(),
         "abandoned"
     );
     assert_eq!(store.active_calls().await.unwrap()[0].call_id, cals.call_id);
@@ -736,10 +640,7 @@ async fn retrying_an_end_call_is_harmless(store: &Store) {
     };
     let first = store.end_call(&end).await.unwrap();
     let again = store.end_call(&end).await.unwrap();
-    assert_eq!(
-        (again.call_id, again.duration_s),
-        (first.call_id, first.duration_s)
-    );
+    assert_eq!((again.call_id, again.duration_s), (first.call_id, first.duration_s));
     assert_eq!(
         store.lead(lead.id).await.unwrap().unwrap().call_attempts,
         1,
@@ -749,10 +650,7 @@ async fn retrying_an_end_call_is_harmless(store: &Store) {
         disposition: "connected".into(),
         ..end
     };
-    assert!(matches!(
-        store.end_call(&different).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(store.end_call(&different).await, Err(StoreError::Conflict(_))));
     let unknown = EndCall {
         call_id: uuid::Uuid::now_v7(),
         ..different
@@ -793,27 +691,15 @@ async fn claim_next_follows_the_queue_order_and_skips_refused_leads(store: &Stor
     })
     .await;
     let urgent_listed = lead_with(store, 7, |i| i.priority = "urgent".into()).await;
-    store
-        .dnc_add(&urgent_listed.phone, None, None)
-        .await
-        .unwrap();
+    store.dnc_add(&urgent_listed.phone, None, None).await.unwrap();
 
     let first = store.claim_next(ann.id).await.unwrap().unwrap();
-    assert_eq!(
-        (first.lead.id, first.source),
-        (high_90.id, ClaimSource::Queue)
-    );
+    assert_eq!((first.lead.id, first.source), (high_90.id, ClaimSource::Queue));
     let second = store.claim_next(bob.id).await.unwrap().unwrap();
-    assert_eq!(
-        second.lead.id, high_40.id,
-        "ann's claim is not handed to bob"
-    );
+    assert_eq!(second.lead.id, high_40.id, "ann's claim is not handed to bob");
     // ann claims again: her earlier claim is released, she gets the next free lead
     let third = store.claim_next(ann.id).await.unwrap().unwrap();
-    assert_eq!(
-        third.lead.id, high_90.id,
-        "her own released claim is first again"
-    );
+    assert_eq!(third.lead.id, high_90.id, "her own released claim is first again");
     let calling = store
         .start_call(&StartCall {
             lead_id: high_90.id,
@@ -877,11 +763,7 @@ async fn a_callback_outcome_comes_back_first_when_due(store: &Store) {
     assert!(ended.callback_id.is_some());
     assert_eq!(ended.next_call_at, Some(due_at));
 
-    assert!(store
-        .due_callbacks(Some(ann.id), store.now())
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(store.due_callbacks(Some(ann.id), store.now()).await.unwrap().is_empty());
     let claimed = store.claim_next(bob.id).await.unwrap().unwrap();
     assert_ne!(
         claimed.lead.id, later.id,
@@ -890,10 +772,7 @@ async fn a_callback_outcome_comes_back_first_when_due(store: &Store) {
     store.unassign(claimed.lead.id).await.unwrap();
 
     store.clock().advance(Duration::hours(2));
-    let due = store
-        .due_callbacks(Some(ann.id), store.now())
-        .await
-        .unwrap();
+    let due = store.due_callbacks(Some(ann.id), store.now()).await.unwrap();
     assert_eq!(due.len(), 1);
     let claim = store.claim_next(ann.id).await.unwrap().unwrap();
     assert_eq!(
@@ -919,21 +798,17 @@ async fn a_callback_outcome_comes_back_first_when_due(store: &Store) {
         .await
         .unwrap();
     assert!(
-        store
-            .due_callbacks(None, store.now())
-            .await
-            .unwrap()
-            .is_empty(),
+        store.due_callbacks(None, store.now()).await.unwrap().is_empty(),
         "the call answered the callback"
     );
 }
 
 async fn do_not_call_outcome_lists_the_number_for_good(store: &Store) {
     let ann = agent(store, "ann").await;
-    let lead = lead(store, 1).await;
+    let called = lead(store, 1).await;
     let call = store
         .start_call(&StartCall {
-            lead_id: lead.id,
+            lead_id: called.id,
             agent_id: ann.id,
             from_number: None,
         })
@@ -949,8 +824,8 @@ async fn do_not_call_outcome_lists_the_number_for_good(store: &Store) {
         .await
         .unwrap();
     assert!(ended.added_to_dnc);
-    assert!(store.dnc_check(&lead.phone).await.unwrap().is_some());
-    let after = store.lead(lead.id).await.unwrap().unwrap();
+    assert!(store.dnc_check(&called.phone).await.unwrap().is_some());
+    let after = store.lead(called.id).await.unwrap().unwrap();
     assert!(after.do_not_call);
     assert_eq!(after.status, LeadStatus::ClosedLost);
     // editing the lead cannot clear it
@@ -958,7 +833,7 @@ async fn do_not_call_outcome_lists_the_number_for_good(store: &Store) {
     fields.do_not_call = false;
     assert!(
         store
-            .update_lead(lead.id, &fields, None, None)
+            .update_lead(called.id, &fields, None, None)
             .await
             .unwrap()
             .do_not_call
@@ -979,14 +854,8 @@ async fn assignments_reserve_a_lead_for_one_agent(store: &Store) {
     let bob = agent(store, "bob").await;
     let lead = lead(store, 1).await;
     let until = store.now() + Duration::hours(1);
-    let assignment = store
-        .assign(lead.id, ann.id, Some(bob.id), Some(until))
-        .await
-        .unwrap();
-    assert_eq!(
-        (assignment.agent_name.as_str(), assignment.active),
-        ("ann", true)
-    );
+    let assignment = store.assign(lead.id, ann.id, Some(bob.id), Some(until)).await.unwrap();
+    assert_eq!((assignment.agent_name.as_str(), assignment.active), ("ann", true));
     assert!(matches!(
         store.can_call(lead.id, bob.id).await.unwrap(),
         Err(Refusal::AssignedToOther { .. })
@@ -1000,12 +869,7 @@ async fn assignments_reserve_a_lead_for_one_agent(store: &Store) {
     assert_eq!(store.can_call(lead.id, ann.id).await.unwrap(), Ok(()));
     // expiry
     store
-        .assign(
-            lead.id,
-            ann.id,
-            None,
-            Some(store.now() + Duration::minutes(10)),
-        )
+        .assign(lead.id, ann.id, None, Some(store.now() + Duration::minutes(10)))
         .await
         .unwrap();
     store.clock().advance(Duration::minutes(11));
@@ -1034,10 +898,7 @@ async fn the_change_feed_reports_what_changed(store: &Store) {
         .await
         .unwrap();
     let changes = store.changes_since(head, 100).await.unwrap();
-    let kinds: Vec<(&str, &str)> = changes
-        .iter()
-        .map(|c| (c.kind.as_str(), c.op.as_str()))
-        .collect();
+    let kinds: Vec<(&str, &str)> = changes.iter().map(|c| (c.kind.as_str(), c.op.as_str())).collect();
     assert!(kinds.contains(&("lead", "insert")), "{kinds:?}");
     assert!(kinds.contains(&("active_call", "insert")), "{kinds:?}");
     assert!(changes.iter().all(|c| c.lead_id == lead.id));
@@ -1059,9 +920,7 @@ async fn the_change_feed_reports_what_changed(store: &Store) {
         .await
         .unwrap();
     let later = store.changes_since(cursor, 100).await.unwrap();
-    assert!(later
-        .iter()
-        .any(|c| c.kind == "active_call" && c.op == "delete"));
+    assert!(later.iter().any(|c| c.kind == "active_call" && c.op == "delete"));
     // paging with a small limit visits every change once
     let mut seen = Vec::new();
     let mut at = head;
@@ -1095,10 +954,7 @@ async fn settings_are_validated_and_shared(store: &Store) {
         Err(StoreError::BadInput(_))
     ));
     store.set_setting("min_gap_seconds", "600").await.unwrap();
-    store
-        .set_setting("calling_hours", "09:00-17:00")
-        .await
-        .unwrap();
+    store.set_setting("calling_hours", "09:00-17:00").await.unwrap();
     let policy = store.policy().await.unwrap();
     assert_eq!(policy.min_gap, Duration::minutes(10));
     assert_eq!(
@@ -1113,12 +969,7 @@ async fn migrations_go_down_and_up_again(store: &Store) {
     let status = store.migration_status().await.unwrap();
     assert!(status.iter().all(|m| m.applied));
     while store.migrate_down().await.unwrap().is_some() {}
-    assert!(store
-        .migration_status()
-        .await
-        .unwrap()
-        .iter()
-        .all(|m| !m.applied));
+    assert!(store.migration_status().await.unwrap().iter().all(|m| !m.applied));
     store.migrate().await.unwrap();
     assert!(
         store

@@ -67,6 +67,9 @@ CREATE UNIQUE INDEX leads_phone_key ON leads (phone);
 CREATE UNIQUE INDEX leads_email_key ON leads (email) WHERE email IS NOT NULL;
 -- list order (priority, score, newest first) and the claim queue
 CREATE INDEX leads_list_idx ON leads (priority_rank DESC, lead_score DESC, id DESC) WHERE deleted_at IS NULL;
+-- the claim queue: walked in order, so claiming never sorts the whole table
+CREATE INDEX leads_queue_idx ON leads (priority_rank DESC, lead_score DESC, next_call_at, id)
+    WHERE deleted_at IS NULL AND NOT do_not_call AND status NOT IN ('closed_won', 'closed_lost');
 CREATE INDEX leads_status_idx ON leads (status) WHERE deleted_at IS NULL;
 CREATE INDEX leads_next_call_idx ON leads (next_call_at) WHERE deleted_at IS NULL;
 -- search: words by full text, phone and email fragments by trigram

@@ -23,15 +23,10 @@ pub enum AgentCommand {
 pub async fn run(ctx: &Ctx, cmd: AgentCommand) -> Result<(), CliError> {
     match cmd {
         AgentCommand::Add { name, email, role } => {
-            let role: Role = role
-                .parse()
-                .map_err(|e| CliError::Usage(format!("role: {e}")))?;
+            let role: Role = role.parse().map_err(|e| CliError::Usage(format!("role: {e}")))?;
             let agent = ctx.store.add_agent(&NewAgent { name, email, role }).await?;
             ctx.out.show(&agent, || {
-                format!(
-                    "added agent {} ({}, id {})",
-                    agent.name, agent.role, agent.id
-                )
+                format!("added agent {} ({}, id {})", agent.name, agent.role, agent.id)
             });
         }
         AgentCommand::List => {

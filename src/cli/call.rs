@@ -86,7 +86,10 @@ pub async fn run_call(ctx: &Ctx, cmd: CallCommand) -> Result<(), CliError> {
                 })
                 .await?;
             ctx.out.show(&started, || {
-                format!("call {} started: dial {}\nend it with: coldcall call end {} --disposition CODE", started.call_id, started.phone_number, started.call_id)
+                format!(
+                    "call {} started: dial {}\nend it with: coldcall call end {} --disposition CODE",
+                    started.call_id, started.phone_number, started.call_id
+                )
             });
         }
         CallCommand::End {
@@ -128,17 +131,14 @@ pub async fn run_call(ctx: &Ctx, cmd: CallCommand) -> Result<(), CliError> {
         }
         CallCommand::Heartbeat { call_id } => {
             let agent = ctx.agent().await?;
-            let alive = store
-                .heartbeat(parse_id("call", &call_id)?, agent.id)
-                .await?;
+            let alive = store.heartbeat(parse_id("call", &call_id)?, agent.id).await?;
             if !alive {
                 return Err(CliError::Usage(
                     "no active call with this id for this agent (ended or reaped)".into(),
                 ));
             }
-            ctx.out.show(&serde_json::json!({ "alive": true }), || {
-                "lock refreshed".into()
-            });
+            ctx.out
+                .show(&serde_json::json!({ "alive": true }), || "lock refreshed".into());
         }
         CallCommand::Dispositions => {
             let list = store.dispositions().await?;
@@ -162,19 +162,14 @@ pub async fn run_call(ctx: &Ctx, cmd: CallCommand) -> Result<(), CliError> {
                             d.code.clone(),
                             d.label.clone(),
                             flags.join(","),
-                            d.next_status
-                                .map(|s| s.to_string())
-                                .unwrap_or_else(|| "-".into()),
+                            d.next_status.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
                             d.recycle_after
                                 .map(|r| format!("{}m", r.num_minutes()))
                                 .unwrap_or_else(|| "-".into()),
                         ]
                     })
                     .collect();
-                table(
-                    &["KEY", "CODE", "LABEL", "FLAGS", "NEXT STATUS", "RECYCLE"],
-                    &rows,
-                )
+                table(&["KEY", "CODE", "LABEL", "FLAGS", "NEXT STATUS", "RECYCLE"], &rows)
             });
         }
     }
@@ -201,18 +196,14 @@ pub async fn run_calls(ctx: &Ctx, cmd: CallsCommand) -> Result<(), CliError> {
                         ]
                     })
                     .collect();
-                table(
-                    &["AGENT", "LEAD", "COMPANY", "NUMBER", "DURATION", "CALL ID"],
-                    &rows,
-                )
+                table(&["AGENT", "LEAD", "COMPANY", "NUMBER", "DURATION", "CALL ID"], &rows)
             });
         }
         CallsCommand::Reap => {
             let actor = ctx.actor().await?.map(|a| a.id);
             let reaped = ctx.store.reap_stale_locks(actor).await?;
-            ctx.out.show(&reaped, || {
-                format!("{} stale lock(s) released", reaped.len())
-            });
+            ctx.out
+                .show(&reaped, || format!("{} stale lock(s) released", reaped.len()));
         }
     }
     Ok(())
@@ -233,7 +224,11 @@ pub async fn run_queue(ctx: &Ctx, cmd: QueueCommand) -> Result<(), CliError> {
                     c.lead.status,
                     c.lead.priority,
                     c.lead.lead_score,
-                    if c.source == crate::store::ClaimSource::Callback { " — callback due" } else { "" },
+                    if c.source == crate::store::ClaimSource::Callback {
+                        " — callback due"
+                    } else {
+                        ""
+                    },
                     c.lead.id
                 ),
                 None => "no lead can be called right now".into(),
@@ -249,12 +244,7 @@ pub async fn run_callback(ctx: &Ctx, cmd: CallbackCommand) -> Result<(), CliErro
             let agent = ctx.agent().await?;
             let callback = ctx
                 .store
-                .schedule_callback(
-                    parse_id("lead", &lead)?,
-                    agent.id,
-                    parse_time(&at)?,
-                    note.as_deref(),
-                )
+                .schedule_callback(parse_id("lead", &lead)?, agent.id, parse_time(&at)?, note.as_deref())
                 .await?;
             ctx.out.show(&callback, || {
                 format!(
@@ -266,11 +256,7 @@ pub async fn run_callback(ctx: &Ctx, cmd: CallbackCommand) -> Result<(), CliErro
             });
         }
         CallbackCommand::Due { all } => {
-            let agent = if all {
-                None
-            } else {
-                Some(ctx.agent().await?.id)
-            };
+            let agent = if all { None } else { Some(ctx.agent().await?.id) };
             let due = ctx.store.due_callbacks(agent, ctx.store.now()).await?;
             ctx.out.show(&due, || {
                 let rows: Vec<Vec<String>> = due
@@ -289,16 +275,12 @@ pub async fn run_callback(ctx: &Ctx, cmd: CallbackCommand) -> Result<(), CliErro
             });
         }
         CallbackCommand::Done { id } => {
-            let done = ctx
-                .store
-                .complete_callback(parse_id("callback", &id)?)
-                .await?;
+            let done = ctx.store.complete_callback(parse_id("callback", &id)?).await?;
             if !done {
                 return Err(CliError::Usage("no open callback with this id".into()));
             }
-            ctx.out.show(&serde_json::json!({ "done": true }), || {
-                "callback done".into()
-            });
+            ctx.out
+                .show(&serde_json::json!({ "done": true }), || "callback done".into());
         }
     }
     Ok(())

@@ -79,7 +79,8 @@ pub async fn run(ctx: &Ctx, cmd: DbCommand) -> Result<(), CliError> {
                     Err(e) => return Err(e.into()),
                 }
             }
-            let summary = serde_json::json!({ "agents_added": agents, "leads_added": added, "leads_existing": existing });
+            let summary =
+                serde_json::json!({ "agents_added": agents, "leads_added": added, "leads_existing": existing });
             ctx.out.show(&summary, || {
                 format!(
                     "seeded {} agents and {added} leads ({existing} already there) in {}",

@@ -19,9 +19,7 @@ pub enum DncCommand {
 }
 
 pub async fn run(ctx: &Ctx, cmd: DncCommand) -> Result<(), CliError> {
-    let normalize = |n: &str| {
-        normalize_phone(n, &ctx.region).map_err(|e| CliError::Usage(format!("number: {e}")))
-    };
+    let normalize = |n: &str| normalize_phone(n, &ctx.region).map_err(|e| CliError::Usage(format!("number: {e}")));
     match cmd {
         DncCommand::Add { number, reason } => {
             let actor = ctx.actor().await?.map(|a| a.id);
@@ -29,9 +27,8 @@ pub async fn run(ctx: &Ctx, cmd: DncCommand) -> Result<(), CliError> {
                 .store
                 .dnc_add(&normalize(&number)?, reason.as_deref(), actor)
                 .await?;
-            ctx.out.show(&entry, || {
-                format!("{} is on the do-not-call list", entry.number)
-            });
+            ctx.out
+                .show(&entry, || format!("{} is on the do-not-call list", entry.number));
         }
         DncCommand::Remove { number } => {
             let actor = ctx.actor().await?.map(|a| a.id);
@@ -54,15 +51,13 @@ pub async fn run(ctx: &Ctx, cmd: DncCommand) -> Result<(), CliError> {
                             entry.added_at.format("%Y-%m-%d")
                         );
                     }
-                    return Err(StoreError::Refused(crate::domain::Refusal::DoNotCall {
-                        on_list: true,
-                    })
-                    .into());
+                    return Err(StoreError::Refused(crate::domain::Refusal::DoNotCall { on_list: true }).into());
                 }
-                None => ctx.out.show(
-                    &serde_json::json!({ "number": number, "listed": false }),
-                    || format!("{number} is not on the list"),
-                ),
+                None => ctx
+                    .out
+                    .show(&serde_json::json!({ "number": number, "listed": false }), || {
+                        format!("{number} is not on the list")
+                    }),
             }
         }
     }

@@ -173,9 +173,7 @@ impl FilterArgs {
         };
         for score in [self.min_score, self.max_score].into_iter().flatten() {
             if !(0..=100).contains(&score) {
-                return Err(CliError::Usage(format!(
-                    "score filter: {score} is outside 0–100"
-                )));
+                return Err(CliError::Usage(format!("score filter: {score} is outside 0–100")));
             }
         }
         Ok(LeadFilter {
@@ -199,9 +197,8 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
                 .validate(&ctx.region)
                 .map_err(StoreError::from)?;
             let lead = store.create_lead(&fields, actor).await?;
-            ctx.out.show(&lead, || {
-                format!("added lead {} {}", lead.id, clean(&lead.full_name()))
-            });
+            ctx.out
+                .show(&lead, || format!("added lead {} {}", lead.id, clean(&lead.full_name())));
         }
         LeadCommand::Edit { id, fields, reason } => {
             let actor = ctx.actor().await?.map(|a| a.id);
@@ -210,9 +207,7 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
                 .over(lead.fields().to_input())
                 .validate(&ctx.region)
                 .map_err(StoreError::from)?;
-            let lead = store
-                .update_lead(lead.id, &fields, actor, reason.as_deref())
-                .await?;
+            let lead = store.update_lead(lead.id, &fields, actor, reason.as_deref()).await?;
             ctx.out.show(&lead, || format!("updated lead {}", lead.id));
         }
         LeadCommand::Show { id } => {
@@ -220,14 +215,9 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
             let contacts = store.contacts(lead.id).await?;
             let assignments = store.assignments(lead.id).await?;
             let detail = serde_json::json!({ "lead": lead, "contacts": contacts, "assignments": assignments });
-            ctx.out
-                .show(&detail, || show_lead(&lead, &contacts, &assignments));
+            ctx.out.show(&detail, || show_lead(&lead, &contacts, &assignments));
         }
-        LeadCommand::List {
-            filter,
-            limit,
-            after,
-        } => {
+        LeadCommand::List { filter, limit, after } => {
             let filter = filter.resolve(ctx).await?;
             let after = after.map(|c| parse_cursor(&c)).transpose()?;
             let page = store.list_leads(&filter, after, limit).await?;
@@ -239,24 +229,16 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
                 text
             });
         }
-        LeadCommand::Search {
-            text,
-            filter,
-            limit,
-        } => {
+        LeadCommand::Search { text, filter, limit } => {
             let filter = filter.resolve(ctx).await?;
             let leads = store.search_leads(&text, &filter, limit).await?;
             ctx.out.show(&leads, || lead_table(&leads));
         }
         LeadCommand::Status { id, status, reason } => {
             let actor = ctx.actor().await?.map(|a| a.id);
-            let status: LeadStatus = status
-                .parse()
-                .map_err(|e| CliError::Usage(format!("status: {e}")))?;
+            let status: LeadStatus = status.parse().map_err(|e| CliError::Usage(format!("status: {e}")))?;
             let lead = live_lead(ctx, &id).await?;
-            let lead = store
-                .set_status(lead.id, status, reason.as_deref(), actor)
-                .await?;
+            let lead = store.set_status(lead.id, status, reason.as_deref(), actor).await?;
             ctx.out
                 .show(&lead, || format!("lead {} is now {}", lead.id, lead.status));
         }
@@ -297,9 +279,7 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
                             c.phone_number.clone(),
                             c.status.to_string(),
                             c.disposition.clone().unwrap_or_else(|| "-".into()),
-                            c.duration_s
-                                .map(|d| format!("{d}s"))
-                                .unwrap_or_else(|| "-".into()),
+                            c.duration_s.map(|d| format!("{d}s")).unwrap_or_else(|| "-".into()),
                             opt(&c.notes),
                             c.id.to_string(),
                         ]
@@ -307,8 +287,7 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
                     .collect();
                 table(
                     &[
-                        "STARTED", "AGENT", "NUMBER", "STATUS", "OUTCOME", "DURATION", "NOTES",
-                        "CALL ID",
+                        "STARTED", "AGENT", "NUMBER", "STATUS", "OUTCOME", "DURATION", "NOTES", "CALL ID",
                     ],
                     &rows,
                 )
@@ -322,9 +301,7 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
                     .map(|c| {
                         vec![
                             time(Some(c.changed_at)),
-                            c.old_status
-                                .map(|s| s.to_string())
-                                .unwrap_or_else(|| "-".into()),
+                            c.old_status.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
                             c.new_status.to_string(),
                             c.changed_by_name.clone().unwrap_or_else(|| "-".into()),
                             opt(&c.reason),
@@ -342,22 +319,18 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
                 .assign(parse_id("lead", &id)?, agent.id, actor, expires_at)
                 .await?;
             ctx.out.show(&assignment, || {
-                format!(
-                    "lead {} assigned to {}",
-                    assignment.lead_id, assignment.agent_name
-                )
+                format!("lead {} assigned to {}", assignment.lead_id, assignment.agent_name)
             });
         }
         LeadCommand::Unassign { id } => {
             let ended = store.unassign(parse_id("lead", &id)?).await?;
-            ctx.out
-                .show(&serde_json::json!({ "unassigned": ended }), || {
-                    if ended {
-                        "assignment ended".into()
-                    } else {
-                        "the lead had no assignment".into()
-                    }
-                });
+            ctx.out.show(&serde_json::json!({ "unassigned": ended }), || {
+                if ended {
+                    "assignment ended".into()
+                } else {
+                    "the lead had no assignment".into()
+                }
+            });
         }
     }
     Ok(())
@@ -413,11 +386,7 @@ fn lead_table(leads: &[Lead]) -> String {
     )
 }
 
-fn show_lead(
-    l: &Lead,
-    contacts: &[crate::store::Contact],
-    assignments: &[crate::store::Assignment],
-) -> String {
+fn show_lead(l: &Lead, contacts: &[crate::store::Contact], assignments: &[crate::store::Assignment]) -> String {
     let mut flags = Vec::new();
     if l.do_not_call {
         flags.push("DO NOT CALL");
@@ -466,11 +435,7 @@ fn show_lead(
         ));
     }
     if let Some(a) = assignments.iter().find(|a| a.active) {
-        out.push_str(&format!(
-            "assigned  {} until {}\n",
-            a.agent_name,
-            time(a.expires_at)
-        ));
+        out.push_str(&format!("assigned  {} until {}\n", a.agent_name, time(a.expires_at)));
     }
     out
 }

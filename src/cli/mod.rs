@@ -27,12 +27,7 @@ use crate::store::{Agent, ConnectOptions, Store, StoreError};
 pub struct Cli {
     /// Database URL: postgres://… for a shared floor, or a SQLite file path
     /// (default: coldcall.db in the platform data directory)
-    #[arg(
-        long,
-        global = true,
-        env = "COLDCALL_DATABASE_URL",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "COLDCALL_DATABASE_URL", hide_env_values = true)]
     pub database: Option<String>,
 
     /// The acting agent's name
@@ -149,10 +144,7 @@ pub async fn run(cli: Cli) -> u8 {
 }
 
 async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
-    let url = cli
-        .database
-        .clone()
-        .unwrap_or_else(crate::config::default_database_url);
+    let url = cli.database.clone().unwrap_or_else(crate::config::default_database_url);
     let store = Store::connect(&url, &ConnectOptions::default()).await?;
     // Schema commands manage migrations themselves; everything else brings the schema up to date,
     // which is how a fresh SQLite file becomes usable on first run.
@@ -182,6 +174,5 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
 
 /// Parses a lead or call id given on the command line.
 pub fn parse_id(what: &str, text: &str) -> Result<uuid::Uuid, CliError> {
-    uuid::Uuid::parse_str(text.trim())
-        .map_err(|_| CliError::Usage(format!("{what}: '{text}' is not a valid id")))
+    uuid::Uuid::parse_str(text.trim()).map_err(|_| CliError::Usage(format!("{what}: '{text}' is not a valid id")))
 }

@@ -20,11 +20,7 @@ pub async fn run(ctx: &Ctx, cmd: SettingsCommand) -> Result<(), CliError> {
     let rows: Vec<serde_json::Value> = settings
         .iter()
         .map(|(k, v)| {
-            let about = KEYS
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, a)| *a)
-                .unwrap_or("");
+            let about = KEYS.iter().find(|(key, _)| key == k).map(|(_, a)| *a).unwrap_or("");
             serde_json::json!({ "key": k, "value": v, "about": about })
         })
         .collect();

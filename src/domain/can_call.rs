@@ -179,15 +179,10 @@ pub fn can_call(check: &CallCheck) -> Result<(), Refusal> {
         });
     }
     if lead.status.is_final() {
-        return Err(Refusal::FinalStatus {
-            status: lead.status,
-        });
+        return Err(Refusal::FinalStatus { status: lead.status });
     }
     // A stale lock is left to the caller to reap; it must not block the lead forever.
-    if let Some(call) = check
-        .active_call
-        .filter(|c| now - c.heartbeat_at <= policy.lock_ttl)
-    {
+    if let Some(call) = check.active_call.filter(|c| now - c.heartbeat_at <= policy.lock_ttl) {
         return Err(Refusal::OnAnotherCall {
             agent: call.agent_name.clone(),
             since: call.started_at,
@@ -204,11 +199,7 @@ pub fn can_call(check: &CallCheck) -> Result<(), Refusal> {
         }
     }
     let tz = lead_timezone(lead, policy);
-    if let Window::Closed {
-        local_now,
-        opens_at,
-    } = policy.calling_hours.check(now, tz)
-    {
+    if let Window::Closed { local_now, opens_at } = policy.calling_hours.check(now, tz) {
         return Err(Refusal::OutsideCallingHours {
             timezone: tz.name().to_string(),
             local_time: local_now,
@@ -371,10 +362,7 @@ mod tests {
                 status: LeadStatus::ClosedWon
             }
         );
-        assert_eq!(
-            r.to_string(),
-            "this lead is closed won and is not called again"
-        );
+        assert_eq!(r.to_string(), "this lead is closed won and is not called again");
     }
 
     #[test]
@@ -387,10 +375,7 @@ mod tests {
         };
         let r = can_call(&c).unwrap_err();
         assert_eq!(r.code(), "on_another_call");
-        assert_eq!(
-            r.to_string(),
-            "alice is on a call with this lead since 14:02:11 UTC"
-        );
+        assert_eq!(r.to_string(), "alice is on a call with this lead since 14:02:11 UTC");
         let stale = active(61);
         let c = CallCheck {
             active_call: Some(&stale),
@@ -456,10 +441,7 @@ mod tests {
         };
         // 00:00 in Tokyo, 10:00 in New York.
         for tz in [None, Some("Not/AZone".to_string())] {
-            let l = LeadFacts {
-                timezone: tz,
-                ..lead()
-            };
+            let l = LeadFacts { timezone: tz, ..lead() };
             let r = can_call(&check(Some(&l), &p)).unwrap_err();
             assert!(r.to_string().contains("Asia/Tokyo"), "{r}");
         }
@@ -473,13 +455,7 @@ mod tests {
             ..lead()
         };
         let r = can_call(&check(Some(&l), &p)).unwrap_err();
-        assert_eq!(
-            r,
-            Refusal::AttemptsExhausted {
-                attempts: 6,
-                max: 6
-            }
-        );
+        assert_eq!(r, Refusal::AttemptsExhausted { attempts: 6, max: 6 });
         let l = LeadFacts {
             call_attempts: 5,
             ..lead()
@@ -506,10 +482,7 @@ mod tests {
             assignment: Some(&forever),
             ..check(Some(&l), &p)
         };
-        assert_eq!(
-            can_call(&c).unwrap_err().to_string(),
-            "this lead is assigned to carol"
-        );
+        assert_eq!(can_call(&c).unwrap_err().to_string(), "this lead is assigned to carol");
 
         let expired = assigned(OTHER, Some(noon_ish()));
         let mine = assigned(ME, None);
@@ -571,35 +544,20 @@ mod tests {
             ..everything
         };
         assert_eq!(code(&c), "on_another_call");
-        assert_eq!(
-            code(&CallCheck {
-                active_call: None,
-                ..c
-            }),
-            "too_soon"
-        );
+        assert_eq!(code(&CallCheck { active_call: None, ..c }), "too_soon");
         let c = CallCheck {
             active_call: None,
             last_call: None,
             ..c
         };
         assert_eq!(code(&c), "outside_calling_hours");
-        let c = CallCheck {
-            now: noon_ish(),
-            ..c
-        };
+        let c = CallCheck { now: noon_ish(), ..c };
         assert_eq!(code(&c), "attempts_exhausted");
         let l4 = LeadFacts {
             call_attempts: 0,
             ..l3.clone()
         };
-        assert_eq!(
-            code(&CallCheck {
-                lead: Some(&l4),
-                ..c
-            }),
-            "assigned_to_other"
-        );
+        assert_eq!(code(&CallCheck { lead: Some(&l4), ..c }), "assigned_to_other");
     }
 
     /// Random facts around a fixed lead, with each condition independently on or off.
@@ -629,20 +587,17 @@ mod tests {
                 ]),
                 0i32..9,
             )
-                .prop_map(|(deleted, dnc, status, timezone, call_attempts)| {
-                    LeadFacts {
-                        id: Uuid::nil(),
-                        deleted: deleted && call_attempts % 3 == 0,
-                        do_not_call: dnc,
-                        status,
-                        timezone,
-                        call_attempts,
-                        phone: "+14155550123".into(),
-                    }
+                .prop_map(|(deleted, dnc, status, timezone, call_attempts)| LeadFacts {
+                    id: Uuid::nil(),
+                    deleted: deleted && call_attempts % 3 == 0,
+                    do_not_call: dnc,
+                    status,
+                    timezone,
+                    call_attempts,
+                    phone: "+14155550123".into(),
                 }),
         );
-        let now =
-            (0i64..14 * 86_400).prop_map(|s| utc("2026-03-01T00:00:00Z") + Duration::seconds(s));
+        let now = (0i64..14 * 86_400).prop_map(|s| utc("2026-03-01T00:00:00Z") + Duration::seconds(s));
         (
             lead,
             prop::bool::weighted(0.1),

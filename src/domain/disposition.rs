@@ -49,10 +49,7 @@ const NONE: Flags = Flags {
     callback: false,
     final_: false,
 };
-const CONTACT: Flags = Flags {
-    contact: true,
-    ..NONE
-};
+const CONTACT: Flags = Flags { contact: true, ..NONE };
 
 fn seed(
     code: &str,
@@ -80,87 +77,29 @@ fn seed(
 /// The set every new team starts with.
 pub fn default_dispositions() -> Vec<Disposition> {
     use LeadStatus::{ClosedLost, Contacted, Proposal, Qualified};
-    let sale = Flags {
-        sale: true,
-        ..CONTACT
-    };
+    let sale = Flags { sale: true, ..CONTACT };
     let callback = Flags {
         callback: true,
         ..CONTACT
     };
-    let lost = Flags {
-        final_: true,
-        ..NONE
-    };
+    let lost = Flags { final_: true, ..NONE };
     let refused = Flags {
         final_: true,
         ..CONTACT
     };
-    let dnc = Flags {
-        dnc: true,
-        ..refused
-    };
+    let dnc = Flags { dnc: true, ..refused };
     let mins = Duration::minutes;
     vec![
-        seed(
-            "connected",
-            "Connected",
-            'o',
-            CONTACT,
-            Some(Contacted),
-            None,
-        ),
-        seed(
-            "interested",
-            "Interested",
-            'i',
-            CONTACT,
-            Some(Qualified),
-            None,
-        ),
-        seed(
-            "meeting_booked",
-            "Meeting booked",
-            'm',
-            sale,
-            Some(Proposal),
-            None,
-        ),
+        seed("connected", "Connected", 'o', CONTACT, Some(Contacted), None),
+        seed("interested", "Interested", 'i', CONTACT, Some(Qualified), None),
+        seed("meeting_booked", "Meeting booked", 'm', sale, Some(Proposal), None),
         seed("callback", "Callback", 'k', callback, Some(Contacted), None),
         seed("no_answer", "No answer", 'n', NONE, None, Some(mins(30))),
         seed("busy", "Busy", 'b', NONE, None, Some(mins(10))),
-        seed(
-            "voicemail",
-            "Voicemail",
-            'v',
-            NONE,
-            None,
-            Some(Duration::hours(4)),
-        ),
-        seed(
-            "wrong_number",
-            "Wrong number",
-            'w',
-            lost,
-            Some(ClosedLost),
-            None,
-        ),
-        seed(
-            "not_interested",
-            "Not interested",
-            'x',
-            refused,
-            Some(ClosedLost),
-            None,
-        ),
-        seed(
-            "do_not_call",
-            "Do not call",
-            'd',
-            dnc,
-            Some(ClosedLost),
-            None,
-        ),
+        seed("voicemail", "Voicemail", 'v', NONE, None, Some(Duration::hours(4))),
+        seed("wrong_number", "Wrong number", 'w', lost, Some(ClosedLost), None),
+        seed("not_interested", "Not interested", 'x', refused, Some(ClosedLost), None),
+        seed("do_not_call", "Do not call", 'd', dnc, Some(ClosedLost), None),
     ]
 }
 
@@ -290,10 +229,7 @@ pub fn validate_set(set: &[Disposition]) -> Result<(), String> {
         }
         if let Some(key) = d.hotkey {
             if !hotkeys.insert(key) {
-                return Err(format!(
-                    "hotkey '{key}' is used more than once (again by '{}')",
-                    d.code
-                ));
+                return Err(format!("hotkey '{key}' is used more than once (again by '{}')", d.code));
             }
         }
     }
@@ -465,10 +401,7 @@ mod tests {
             current_status: LeadStatus::Negotiation,
             ..input(&neutral)
         };
-        assert_eq!(
-            outcome_effects(&later).unwrap().new_status,
-            LeadStatus::Negotiation
-        );
+        assert_eq!(outcome_effects(&later).unwrap().new_status, LeadStatus::Negotiation);
         let no_contact = by_code("busy");
         assert_eq!(
             outcome_effects(&input(&no_contact)).unwrap().new_status,
@@ -480,15 +413,7 @@ mod tests {
     fn validation_rules() {
         let ok = by_code("busy");
         assert_eq!(validate_disposition(&ok), Ok(()));
-        for bad_code in [
-            "",
-            "Busy",
-            "1busy",
-            "busy_",
-            "bu__sy",
-            "busy-line",
-            &"a".repeat(33),
-        ] {
+        for bad_code in ["", "Busy", "1busy", "busy_", "bu__sy", "busy-line", &"a".repeat(33)] {
             let d = Disposition {
                 code: bad_code.into(),
                 ..ok.clone()

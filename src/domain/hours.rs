@@ -48,10 +48,7 @@ impl CallingHours {
         let start = parse_time(start)?;
         let end = parse_time(end)?;
         if start >= end {
-            return Err(format!(
-                "calling hours must start before they end (got '{}')",
-                s.trim()
-            ));
+            return Err(format!("calling hours must start before they end (got '{}')", s.trim()));
         }
         Ok(Self { start, end })
     }
@@ -159,25 +156,15 @@ mod tests {
         let h = CallingHours::default();
         // 06:00 EST.
         let w = h.check(utc("2026-01-15T11:00:00Z"), America::New_York);
-        let Window::Closed {
-            local_now,
-            opens_at,
-        } = w
-        else {
+        let Window::Closed { local_now, opens_at } = w else {
             panic!("expected closed")
         };
         assert_eq!(local_now.to_string(), "2026-01-15 06:00:00");
         assert_eq!(opens_at, utc("2026-01-15T13:00:00Z"));
         // 10:00 EST.
-        assert_eq!(
-            h.check(utc("2026-01-15T15:00:00Z"), America::New_York),
-            Window::Open
-        );
+        assert_eq!(h.check(utc("2026-01-15T15:00:00Z"), America::New_York), Window::Open);
         // 20:59:59 EST is the last open second; 21:00 exactly is closed until tomorrow 08:00.
-        assert_eq!(
-            h.check(utc("2026-01-16T01:59:59Z"), America::New_York),
-            Window::Open
-        );
+        assert_eq!(h.check(utc("2026-01-16T01:59:59Z"), America::New_York), Window::Open);
         let w = h.check(utc("2026-01-16T02:00:00Z"), America::New_York);
         assert_eq!(opening(w), utc("2026-01-16T13:00:00Z"));
     }
@@ -237,19 +224,13 @@ mod tests {
         let h = hours("02:30-21:00");
         let w = h.check(utc("2026-03-08T06:00:00Z"), America::New_York);
         assert_eq!(opening(w), utc("2026-03-08T07:00:00Z"));
-        assert_eq!(
-            h.check(utc("2026-03-08T07:00:00Z"), America::New_York),
-            Window::Open
-        );
+        assert_eq!(h.check(utc("2026-03-08T07:00:00Z"), America::New_York), Window::Open);
     }
 
     #[test]
     fn parse_tz_is_case_insensitive_and_canonical() {
         assert_eq!(parse_tz("America/New_York"), Some(America::New_York));
-        assert_eq!(
-            parse_tz(" america/new_york ").map(Tz::name),
-            Some("America/New_York")
-        );
+        assert_eq!(parse_tz(" america/new_york ").map(Tz::name), Some("America/New_York"));
         assert_eq!(parse_tz("Mars/Olympus"), None);
         assert_eq!(parse_tz(""), None);
     }

@@ -121,10 +121,7 @@ impl LeadInput {
         let status = c.check("status", enum_or(&self.status, LeadStatus::New));
         let priority = c.check("priority", enum_or(&self.priority, Priority::Medium));
         let lead_score = c.check("lead_score", lead_score(&self.lead_score));
-        let conversion_probability = c.check(
-            "conversion_probability",
-            probability(&self.conversion_probability),
-        );
+        let conversion_probability = c.check("conversion_probability", probability(&self.conversion_probability));
         let source = c.check("source", optional_text(&self.source, SOURCE_MAX));
         let notes = c.check("notes", notes(&self.notes));
         let consent_given = c.check("consent_given", flag(&self.consent_given));
@@ -238,10 +235,7 @@ impl LeadFields {
 
 /// Control characters would corrupt the screen and exports, so they are refused, never stripped.
 fn check_chars(value: &str, allowed: &[char]) -> Result<(), String> {
-    if value
-        .chars()
-        .any(|c| c.is_control() && !allowed.contains(&c))
-    {
+    if value.chars().any(|c| c.is_control() && !allowed.contains(&c)) {
         return Err("contains control characters".into());
     }
     Ok(())
@@ -288,9 +282,7 @@ fn email(raw: &str) -> Result<Option<String>, String> {
         return Ok(None);
     }
     // The library accepts "a@localhost"; a reachable prospect needs a dotted domain.
-    let dotted_domain = value
-        .rsplit_once('@')
-        .is_some_and(|(_, domain)| domain.contains('.'));
+    let dotted_domain = value.rsplit_once('@').is_some_and(|(_, domain)| domain.contains('.'));
     if !email_address::EmailAddress::is_valid(&value) || !dotted_domain {
         return Err(format!("'{}' is not a valid email address", raw.trim()));
     }
@@ -308,14 +300,12 @@ fn timezone(raw: &str) -> Result<Option<String>, String> {
     if raw.trim().is_empty() {
         return Ok(None);
     }
-    parse_tz(raw)
-        .map(|tz| Some(tz.name().to_string()))
-        .ok_or_else(|| {
-            format!(
-                "'{}' is not a known time zone (use an IANA name such as America/New_York)",
-                raw.trim()
-            )
-        })
+    parse_tz(raw).map(|tz| Some(tz.name().to_string())).ok_or_else(|| {
+        format!(
+            "'{}' is not a known time zone (use an IANA name such as America/New_York)",
+            raw.trim()
+        )
+    })
 }
 
 fn enum_or<T>(raw: &str, default: T) -> Result<T, String>
@@ -433,23 +423,14 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(
-            validated(|i| i.first_name = "  Zoë ".into()).first_name,
-            "Zoë"
-        );
+        assert_eq!(validated(|i| i.first_name = "  Zoë ".into()).first_name, "Zoë");
         // 50 multi-byte characters are fine; 51 are not.
-        assert_eq!(
-            errors_after(|i| i.last_name = "é".repeat(50)),
-            [] as [&str; 0]
-        );
+        assert_eq!(errors_after(|i| i.last_name = "é".repeat(50)), [] as [&str; 0]);
         assert_eq!(
             message_for(|i| i.last_name = "é".repeat(51), "last_name"),
             "must be at most 50 characters"
         );
-        assert_eq!(
-            message_for(|i| i.first_name = "  ".into(), "first_name"),
-            "is required"
-        );
+        assert_eq!(message_for(|i| i.first_name = "  ".into(), "first_name"), "is required");
         assert_eq!(
             message_for(|i| i.first_name = "A\u{7}da".into(), "first_name"),
             "contains control characters"
@@ -460,10 +441,7 @@ mod tests {
     fn email_rules() {
         let f = validated(|i| i.email = " Ada@Example.COM ".into());
         assert_eq!(f.email.as_deref(), Some("ada@example.com"));
-        assert_eq!(
-            errors_after(|i| i.email = "ada@localhost".into()),
-            ["email"]
-        );
+        assert_eq!(errors_after(|i| i.email = "ada@localhost".into()), ["email"]);
         assert_eq!(errors_after(|i| i.email = "not an email".into()), ["email"]);
         assert_eq!(errors_after(|i| i.email = "a@b@c.com".into()), ["email"]);
     }
@@ -471,10 +449,7 @@ mod tests {
     #[test]
     fn phone_rules() {
         assert_eq!(errors_after(|i| i.phone = String::new()), ["phone"]);
-        assert_eq!(
-            message_for(|i| i.phone = " ".into(), "phone"),
-            "is required"
-        );
+        assert_eq!(message_for(|i| i.phone = " ".into(), "phone"), "is required");
         assert_eq!(
             message_for(|i| i.phone = "123".into(), "phone"),
             "'123' is not a valid phone number for region US"
@@ -487,19 +462,10 @@ mod tests {
     fn company_and_title() {
         assert_eq!(errors_after(|i| i.company = String::new()), ["company"]);
         assert_eq!(errors_after(|i| i.company = "c".repeat(101)), ["company"]);
-        assert_eq!(
-            errors_after(|i| i.company = "c".repeat(100)),
-            [] as [&str; 0]
-        );
-        assert_eq!(
-            errors_after(|i| i.company = "Acme\r".into()),
-            [] as [&str; 0]
-        );
+        assert_eq!(errors_after(|i| i.company = "c".repeat(100)), [] as [&str; 0]);
+        assert_eq!(errors_after(|i| i.company = "Acme\r".into()), [] as [&str; 0]);
         assert_eq!(errors_after(|i| i.company = "Ac\rme".into()), ["company"]);
-        assert_eq!(
-            validated(|i| i.title = " CTO ".into()).title.as_deref(),
-            Some("CTO")
-        );
+        assert_eq!(validated(|i| i.title = " CTO ".into()).title.as_deref(), Some("CTO"));
         assert_eq!(errors_after(|i| i.title = "t".repeat(101)), ["title"]);
     }
 
@@ -517,15 +483,9 @@ mod tests {
             i.status = "Closed Won".into();
             i.priority = "HIGH".into();
         });
-        assert_eq!(
-            (f.status, f.priority),
-            (LeadStatus::ClosedWon, Priority::High)
-        );
+        assert_eq!((f.status, f.priority), (LeadStatus::ClosedWon, Priority::High));
         let msg = message_for(|i| i.status = "foo".into(), "status");
-        assert!(
-            msg.starts_with("unknown status 'foo' (expected one of: new,"),
-            "{msg}"
-        );
+        assert!(msg.starts_with("unknown status 'foo' (expected one of: new,"), "{msg}");
         let msg = message_for(|i| i.priority = "meh".into(), "priority");
         assert!(msg.contains("low, medium, high, urgent"), "{msg}");
     }
@@ -534,11 +494,7 @@ mod tests {
     fn score_and_probability() {
         assert_eq!(validated(|i| i.lead_score = " 85 ".into()).lead_score, 85);
         for bad in ["101", "-1", "8.5", "lots"] {
-            assert_eq!(
-                errors_after(|i| i.lead_score = bad.into()),
-                ["lead_score"],
-                "{bad}"
-            );
+            assert_eq!(errors_after(|i| i.lead_score = bad.into()), ["lead_score"], "{bad}");
         }
         for (text, p) in [("0.35", 0.35), ("35%", 0.35), ("100 %", 1.0), ("0", 0.0)] {
             let f = validated(|i| i.conversion_probability = text.into());
@@ -562,21 +518,12 @@ mod tests {
     #[test]
     fn booleans() {
         for yes in ["true", "YES", "y", "1", "X", " Yes "] {
-            assert!(
-                validated(|i| i.consent_given = yes.into()).consent_given,
-                "{yes}"
-            );
+            assert!(validated(|i| i.consent_given = yes.into()).consent_given, "{yes}");
         }
         for no in ["", "false", "No", "n", "0"] {
-            assert!(
-                !validated(|i| i.do_not_call = no.into()).do_not_call,
-                "{no}"
-            );
+            assert!(!validated(|i| i.do_not_call = no.into()).do_not_call, "{no}");
         }
-        assert_eq!(
-            errors_after(|i| i.do_not_email = "maybe".into()),
-            ["do_not_email"]
-        );
+        assert_eq!(errors_after(|i| i.do_not_email = "maybe".into()), ["do_not_email"]);
     }
 
     #[test]
@@ -632,10 +579,7 @@ mod tests {
 
     fn text(max: usize) -> impl Strategy<Value = String> {
         // Starts and ends with a visible character so the value is already trimmed.
-        let body = format!(
-            "[a-zA-ZÀ-ÿ0-9]([a-zA-ZÀ-ÿ0-9 '.,&-]{{0,{}}}[a-zA-ZÀ-ÿ0-9])?",
-            max - 2
-        );
+        let body = format!("[a-zA-ZÀ-ÿ0-9]([a-zA-ZÀ-ÿ0-9 '.,&-]{{0,{}}}[a-zA-ZÀ-ÿ0-9])?", max - 2);
         proptest::string::string_regex(&body).unwrap()
     }
 
@@ -645,16 +589,11 @@ mod tests {
             "20[0-9]{8}".prop_map(|d| (format!("+44{d}"), "GB")),
             "30[0-9]{5,8}".prop_map(|d| (format!("+49{d}"), "DE")),
         ]
-        .prop_filter_map("valid number", |(d, region)| {
-            normalize_phone(&d, region).ok()
-        })
+        .prop_filter_map("valid number", |(d, region)| normalize_phone(&d, region).ok())
     }
 
     fn lead_fields() -> impl Strategy<Value = LeadFields> {
-        let zones: Vec<String> = chrono_tz::TZ_VARIANTS
-            .iter()
-            .map(|t| t.name().into())
-            .collect();
+        let zones: Vec<String> = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name().into()).collect();
         let people = (
             text(NAME_MAX),
             text(NAME_MAX),

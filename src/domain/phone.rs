@@ -31,8 +31,7 @@ fn is_grouping(c: char) -> bool {
 /// make two writings of the same line look different.
 pub fn normalize_phone(input: &str, default_region: &str) -> Result<String, PhoneError> {
     let region = default_region.trim().to_ascii_uppercase();
-    let region_id =
-        Id::from_str(&region).map_err(|_| PhoneError::UnknownRegion(default_region.to_string()))?;
+    let region_id = Id::from_str(&region).map_err(|_| PhoneError::UnknownRegion(default_region.to_string()))?;
 
     let trimmed = input.trim();
     if trimmed.is_empty() {
@@ -109,14 +108,8 @@ mod tests {
             assert_eq!(normalize_phone(input, "GB").as_deref(), Ok(gb), "{input}");
         }
         // The 00 prefix also works from a region whose own international prefix differs.
-        assert_eq!(
-            normalize_phone("00 44 20 7946 0958", "US").as_deref(),
-            Ok(gb)
-        );
-        assert_eq!(
-            normalize_phone("030 123456", "de").as_deref(),
-            Ok("+4930123456")
-        );
+        assert_eq!(normalize_phone("00 44 20 7946 0958", "US").as_deref(), Ok(gb));
+        assert_eq!(normalize_phone("030 123456", "de").as_deref(), Ok("+4930123456"));
     }
 
     #[test]

@@ -14,10 +14,7 @@ pub fn open_zones(policy: &Policy, now: DateTime<Utc>) -> (Vec<String>, bool) {
         .filter(|tz| matches!(policy.calling_hours.check(now, **tz), Window::Open))
         .map(|tz| tz.name().to_string())
         .collect();
-    let default_open = matches!(
-        policy.calling_hours.check(now, policy.default_timezone),
-        Window::Open
-    );
+    let default_open = matches!(policy.calling_hours.check(now, policy.default_timezone), Window::Open);
     (zones, default_open)
 }
 

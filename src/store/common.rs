@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::model::{CallLog, EndCall, EndedCall, Lead, MigrationInfo};
 use super::{Result, StoreError};
 use crate::domain::{
-    can_call, ActiveCallFacts, AssignmentFacts, CallCheck, CallStatus, Disposition, LastCallFacts,
-    LeadFacts, LeadStatus, Policy, Refusal,
+    can_call, ActiveCallFacts, AssignmentFacts, CallCheck, CallStatus, Disposition, LastCallFacts, LeadFacts,
+    LeadStatus, Policy, Refusal,
 };
 
 /// What the database says about a lead at the moment a rule is checked.
@@ -87,11 +87,7 @@ impl From<DispositionRow> for Disposition {
 
 /// A lock is stale once its heartbeat is older than the TTL; can-call then ignores it and the
 /// next writer reaps it. Same comparison as the rule, so both agree to the microsecond.
-pub(crate) fn lock_is_stale(
-    policy: &Policy,
-    heartbeat_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> bool {
+pub(crate) fn lock_is_stale(policy: &Policy, heartbeat_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now - heartbeat_at > policy.lock_ttl
 }
 

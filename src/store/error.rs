@@ -51,10 +51,7 @@ impl From<sqlx::Error> for StoreError {
                 return StoreError::Conflict(unique_message(db.constraint(), db.message()));
             }
             if db.is_check_violation() {
-                return StoreError::BadInput(format!(
-                    "value rejected by the database: {}",
-                    db.message()
-                ));
+                return StoreError::BadInput(format!("value rejected by the database: {}", db.message()));
             }
         }
         StoreError::Database(err)
@@ -74,16 +71,10 @@ fn unique_message(constraint: Option<&str>, message: &str) -> String {
         ("agents.email", "an agent with this email already exists"),
         ("agents_email", "an agent with this email already exists"),
         ("active_calls", "the lead is already on another call"),
-        (
-            "one_primary",
-            "the lead already has a primary contact of this kind",
-        ),
+        ("one_primary", "the lead already has a primary contact of this kind"),
         ("contacts", "the lead already has this contact point"),
         ("lead_assignments", "the lead is already assigned"),
-        (
-            "dispositions",
-            "a disposition with this code or hotkey already exists",
-        ),
+        ("dispositions", "a disposition with this code or hotkey already exists"),
     ];
     known
         .iter()

@@ -22,8 +22,7 @@ pub use error::{Result, StoreError};
 pub use model::*;
 
 pub(crate) use common::{
-    call_status_for, lock_is_stale, migration_infos, replayed_end, undo_target, CallFacts,
-    DispositionRow,
+    call_status_for, lock_is_stale, migration_infos, replayed_end, undo_target, CallFacts, DispositionRow,
 };
 
 use crate::domain::{Disposition, LeadFields, LeadStatus, Policy, Refusal};
@@ -67,9 +66,7 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("database", &self.display)
-            .finish()
+        f.debug_struct("Store").field("database", &self.display).finish()
     }
 }
 
@@ -100,9 +97,7 @@ impl Store {
                     "in-memory SQLite gives each connection its own empty database; use a file path".into(),
                 ));
             }
-            Backend::Sqlite(
-                sqlite::SqliteStore::connect(std::path::Path::new(path), options).await?,
-            )
+            Backend::Sqlite(sqlite::SqliteStore::connect(std::path::Path::new(path), options).await?)
         };
         Ok(Store {
             backend,
@@ -173,12 +168,7 @@ impl Store {
                 "agent name: must be 1 to 50 characters, no control characters".into(),
             ));
         }
-        let email = match agent
-            .email
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-        {
+        let email = match agent.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
             Some(e) if !email_address::EmailAddress::is_valid(e) => {
                 return Err(StoreError::BadInput(format!(
                     "agent email: '{e}' is not a valid email address"
@@ -264,12 +254,7 @@ impl Store {
     }
 
     /// One page of live leads in list order (priority, score, newest), starting after `after`.
-    pub async fn list_leads(
-        &self,
-        filter: &LeadFilter,
-        after: Option<LeadCursor>,
-        limit: u32,
-    ) -> Result<Page<Lead>> {
+    pub async fn list_leads(&self, filter: &LeadFilter, after: Option<LeadCursor>, limit: u32) -> Result<Page<Lead>> {
         let limit = limit.clamp(1, 1000);
         let mut items = dispatch!(self.list_leads(filter, after, limit + 1, self.now()))?;
         let next = if items.len() > limit as usize {
@@ -283,12 +268,7 @@ impl Store {
 
     /// Live leads matching the text (name, company, email, title, notes words; phone or email
     /// fragments), in list order, at most `limit`.
-    pub async fn search_leads(
-        &self,
-        text: &str,
-        filter: &LeadFilter,
-        limit: u32,
-    ) -> Result<Vec<Lead>> {
+    pub async fn search_leads(&self, text: &str, filter: &LeadFilter, limit: u32) -> Result<Vec<Lead>> {
         let terms = search::SearchTerms::parse(text);
         if terms.is_empty() {
             return Ok(Vec::new());
@@ -303,22 +283,12 @@ impl Store {
     }
 
     /// Adds a contact point; a new primary one takes over from the old primary of its kind.
-    pub async fn add_contact(
-        &self,
-        lead_id: Uuid,
-        contact: &NewContact,
-        region: &str,
-    ) -> Result<Contact> {
+    pub async fn add_contact(&self, lead_id: Uuid, contact: &NewContact, region: &str) -> Result<Contact> {
         let contact = normalize_contact(contact, region)?;
         dispatch!(self.add_contact(Uuid::now_v7(), lead_id, &contact, self.now()))
     }
 
-    pub async fn update_contact(
-        &self,
-        id: Uuid,
-        contact: &NewContact,
-        region: &str,
-    ) -> Result<Contact> {
+    pub async fn update_contact(&self, id: Uuid, contact: &NewContact, region: &str) -> Result<Contact> {
         let contact = normalize_contact(contact, region)?;
         dispatch!(self.update_contact(id, &contact))
     }
@@ -388,14 +358,7 @@ impl Store {
         by: Option<i64>,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<Assignment> {
-        dispatch!(self.assign(
-            Uuid::now_v7(),
-            lead_id,
-            agent_id,
-            by,
-            expires_at,
-            self.now()
-        ))
+        dispatch!(self.assign(Uuid::now_v7(), lead_id, agent_id, by, expires_at, self.now()))
     }
 
     /// Ends the lead's live assignment; false when it had none.
@@ -422,26 +385,13 @@ impl Store {
         note: Option<&str>,
     ) -> Result<Callback> {
         if due_at <= self.now() {
-            return Err(StoreError::BadInput(
-                "callback time must be in the future".into(),
-            ));
+            return Err(StoreError::BadInput("callback time must be in the future".into()));
         }
-        dispatch!(self.schedule_callback(
-            Uuid::now_v7(),
-            lead_id,
-            agent_id,
-            due_at,
-            note,
-            self.now()
-        ))
+        dispatch!(self.schedule_callback(Uuid::now_v7(), lead_id, agent_id, due_at, note, self.now()))
     }
 
     /// Open callbacks due by `until` (all agents when `agent_id` is None), oldest first.
-    pub async fn due_callbacks(
-        &self,
-        agent_id: Option<i64>,
-        until: DateTime<Utc>,
-    ) -> Result<Vec<Callback>> {
+    pub async fn due_callbacks(&self, agent_id: Option<i64>, until: DateTime<Utc>) -> Result<Vec<Callback>> {
         dispatch!(self.due_callbacks(agent_id, until))
     }
 
@@ -451,12 +401,7 @@ impl Store {
 
     // ------------------------------------------------------------------ do-not-call list
 
-    pub async fn dnc_add(
-        &self,
-        number: &str,
-        reason: Option<&str>,
-        by: Option<i64>,
-    ) -> Result<DncEntry> {
+    pub async fn dnc_add(&self, number: &str, reason: Option<&str>, by: Option<i64>) -> Result<DncEntry> {
         dispatch!(self.dnc_add(number, reason, by, self.now()))
     }
 
@@ -517,10 +462,7 @@ pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let (authority, tail) = rest
-        .split_once('/')
-        .map(|(a, t)| (a, Some(t)))
-        .unwrap_or((rest, None));
+    let (authority, tail) = rest.split_once('/').map(|(a, t)| (a, Some(t))).unwrap_or((rest, None));
     let authority = match authority.rsplit_once('@') {
         Some((user_info, host)) => match user_info.split_once(':') {
             Some((user, _password)) => format!("{user}:***@{host}"),

@@ -46,14 +46,7 @@ macro_rules! text_enum {
         }
     )*};
 }
-text_enum!(
-    LeadStatus,
-    Priority,
-    Role,
-    CallStatus,
-    Direction,
-    ContactKind
-);
+text_enum!(LeadStatus, Priority, Role, CallStatus, Direction, ContactKind);
 
 #[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
 pub struct Agent {

@@ -15,8 +15,8 @@ use super::model::*;
 use super::search::{like_contains, SearchTerms};
 use super::{settings, CallFacts, ConnectOptions, Result, StoreError};
 use crate::domain::{
-    self, disposition::OutcomeInput, zones::open_zones, ActiveCallFacts, AssignmentFacts,
-    Disposition, LastCallFacts, LeadFacts, LeadFields, LeadStatus, Refusal,
+    self, disposition::OutcomeInput, zones::open_zones, ActiveCallFacts, AssignmentFacts, Disposition, LastCallFacts,
+    LeadFacts, LeadFields, LeadStatus, Refusal,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -39,8 +39,7 @@ const FILTERS: &str = "deleted_at IS NULL \
     AND ($5::smallint IS NULL OR lead_score <= $5) \
     AND (NOT $7 OR EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = leads.id AND c.done_at IS NULL AND c.due_at <= $6))";
 
-const SEARCH_DOCUMENT: &str =
-    "to_tsvector('simple', first_name || ' ' || last_name || ' ' || company || ' ' || \
+const SEARCH_DOCUMENT: &str = "to_tsvector('simple', first_name || ' ' || last_name || ' ' || company || ' ' || \
     coalesce(email, '') || ' ' || coalesce(title, '') || ' ' || coalesce(notes, ''))";
 
 type Tx = Transaction<'static, Postgres>;
@@ -154,37 +153,35 @@ impl PgStore {
     }
 
     pub async fn agent_by_name(&self, name: &str) -> Result<Option<Agent>> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, email, role, active, created_at FROM agents WHERE name = $1",
+        Ok(
+            sqlx::query_as("SELECT id, name, email, role, active, created_at FROM agents WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
         )
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?)
     }
 
     pub async fn agent(&self, id: i64) -> Result<Option<Agent>> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, email, role, active, created_at FROM agents WHERE id = $1",
+        Ok(
+            sqlx::query_as("SELECT id, name, email, role, active, created_at FROM agents WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
         )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
     }
 
     pub async fn agents(&self) -> Result<Vec<Agent>> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, email, role, active, created_at FROM agents ORDER BY name",
-        )
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    pub async fn settings(&self) -> Result<Vec<(String, String)>> {
         Ok(
-            sqlx::query_as("SELECT key, value FROM settings ORDER BY key")
+            sqlx::query_as("SELECT id, name, email, role, active, created_at FROM agents ORDER BY name")
                 .fetch_all(&self.pool)
                 .await?,
         )
+    }
+
+    pub async fn settings(&self) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as("SELECT key, value FROM settings ORDER BY key")
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     pub async fn set_setting(&self, key: &str, value: &str, now: DateTime<Utc>) -> Result<()> {
@@ -212,13 +209,7 @@ impl PgStore {
 
     // ------------------------------------------------------------------ leads
 
-    pub async fn create_lead(
-        &self,
-        id: Uuid,
-        f: &LeadFields,
-        actor: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<Lead> {
+    pub async fn create_lead(&self, id: Uuid, f: &LeadFields, actor: Option<i64>, now: DateTime<Utc>) -> Result<Lead> {
         Ok(sqlx::query_as(&format!(
             "INSERT INTO leads (id, first_name, last_name, email, phone, company, title, timezone, status, priority, \
              lead_score, conversion_probability, source, notes, consent_given, consent_date, do_not_call, do_not_email, \
@@ -325,19 +316,12 @@ impl PgStore {
         .ok_or_else(|| StoreError::not_found("lead", id))
     }
 
-    pub async fn set_deleted(
-        &self,
-        id: Uuid,
-        deleted: bool,
-        actor: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<Lead> {
+    pub async fn set_deleted(&self, id: Uuid, deleted: bool, actor: Option<i64>, now: DateTime<Utc>) -> Result<Lead> {
         let mut tx = self.begin().await?;
-        let on_call: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM active_calls WHERE lead_id = $1)")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
+        let on_call: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM active_calls WHERE lead_id = $1)")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
         if deleted && on_call {
             return Err(StoreError::Conflict(
                 "the lead is on a call; end the call before deleting it".into(),
@@ -445,13 +429,7 @@ impl PgStore {
         .await?)
     }
 
-    pub async fn add_contact(
-        &self,
-        id: Uuid,
-        lead_id: Uuid,
-        c: &NewContact,
-        now: DateTime<Utc>,
-    ) -> Result<Contact> {
+    pub async fn add_contact(&self, id: Uuid, lead_id: Uuid, c: &NewContact, now: DateTime<Utc>) -> Result<Contact> {
         let mut tx = self.begin().await?;
         lock_live_lead(&mut tx, lead_id).await?;
         if c.is_primary {
@@ -489,12 +467,14 @@ impl PgStore {
             .ok_or_else(|| StoreError::not_found("contact", id))?;
         lock_live_lead(&mut tx, lead_id).await?;
         if c.is_primary {
-            sqlx::query("UPDATE contacts SET is_primary = FALSE WHERE lead_id = $1 AND kind = $2 AND is_primary AND id <> $3")
-                .bind(lead_id)
-                .bind(c.kind)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE contacts SET is_primary = FALSE WHERE lead_id = $1 AND kind = $2 AND is_primary AND id <> $3",
+            )
+            .bind(lead_id)
+            .bind(c.kind)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         }
         let contact = sqlx::query_as(
             "UPDATE contacts SET kind = $2, value = $3, label = $4, is_primary = $5, is_verified = $6 WHERE id = $1 \
@@ -525,45 +505,24 @@ impl PgStore {
 
     // ------------------------------------------------------------------ calls
 
-    pub async fn can_call(
-        &self,
-        lead_id: Uuid,
-        agent_id: i64,
-        now: DateTime<Utc>,
-    ) -> Result<Result<(), Refusal>> {
+    pub async fn can_call(&self, lead_id: Uuid, agent_id: i64, now: DateTime<Utc>) -> Result<Result<(), Refusal>> {
         let mut tx = self.begin().await?;
         let facts = load_facts(&mut tx, lead_id, false).await?;
         tx.rollback().await?;
         Ok(facts.check(agent_id, now))
     }
 
-    pub async fn start_call(
-        &self,
-        call_id: Uuid,
-        req: &StartCall,
-        now: DateTime<Utc>,
-    ) -> Result<StartedCall> {
+    pub async fn start_call(&self, call_id: Uuid, req: &StartCall, now: DateTime<Utc>) -> Result<StartedCall> {
         let mut tx = self.begin().await?;
         let mut facts = load_facts(&mut tx, req.lead_id, true).await?;
         if let Some(active) = &facts.active {
             if super::lock_is_stale(&facts.policy, active.heartbeat_at, now) {
-                reap(
-                    &mut tx,
-                    req.lead_id,
-                    facts.active_call_id,
-                    Some(req.agent_id),
-                    now,
-                )
-                .await?;
+                reap(&mut tx, req.lead_id, facts.active_call_id, Some(req.agent_id), now).await?;
                 facts = load_facts(&mut tx, req.lead_id, false).await?;
             }
         }
         facts.check(req.agent_id, now)?;
-        let phone = facts
-            .lead
-            .as_ref()
-            .map(|l| l.phone.clone())
-            .unwrap_or_default();
+        let phone = facts.lead.as_ref().map(|l| l.phone.clone()).unwrap_or_default();
         sqlx::query(
             "INSERT INTO call_logs (id, lead_id, agent_id, phone_number, from_number, direction, status, started_at) \
              VALUES ($1, $2, $3, $4, $5, 'outbound', 'initiated', $6)",
@@ -608,42 +567,33 @@ impl PgStore {
         })
     }
 
-    pub async fn heartbeat(
-        &self,
-        call_id: Uuid,
-        agent_id: i64,
-        now: DateTime<Utc>,
-    ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE active_calls SET heartbeat_at = $3 WHERE call_log_id = $1 AND agent_id = $2",
-        )
-        .bind(call_id)
-        .bind(agent_id)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+    pub async fn heartbeat(&self, call_id: Uuid, agent_id: i64, now: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query("UPDATE active_calls SET heartbeat_at = $3 WHERE call_log_id = $1 AND agent_id = $2")
+            .bind(call_id)
+            .bind(agent_id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
     pub async fn end_call(&self, req: &EndCall, now: DateTime<Utc>) -> Result<EndedCall> {
         let mut tx = self.begin().await?;
         let disposition = self.disposition_in(&mut tx, &req.disposition).await?;
-        let lock: Option<(Uuid, i64, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT lead_id, agent_id, started_at FROM active_calls WHERE call_log_id = $1",
-        )
-        .bind(req.call_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let lock: Option<(Uuid, i64, DateTime<Utc>)> =
+            sqlx::query_as("SELECT lead_id, agent_id, started_at FROM active_calls WHERE call_log_id = $1")
+                .bind(req.call_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some((lead_id, owner, started_at)) = lock else {
             drop(tx);
             return self.already_ended(req).await;
         };
         if owner != req.agent_id {
-            let role: Option<crate::domain::Role> =
-                sqlx::query_scalar("SELECT role FROM agents WHERE id = $1")
-                    .bind(req.agent_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let role: Option<crate::domain::Role> = sqlx::query_scalar("SELECT role FROM agents WHERE id = $1")
+                .bind(req.agent_id)
+                .fetch_optional(&mut *tx)
+                .await?;
             if !(req.force && role.is_some_and(|r| r.can_force())) {
                 return Err(StoreError::Forbidden(
                     "only the agent on the call, or a supervisor with --force, can end it".into(),
@@ -651,17 +601,14 @@ impl PgStore {
             }
         }
         // Lock order is always lead row first, then its call lock, as in start-call and reaping.
-        let lead: Lead = sqlx::query_as(&format!(
-            "SELECT {LEAD_COLUMNS} FROM leads WHERE id = $1 FOR UPDATE"
-        ))
-        .bind(lead_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let still_ours: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM active_calls WHERE call_log_id = $1)")
-                .bind(req.call_id)
-                .fetch_one(&mut *tx)
-                .await?;
+        let lead: Lead = sqlx::query_as(&format!("SELECT {LEAD_COLUMNS} FROM leads WHERE id = $1 FOR UPDATE"))
+            .bind(lead_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let still_ours: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM active_calls WHERE call_log_id = $1)")
+            .bind(req.call_id)
+            .fetch_one(&mut *tx)
+            .await?;
         if !still_ours {
             drop(tx);
             return self.already_ended(req).await;
@@ -750,10 +697,12 @@ impl PgStore {
             None => None,
         };
         // The agent's own claim on the lead is used up; supervisor assignments stay.
-        sqlx::query("UPDATE lead_assignments SET active = FALSE WHERE lead_id = $1 AND active AND assigned_by = agent_id")
-            .bind(lead_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE lead_assignments SET active = FALSE WHERE lead_id = $1 AND active AND assigned_by = agent_id",
+        )
+        .bind(lead_id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM active_calls WHERE call_log_id = $1")
             .bind(req.call_id)
             .execute(&mut *tx)
@@ -810,18 +759,13 @@ impl PgStore {
             .ok_or_else(|| StoreError::BadInput(format!("unknown disposition '{code}'")))
     }
 
-    pub async fn reap_stale_locks(
-        &self,
-        actor: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<ReapedLock>> {
+    pub async fn reap_stale_locks(&self, actor: Option<i64>, now: DateTime<Utc>) -> Result<Vec<ReapedLock>> {
         let policy = settings::policy_from(&self.settings().await?);
         let cutoff = now - policy.lock_ttl;
-        let stale: Vec<Uuid> =
-            sqlx::query_scalar("SELECT lead_id FROM active_calls WHERE heartbeat_at < $1")
-                .bind(cutoff)
-                .fetch_all(&self.pool)
-                .await?;
+        let stale: Vec<Uuid> = sqlx::query_scalar("SELECT lead_id FROM active_calls WHERE heartbeat_at < $1")
+            .bind(cutoff)
+            .fetch_all(&self.pool)
+            .await?;
         let mut reaped = Vec::new();
         for lead_id in stale {
             let mut tx = self.begin().await?;
@@ -971,11 +915,10 @@ impl PgStore {
             .bind(expires_at)
             .execute(&mut *tx)
             .await?;
-            let lead: Lead =
-                sqlx::query_as(&format!("SELECT {LEAD_COLUMNS} FROM leads WHERE id = $1"))
-                    .bind(lead_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let lead: Lead = sqlx::query_as(&format!("SELECT {LEAD_COLUMNS} FROM leads WHERE id = $1"))
+                .bind(lead_id)
+                .fetch_one(&mut *tx)
+                .await?;
             tx.commit().await?;
             return Ok(Some(Claim {
                 lead,
@@ -1037,21 +980,18 @@ impl PgStore {
     }
 
     pub async fn unassign(&self, lead_id: Uuid) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE lead_assignments SET active = FALSE WHERE lead_id = $1 AND active")
-                .bind(lead_id)
-                .execute(&self.pool)
-                .await?;
+        let done = sqlx::query("UPDATE lead_assignments SET active = FALSE WHERE lead_id = $1 AND active")
+            .bind(lead_id)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 
     pub async fn expire_assignments(&self, now: DateTime<Utc>) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE lead_assignments SET active = FALSE WHERE active AND expires_at <= $1",
-        )
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query("UPDATE lead_assignments SET active = FALSE WHERE active AND expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 
@@ -1079,15 +1019,17 @@ impl PgStore {
     ) -> Result<Callback> {
         let mut tx = self.begin().await?;
         lock_live_lead(&mut tx, lead_id).await?;
-        sqlx::query("INSERT INTO callbacks (id, lead_id, agent_id, due_at, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(id)
-            .bind(lead_id)
-            .bind(agent_id)
-            .bind(due_at)
-            .bind(note)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO callbacks (id, lead_id, agent_id, due_at, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(lead_id)
+        .bind(agent_id)
+        .bind(due_at)
+        .bind(note)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         let callback = sqlx::query_as(
             "SELECT c.id, c.lead_id, c.agent_id, a.name AS agent_name, l.first_name || ' ' || l.last_name AS lead_name, \
              c.due_at, c.note, c.created_at, c.done_at FROM callbacks c JOIN agents a ON a.id = c.agent_id \
@@ -1100,11 +1042,7 @@ impl PgStore {
         Ok(callback)
     }
 
-    pub async fn due_callbacks(
-        &self,
-        agent_id: Option<i64>,
-        until: DateTime<Utc>,
-    ) -> Result<Vec<Callback>> {
+    pub async fn due_callbacks(&self, agent_id: Option<i64>, until: DateTime<Utc>) -> Result<Vec<Callback>> {
         Ok(sqlx::query_as(
             "SELECT c.id, c.lead_id, c.agent_id, a.name AS agent_name, l.first_name || ' ' || l.last_name AS lead_name, \
              c.due_at, c.note, c.created_at, c.done_at FROM callbacks c JOIN agents a ON a.id = c.agent_id \
@@ -1119,12 +1057,11 @@ impl PgStore {
     }
 
     pub async fn complete_callback(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE callbacks SET done_at = $2 WHERE id = $1 AND done_at IS NULL")
-                .bind(id)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
+        let done = sqlx::query("UPDATE callbacks SET done_at = $2 WHERE id = $1 AND done_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -1172,12 +1109,7 @@ impl PgStore {
         Ok(entry)
     }
 
-    pub async fn dnc_remove(
-        &self,
-        number: &str,
-        by: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<bool> {
+    pub async fn dnc_remove(&self, number: &str, by: Option<i64>, now: DateTime<Utc>) -> Result<bool> {
         let mut tx = self.begin().await?;
         let done = sqlx::query("DELETE FROM dnc_numbers WHERE number = $1")
             .bind(number)
@@ -1191,12 +1123,12 @@ impl PgStore {
     }
 
     pub async fn dnc_check(&self, number: &str) -> Result<Option<DncEntry>> {
-        Ok(sqlx::query_as(
-            "SELECT number, reason, added_by, added_at FROM dnc_numbers WHERE number = $1",
+        Ok(
+            sqlx::query_as("SELECT number, reason, added_by, added_at FROM dnc_numbers WHERE number = $1")
+                .bind(number)
+                .fetch_optional(&self.pool)
+                .await?,
         )
-        .bind(number)
-        .fetch_optional(&self.pool)
-        .await?)
     }
 
     // ------------------------------------------------------------------ change feed
@@ -1219,10 +1151,9 @@ impl PgStore {
     }
 
     pub async fn feed_head(&self) -> Result<FeedCursor> {
-        let tx: i64 =
-            sqlx::query_scalar("SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")
-                .fetch_one(&self.pool)
-                .await?;
+        let tx: i64 = sqlx::query_scalar("SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")
+            .fetch_one(&self.pool)
+            .await?;
         // Everything below the oldest running transaction is final and counts as seen.
         Ok(FeedCursor {
             tx: tx - 1,
@@ -1238,14 +1169,12 @@ async fn settings_in(tx: &mut Tx) -> Result<Vec<(String, String)>> {
 }
 
 async fn lock_live_lead(tx: &mut Tx, lead_id: Uuid) -> Result<()> {
-    sqlx::query_scalar::<_, Uuid>(
-        "SELECT id FROM leads WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
-    )
-    .bind(lead_id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .map(|_| ())
-    .ok_or_else(|| StoreError::not_found("lead", lead_id))
+    sqlx::query_scalar::<_, Uuid>("SELECT id FROM leads WHERE id = $1 AND deleted_at IS NULL FOR UPDATE")
+        .bind(lead_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|_| ())
+        .ok_or_else(|| StoreError::not_found("lead", lead_id))
 }
 
 /// Everything can-call needs, read after the lead row is locked (when `lock` is set).
@@ -1256,19 +1185,15 @@ async fn load_facts(tx: &mut Tx, lead_id: Uuid, lock: bool) -> Result<CallFacts>
         "SELECT id, deleted_at IS NOT NULL, do_not_call, status, timezone, call_attempts, phone FROM leads WHERE id = $1"
     };
     let lead: Option<(Uuid, bool, bool, LeadStatus, Option<String>, i32, String)> =
-        sqlx::query_as(sql)
-            .bind(lead_id)
-            .fetch_optional(&mut **tx)
-            .await?;
+        sqlx::query_as(sql).bind(lead_id).fetch_optional(&mut **tx).await?;
     let policy = settings::policy_from(&settings_in(tx).await?);
     let Some((id, deleted, do_not_call, status, timezone, call_attempts, phone)) = lead else {
         return Ok(CallFacts::missing(policy));
     };
-    let on_list: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM dnc_numbers WHERE number = $1)")
-            .bind(&phone)
-            .fetch_one(&mut **tx)
-            .await?;
+    let on_list: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM dnc_numbers WHERE number = $1)")
+        .bind(&phone)
+        .fetch_one(&mut **tx)
+        .await?;
     let active: Option<(Uuid, i64, String, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
         "SELECT ac.call_log_id, ac.agent_id, a.name, ac.started_at, ac.heartbeat_at FROM active_calls ac \
          JOIN agents a ON a.id = ac.agent_id WHERE ac.lead_id = $1",
@@ -1302,14 +1227,12 @@ async fn load_facts(tx: &mut Tx, lead_id: Uuid, lock: bool) -> Result<CallFacts>
         }),
         on_list,
         active_call_id: active.as_ref().map(|a| a.0),
-        active: active.map(
-            |(_, agent_id, agent_name, started_at, heartbeat_at)| ActiveCallFacts {
-                agent_id,
-                agent_name,
-                started_at,
-                heartbeat_at,
-            },
-        ),
+        active: active.map(|(_, agent_id, agent_name, started_at, heartbeat_at)| ActiveCallFacts {
+            agent_id,
+            agent_name,
+            started_at,
+            heartbeat_at,
+        }),
         last: last.map(|(agent_id, agent_name, started_at)| LastCallFacts {
             agent_id,
             agent_name,
@@ -1326,13 +1249,7 @@ async fn load_facts(tx: &mut Tx, lead_id: Uuid, lock: bool) -> Result<CallFacts>
 
 /// Closes a lock whose console stopped sending heartbeats: the call is kept on record as
 /// abandoned and counts as an attempt. The caller holds the lead row lock.
-async fn reap(
-    tx: &mut Tx,
-    lead_id: Uuid,
-    call_id: Option<Uuid>,
-    actor: Option<i64>,
-    now: DateTime<Utc>,
-) -> Result<()> {
+async fn reap(tx: &mut Tx, lead_id: Uuid, call_id: Option<Uuid>, actor: Option<i64>, now: DateTime<Utc>) -> Result<()> {
     let Some(call_id) = call_id else {
         return Ok(());
     };

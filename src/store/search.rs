@@ -27,13 +27,10 @@ impl SearchTerms {
             .take(8)
             .collect();
         let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-        let phone_like = text
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        let phone_like = text.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
         let fragment = if phone_like && digits.len() >= MIN_FRAGMENT {
             Some(digits)
-        } else if (text.contains('@') || text.contains('.')) && text.chars().count() >= MIN_FRAGMENT
-        {
+        } else if (text.contains('@') || text.contains('.')) && text.chars().count() >= MIN_FRAGMENT {
             Some(text.to_lowercase())
         } else {
             None

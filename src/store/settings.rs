@@ -6,10 +6,7 @@ use chrono::Duration;
 use crate::domain::{hours::parse_tz, CallingHours, Policy};
 
 pub const KEYS: &[(&str, &str)] = &[
-    (
-        "min_gap_seconds",
-        "minimum seconds between two calls to the same lead",
-    ),
+    ("min_gap_seconds", "minimum seconds between two calls to the same lead"),
     (
         "calling_hours",
         "calling window in the lead's local time, e.g. 08:00-21:00",
@@ -35,9 +32,7 @@ pub fn validate(key: &str, value: &str) -> Result<String, String> {
     let positive = |min: i64| -> Result<String, String> {
         match value.parse::<i64>() {
             Ok(n) if n >= min => Ok(n.to_string()),
-            _ => Err(format!(
-                "{key} must be a whole number of at least {min}, got '{value}'"
-            )),
+            _ => Err(format!("{key} must be a whole number of at least {min}, got '{value}'")),
         }
     };
     match key {
@@ -65,19 +60,11 @@ pub fn policy_from(rows: &[(String, String)]) -> Policy {
     for (key, value) in rows {
         let secs = || value.parse::<i64>().ok();
         match key.as_str() {
-            "min_gap_seconds" => {
-                policy.min_gap = secs().map(Duration::seconds).unwrap_or(policy.min_gap)
-            }
+            "min_gap_seconds" => policy.min_gap = secs().map(Duration::seconds).unwrap_or(policy.min_gap),
             "max_attempts" => policy.max_attempts = value.parse().unwrap_or(policy.max_attempts),
-            "lock_ttl_seconds" => {
-                policy.lock_ttl = secs().map(Duration::seconds).unwrap_or(policy.lock_ttl)
-            }
-            "calling_hours" => {
-                policy.calling_hours = CallingHours::parse(value).unwrap_or(policy.calling_hours)
-            }
-            "default_timezone" => {
-                policy.default_timezone = parse_tz(value).unwrap_or(policy.default_timezone)
-            }
+            "lock_ttl_seconds" => policy.lock_ttl = secs().map(Duration::seconds).unwrap_or(policy.lock_ttl),
+            "calling_hours" => policy.calling_hours = CallingHours::parse(value).unwrap_or(policy.calling_hours),
+            "default_timezone" => policy.default_timezone = parse_tz(value).unwrap_or(policy.default_timezone),
             _ => {}
         }
     }
@@ -121,14 +108,10 @@ mod tests {
     #[test]
     fn validation_names_the_setting() {
         assert_eq!(validate("max_attempts", " 4 "), Ok("4".to_string()));
-        assert!(validate("max_attempts", "0")
-            .unwrap_err()
-            .contains("max_attempts"));
+        assert!(validate("max_attempts", "0").unwrap_err().contains("max_attempts"));
         assert!(validate("default_timezone", "Mars/Base")
             .unwrap_err()
             .contains("Mars/Base"));
-        assert!(validate("colour", "red")
-            .unwrap_err()
-            .contains("unknown setting"));
+        assert!(validate("colour", "red").unwrap_err().contains("unknown setting"));
     }
 }

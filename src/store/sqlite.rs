@@ -10,9 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 
@@ -20,8 +18,8 @@ use super::model::*;
 use super::search::SearchTerms;
 use super::{settings, CallFacts, ConnectOptions, Result, StoreError};
 use crate::domain::{
-    self, disposition::OutcomeInput, zones::open_zones, ActiveCallFacts, AssignmentFacts,
-    Disposition, LastCallFacts, LeadFacts, LeadFields, LeadStatus, Refusal,
+    self, disposition::OutcomeInput, zones::open_zones, ActiveCallFacts, AssignmentFacts, Disposition, LastCallFacts,
+    LeadFacts, LeadFields, LeadStatus, Refusal,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -38,7 +36,7 @@ const CALL_COLUMNS: &str = "c.id, c.lead_id, c.agent_id, a.name AS agent_name, c
 const FILTERS: &str = "deleted_at IS NULL \
     AND ($1 IS NULL OR status = $1) \
     AND ($2 IS NULL OR priority = $2) \
-    AND ($3 IS NULL OR EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = leads.id AND a.active \
+    AND ($3 IS NULL OR EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = leads.id AND a.active = 1 \
          AND a.agent_id = $3 AND (a.expires_at IS NULL OR a.expires_at > $6))) \
     AND ($4 IS NULL OR lead_score >= $4) \
     AND ($5 IS NULL OR lead_score <= $5) \
@@ -48,15 +46,19 @@ type Tx = Transaction<'static, Sqlite>;
 
 #[derive(Clone)]
 pub struct SqliteStore {
+    /// Readers: run alongside each other and alongside the writer (WAL).
     pool: SqlitePool,
+    /// The one connection that writes. Queueing writers here, in order, is fairer and faster than
+    /// letting many connections poll SQLite's busy handler; other processes on the same file are
+    /// still covered by the busy timeout.
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
     pub async fn connect(path: &Path, options: &ConnectOptions) -> Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::BadInput(format!("cannot create {}: {e}", dir.display()))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::BadInput(format!("cannot create {}: {e}", dir.display())))?;
         }
         let connect = SqliteConnectOptions::new()
             .filename(path)
@@ -66,34 +68,44 @@ impl SqliteStore {
             .foreign_keys(true)
             // two consoles on one file wait for each other instead of failing
             .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect.clone())
+            .await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
             .await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, writer })
     }
 
     pub async fn close(&self) {
-        self.pool.close().await
+        self.pool.close().await;
+        self.writer.close().await;
     }
 
     /// Every transaction here writes, so each takes the write lock at BEGIN (see module docs).
     async fn begin(&self) -> Result<Tx> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     // ------------------------------------------------------------------ schema
 
     pub async fn migrate(&self) -> Result<()> {
-        Ok(MIGRATOR.run(&self.pool).await?)
+        Ok(MIGRATOR.run(&self.writer).await?)
     }
 
     pub async fn migration_status(&self) -> Result<Vec<MigrationInfo>> {
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')").fetch_one(&self.pool).await?;
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')",
+        )
+        .fetch_one(&self.writer)
+        .await?;
         let applied: Vec<i64> = if exists {
             sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-                .fetch_all(&self.pool)
+                .fetch_all(&self.writer)
                 .await?
         } else {
             Vec::new()
@@ -106,7 +118,7 @@ impl SqliteStore {
         let Some((target, undone)) = super::undo_target(&status) else {
             return Ok(None);
         };
-        MIGRATOR.undo(&self.pool, target).await?;
+        MIGRATOR.undo(&self.writer, target).await?;
         Ok(Some(undone))
     }
 
@@ -153,42 +165,40 @@ impl SqliteStore {
         .bind(&agent.email)
         .bind(agent.role)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?)
     }
 
     pub async fn agent_by_name(&self, name: &str) -> Result<Option<Agent>> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, email, role, active, created_at FROM agents WHERE name = $1",
+        Ok(
+            sqlx::query_as("SELECT id, name, email, role, active, created_at FROM agents WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
         )
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?)
     }
 
     pub async fn agent(&self, id: i64) -> Result<Option<Agent>> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, email, role, active, created_at FROM agents WHERE id = $1",
+        Ok(
+            sqlx::query_as("SELECT id, name, email, role, active, created_at FROM agents WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
         )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
     }
 
     pub async fn agents(&self) -> Result<Vec<Agent>> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, email, role, active, created_at FROM agents ORDER BY name",
-        )
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    pub async fn settings(&self) -> Result<Vec<(String, String)>> {
         Ok(
-            sqlx::query_as("SELECT key, value FROM settings ORDER BY key")
+            sqlx::query_as("SELECT id, name, email, role, active, created_at FROM agents ORDER BY name")
                 .fetch_all(&self.pool)
                 .await?,
         )
+    }
+
+    pub async fn settings(&self) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as("SELECT key, value FROM settings ORDER BY key")
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     pub async fn set_setting(&self, key: &str, value: &str, now: DateTime<Utc>) -> Result<()> {
@@ -199,7 +209,7 @@ impl SqliteStore {
         .bind(key)
         .bind(value)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -216,13 +226,7 @@ impl SqliteStore {
 
     // ------------------------------------------------------------------ leads
 
-    pub async fn create_lead(
-        &self,
-        id: Uuid,
-        f: &LeadFields,
-        actor: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<Lead> {
+    pub async fn create_lead(&self, id: Uuid, f: &LeadFields, actor: Option<i64>, now: DateTime<Utc>) -> Result<Lead> {
         Ok(sqlx::query_as(&format!(
             "INSERT INTO leads (id, first_name, last_name, email, phone, company, title, timezone, status, priority, \
              lead_score, conversion_probability, source, notes, consent_given, consent_date, do_not_call, do_not_email, \
@@ -251,7 +255,7 @@ impl SqliteStore {
         .bind(f.do_not_email)
         .bind(f.data_quality())
         .bind(actor)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?)
     }
 
@@ -293,7 +297,7 @@ impl SqliteStore {
         .bind(f.data_quality())
         .bind(actor)
         .bind(reason)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?
         .ok_or_else(|| StoreError::not_found("lead", id))
     }
@@ -324,24 +328,17 @@ impl SqliteStore {
         .bind(reason)
         .bind(actor)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?
         .ok_or_else(|| StoreError::not_found("lead", id))
     }
 
-    pub async fn set_deleted(
-        &self,
-        id: Uuid,
-        deleted: bool,
-        actor: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<Lead> {
+    pub async fn set_deleted(&self, id: Uuid, deleted: bool, actor: Option<i64>, now: DateTime<Utc>) -> Result<Lead> {
         let mut tx = self.begin().await?;
-        let on_call: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM active_calls WHERE lead_id = $1)")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
+        let on_call: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM active_calls WHERE lead_id = $1)")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
         if deleted && on_call {
             return Err(StoreError::Conflict(
                 "the lead is on a call; end the call before deleting it".into(),
@@ -422,8 +419,10 @@ impl SqliteStore {
             .as_deref()
             .map(|f| format!("\"{}\"", f.replace('"', "\"\"")));
         let matches = match (&words, &fragment) {
-            (Some(_), Some(_)) => "(seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH $8) \
-                                   OR seq IN (SELECT rowid FROM leads_trgm WHERE leads_trgm MATCH $9))",
+            (Some(_), Some(_)) => {
+                "(seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH $8) \
+                                   OR seq IN (SELECT rowid FROM leads_trgm WHERE leads_trgm MATCH $9))"
+            }
             (Some(_), None) => "seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH $8) AND $9 IS NULL",
             (None, _) => "seq IN (SELECT rowid FROM leads_trgm WHERE leads_trgm MATCH $9) AND $8 IS NULL",
         };
@@ -457,13 +456,7 @@ impl SqliteStore {
         .await?)
     }
 
-    pub async fn add_contact(
-        &self,
-        id: Uuid,
-        lead_id: Uuid,
-        c: &NewContact,
-        now: DateTime<Utc>,
-    ) -> Result<Contact> {
+    pub async fn add_contact(&self, id: Uuid, lead_id: Uuid, c: &NewContact, now: DateTime<Utc>) -> Result<Contact> {
         let mut tx = self.begin().await?;
         lock_live_lead(&mut tx, lead_id).await?;
         if c.is_primary {
@@ -501,12 +494,14 @@ impl SqliteStore {
             .ok_or_else(|| StoreError::not_found("contact", id))?;
         lock_live_lead(&mut tx, lead_id).await?;
         if c.is_primary {
-            sqlx::query("UPDATE contacts SET is_primary = FALSE WHERE lead_id = $1 AND kind = $2 AND is_primary AND id <> $3")
-                .bind(lead_id)
-                .bind(c.kind)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE contacts SET is_primary = FALSE WHERE lead_id = $1 AND kind = $2 AND is_primary AND id <> $3",
+            )
+            .bind(lead_id)
+            .bind(c.kind)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         }
         let contact = sqlx::query_as(
             "UPDATE contacts SET kind = $2, value = $3, label = $4, is_primary = $5, is_verified = $6 WHERE id = $1 \
@@ -527,7 +522,7 @@ impl SqliteStore {
     pub async fn remove_contact(&self, id: Uuid) -> Result<()> {
         let done = sqlx::query("DELETE FROM contacts WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found("contact", id));
@@ -537,45 +532,24 @@ impl SqliteStore {
 
     // ------------------------------------------------------------------ calls
 
-    pub async fn can_call(
-        &self,
-        lead_id: Uuid,
-        agent_id: i64,
-        now: DateTime<Utc>,
-    ) -> Result<Result<(), Refusal>> {
+    pub async fn can_call(&self, lead_id: Uuid, agent_id: i64, now: DateTime<Utc>) -> Result<Result<(), Refusal>> {
         let mut tx = self.begin().await?;
         let facts = load_facts(&mut tx, lead_id, false).await?;
         tx.rollback().await?;
         Ok(facts.check(agent_id, now))
     }
 
-    pub async fn start_call(
-        &self,
-        call_id: Uuid,
-        req: &StartCall,
-        now: DateTime<Utc>,
-    ) -> Result<StartedCall> {
+    pub async fn start_call(&self, call_id: Uuid, req: &StartCall, now: DateTime<Utc>) -> Result<StartedCall> {
         let mut tx = self.begin().await?;
         let mut facts = load_facts(&mut tx, req.lead_id, true).await?;
         if let Some(active) = &facts.active {
             if super::lock_is_stale(&facts.policy, active.heartbeat_at, now) {
-                reap(
-                    &mut tx,
-                    req.lead_id,
-                    facts.active_call_id,
-                    Some(req.agent_id),
-                    now,
-                )
-                .await?;
+                reap(&mut tx, req.lead_id, facts.active_call_id, Some(req.agent_id), now).await?;
                 facts = load_facts(&mut tx, req.lead_id, false).await?;
             }
         }
         facts.check(req.agent_id, now)?;
-        let phone = facts
-            .lead
-            .as_ref()
-            .map(|l| l.phone.clone())
-            .unwrap_or_default();
+        let phone = facts.lead.as_ref().map(|l| l.phone.clone()).unwrap_or_default();
         sqlx::query(
             "INSERT INTO call_logs (id, lead_id, agent_id, phone_number, from_number, direction, status, started_at) \
              VALUES ($1, $2, $3, $4, $5, 'outbound', 'initiated', $6)",
@@ -620,42 +594,33 @@ impl SqliteStore {
         })
     }
 
-    pub async fn heartbeat(
-        &self,
-        call_id: Uuid,
-        agent_id: i64,
-        now: DateTime<Utc>,
-    ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE active_calls SET heartbeat_at = $3 WHERE call_log_id = $1 AND agent_id = $2",
-        )
-        .bind(call_id)
-        .bind(agent_id)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+    pub async fn heartbeat(&self, call_id: Uuid, agent_id: i64, now: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query("UPDATE active_calls SET heartbeat_at = $3 WHERE call_log_id = $1 AND agent_id = $2")
+            .bind(call_id)
+            .bind(agent_id)
+            .bind(now)
+            .execute(&self.writer)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
     pub async fn end_call(&self, req: &EndCall, now: DateTime<Utc>) -> Result<EndedCall> {
         let mut tx = self.begin().await?;
         let disposition = self.disposition_in(&mut tx, &req.disposition).await?;
-        let lock: Option<(Uuid, i64, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT lead_id, agent_id, started_at FROM active_calls WHERE call_log_id = $1",
-        )
-        .bind(req.call_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let lock: Option<(Uuid, i64, DateTime<Utc>)> =
+            sqlx::query_as("SELECT lead_id, agent_id, started_at FROM active_calls WHERE call_log_id = $1")
+                .bind(req.call_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some((lead_id, owner, started_at)) = lock else {
             drop(tx);
             return self.already_ended(req).await;
         };
         if owner != req.agent_id {
-            let role: Option<crate::domain::Role> =
-                sqlx::query_scalar("SELECT role FROM agents WHERE id = $1")
-                    .bind(req.agent_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let role: Option<crate::domain::Role> = sqlx::query_scalar("SELECT role FROM agents WHERE id = $1")
+                .bind(req.agent_id)
+                .fetch_optional(&mut *tx)
+                .await?;
             if !(req.force && role.is_some_and(|r| r.can_force())) {
                 return Err(StoreError::Forbidden(
                     "only the agent on the call, or a supervisor with --force, can end it".into(),
@@ -667,11 +632,10 @@ impl SqliteStore {
             .bind(lead_id)
             .fetch_one(&mut *tx)
             .await?;
-        let still_ours: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM active_calls WHERE call_log_id = $1)")
-                .bind(req.call_id)
-                .fetch_one(&mut *tx)
-                .await?;
+        let still_ours: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM active_calls WHERE call_log_id = $1)")
+            .bind(req.call_id)
+            .fetch_one(&mut *tx)
+            .await?;
         if !still_ours {
             drop(tx);
             return self.already_ended(req).await;
@@ -760,10 +724,12 @@ impl SqliteStore {
             None => None,
         };
         // The agent's own claim on the lead is used up; supervisor assignments stay.
-        sqlx::query("UPDATE lead_assignments SET active = FALSE WHERE lead_id = $1 AND active AND assigned_by = agent_id")
-            .bind(lead_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE lead_assignments SET active = 0 WHERE lead_id = $1 AND active = 1 AND assigned_by = agent_id",
+        )
+        .bind(lead_id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM active_calls WHERE call_log_id = $1")
             .bind(req.call_id)
             .execute(&mut *tx)
@@ -820,18 +786,13 @@ impl SqliteStore {
             .ok_or_else(|| StoreError::BadInput(format!("unknown disposition '{code}'")))
     }
 
-    pub async fn reap_stale_locks(
-        &self,
-        actor: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<ReapedLock>> {
+    pub async fn reap_stale_locks(&self, actor: Option<i64>, now: DateTime<Utc>) -> Result<Vec<ReapedLock>> {
         let policy = settings::policy_from(&self.settings().await?);
         let cutoff = now - policy.lock_ttl;
-        let stale: Vec<Uuid> =
-            sqlx::query_scalar("SELECT lead_id FROM active_calls WHERE heartbeat_at < $1")
-                .bind(cutoff)
-                .fetch_all(&self.pool)
-                .await?;
+        let stale: Vec<Uuid> = sqlx::query_scalar("SELECT lead_id FROM active_calls WHERE heartbeat_at < $1")
+            .bind(cutoff)
+            .fetch_all(&self.writer)
+            .await?;
         let mut reaped = Vec::new();
         for lead_id in stale {
             let mut tx = self.begin().await?;
@@ -924,13 +885,13 @@ impl SqliteStore {
         // still checked by can-call after its row is locked.
         let queue: Vec<Uuid> = sqlx::query_scalar(
             "SELECT id FROM leads \
-             WHERE deleted_at IS NULL AND NOT do_not_call AND status NOT IN ('closed_won', 'closed_lost') \
+             WHERE deleted_at IS NULL AND do_not_call = 0 AND status NOT IN ('closed_won', 'closed_lost') \
                AND (next_call_at IS NULL OR next_call_at <= $2) \
                AND (last_call_at IS NULL OR last_call_at <= $3) \
                AND call_attempts < $4 \
                AND (timezone IN (SELECT value FROM json_each($5)) OR (timezone IS NULL AND $6)) \
                AND NOT EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = leads.id) \
-               AND NOT EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = leads.id AND a.active \
+               AND NOT EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = leads.id AND a.active = 1 \
                                AND a.agent_id <> $1 AND (a.expires_at IS NULL OR a.expires_at > $2)) \
                AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = leads.id AND c.done_at IS NULL \
                                AND c.agent_id <> $1) \
@@ -956,14 +917,14 @@ impl SqliteStore {
                 continue;
             }
             let expires_at = now + claim_ttl;
-            sqlx::query("UPDATE lead_assignments SET active = FALSE WHERE active AND lead_id = $1 AND agent_id <> $2")
+            sqlx::query("UPDATE lead_assignments SET active = 0 WHERE active = 1 AND lead_id = $1 AND agent_id <> $2")
                 .bind(lead_id)
                 .bind(agent_id)
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "UPDATE lead_assignments SET active = FALSE \
-                 WHERE active AND agent_id = $1 AND assigned_by = $1 AND lead_id <> $2",
+                "UPDATE lead_assignments SET active = 0 \
+                 WHERE active = 1 AND agent_id = $1 AND assigned_by = $1 AND lead_id <> $2",
             )
             .bind(agent_id)
             .bind(lead_id)
@@ -982,11 +943,10 @@ impl SqliteStore {
             .bind(expires_at)
             .execute(&mut *tx)
             .await?;
-            let lead: Lead =
-                sqlx::query_as(&format!("SELECT {LEAD_COLUMNS} FROM leads WHERE id = $1"))
-                    .bind(lead_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let lead: Lead = sqlx::query_as(&format!("SELECT {LEAD_COLUMNS} FROM leads WHERE id = $1"))
+                .bind(lead_id)
+                .fetch_one(&mut *tx)
+                .await?;
             tx.commit().await?;
             return Ok(Some(Claim {
                 lead,
@@ -1009,7 +969,7 @@ impl SqliteStore {
     ) -> Result<Assignment> {
         let mut tx = self.begin().await?;
         lock_live_lead(&mut tx, lead_id).await?;
-        sqlx::query("UPDATE lead_assignments SET active = FALSE WHERE lead_id = $1 AND active")
+        sqlx::query("UPDATE lead_assignments SET active = 0 WHERE lead_id = $1 AND active = 1")
             .bind(lead_id)
             .execute(&mut *tx)
             .await?;
@@ -1048,21 +1008,18 @@ impl SqliteStore {
     }
 
     pub async fn unassign(&self, lead_id: Uuid) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE lead_assignments SET active = FALSE WHERE lead_id = $1 AND active")
-                .bind(lead_id)
-                .execute(&self.pool)
-                .await?;
+        let done = sqlx::query("UPDATE lead_assignments SET active = 0 WHERE lead_id = $1 AND active = 1")
+            .bind(lead_id)
+            .execute(&self.writer)
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 
     pub async fn expire_assignments(&self, now: DateTime<Utc>) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE lead_assignments SET active = FALSE WHERE active AND expires_at <= $1",
-        )
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query("UPDATE lead_assignments SET active = 0 WHERE active = 1 AND expires_at <= $1")
+            .bind(now)
+            .execute(&self.writer)
+            .await?;
         Ok(done.rows_affected())
     }
 
@@ -1090,15 +1047,17 @@ impl SqliteStore {
     ) -> Result<Callback> {
         let mut tx = self.begin().await?;
         lock_live_lead(&mut tx, lead_id).await?;
-        sqlx::query("INSERT INTO callbacks (id, lead_id, agent_id, due_at, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(id)
-            .bind(lead_id)
-            .bind(agent_id)
-            .bind(due_at)
-            .bind(note)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO callbacks (id, lead_id, agent_id, due_at, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(lead_id)
+        .bind(agent_id)
+        .bind(due_at)
+        .bind(note)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         let callback = sqlx::query_as(
             "SELECT c.id, c.lead_id, c.agent_id, a.name AS agent_name, l.first_name || ' ' || l.last_name AS lead_name, \
              c.due_at, c.note, c.created_at, c.done_at FROM callbacks c JOIN agents a ON a.id = c.agent_id \
@@ -1111,11 +1070,7 @@ impl SqliteStore {
         Ok(callback)
     }
 
-    pub async fn due_callbacks(
-        &self,
-        agent_id: Option<i64>,
-        until: DateTime<Utc>,
-    ) -> Result<Vec<Callback>> {
+    pub async fn due_callbacks(&self, agent_id: Option<i64>, until: DateTime<Utc>) -> Result<Vec<Callback>> {
         Ok(sqlx::query_as(
             "SELECT c.id, c.lead_id, c.agent_id, a.name AS agent_name, l.first_name || ' ' || l.last_name AS lead_name, \
              c.due_at, c.note, c.created_at, c.done_at FROM callbacks c JOIN agents a ON a.id = c.agent_id \
@@ -1130,12 +1085,11 @@ impl SqliteStore {
     }
 
     pub async fn complete_callback(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE callbacks SET done_at = $2 WHERE id = $1 AND done_at IS NULL")
-                .bind(id)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
+        let done = sqlx::query("UPDATE callbacks SET done_at = $2 WHERE id = $1 AND done_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .execute(&self.writer)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -1183,12 +1137,7 @@ impl SqliteStore {
         Ok(entry)
     }
 
-    pub async fn dnc_remove(
-        &self,
-        number: &str,
-        by: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<bool> {
+    pub async fn dnc_remove(&self, number: &str, by: Option<i64>, now: DateTime<Utc>) -> Result<bool> {
         let mut tx = self.begin().await?;
         let done = sqlx::query("DELETE FROM dnc_numbers WHERE number = $1")
             .bind(number)
@@ -1202,25 +1151,25 @@ impl SqliteStore {
     }
 
     pub async fn dnc_check(&self, number: &str) -> Result<Option<DncEntry>> {
-        Ok(sqlx::query_as(
-            "SELECT number, reason, added_by, added_at FROM dnc_numbers WHERE number = $1",
+        Ok(
+            sqlx::query_as("SELECT number, reason, added_by, added_at FROM dnc_numbers WHERE number = $1")
+                .bind(number)
+                .fetch_optional(&self.pool)
+                .await?,
         )
-        .bind(number)
-        .fetch_optional(&self.pool)
-        .await?)
     }
 
     // ------------------------------------------------------------------ change feed
 
     /// SQLite serialises writers, so feed ids become visible in id order: a plain id cursor is exact.
     pub async fn changes_since(&self, cursor: FeedCursor, limit: u32) -> Result<Vec<Change>> {
-        Ok(sqlx::query_as(
-            "SELECT id, 0 AS tx, kind, lead_id, op, at FROM changes WHERE id > $1 ORDER BY id LIMIT $2",
+        Ok(
+            sqlx::query_as("SELECT id, 0 AS tx, kind, lead_id, op, at FROM changes WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(cursor.id)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?,
         )
-        .bind(cursor.id)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?)
     }
 
     pub async fn feed_head(&self) -> Result<FeedCursor> {
@@ -1252,19 +1201,15 @@ async fn load_facts(tx: &mut Tx, lead_id: Uuid, lock: bool) -> Result<CallFacts>
     let _ = lock;
     let sql = "SELECT id, deleted_at IS NOT NULL, do_not_call, status, timezone, call_attempts, phone FROM leads WHERE id = $1";
     let lead: Option<(Uuid, bool, bool, LeadStatus, Option<String>, i32, String)> =
-        sqlx::query_as(sql)
-            .bind(lead_id)
-            .fetch_optional(&mut **tx)
-            .await?;
+        sqlx::query_as(sql).bind(lead_id).fetch_optional(&mut **tx).await?;
     let policy = settings::policy_from(&settings_in(tx).await?);
     let Some((id, deleted, do_not_call, status, timezone, call_attempts, phone)) = lead else {
         return Ok(CallFacts::missing(policy));
     };
-    let on_list: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM dnc_numbers WHERE number = $1)")
-            .bind(&phone)
-            .fetch_one(&mut **tx)
-            .await?;
+    let on_list: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM dnc_numbers WHERE number = $1)")
+        .bind(&phone)
+        .fetch_one(&mut **tx)
+        .await?;
     let active: Option<(Uuid, i64, String, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
         "SELECT ac.call_log_id, ac.agent_id, a.name, ac.started_at, ac.heartbeat_at FROM active_calls ac \
          JOIN agents a ON a.id = ac.agent_id WHERE ac.lead_id = $1",
@@ -1281,7 +1226,7 @@ async fn load_facts(tx: &mut Tx, lead_id: Uuid, lock: bool) -> Result<CallFacts>
     .await?;
     let assignment: Option<(i64, String, Option<DateTime<Utc>>)> = sqlx::query_as(
         "SELECT la.agent_id, a.name, la.expires_at FROM lead_assignments la JOIN agents a ON a.id = la.agent_id \
-         WHERE la.lead_id = $1 AND la.active",
+         WHERE la.lead_id = $1 AND la.active = 1",
     )
     .bind(lead_id)
     .fetch_optional(&mut **tx)
@@ -1298,14 +1243,12 @@ async fn load_facts(tx: &mut Tx, lead_id: Uuid, lock: bool) -> Result<CallFacts>
         }),
         on_list,
         active_call_id: active.as_ref().map(|a| a.0),
-        active: active.map(
-            |(_, agent_id, agent_name, started_at, heartbeat_at)| ActiveCallFacts {
-                agent_id,
-                agent_name,
-                started_at,
-                heartbeat_at,
-            },
-        ),
+        active: active.map(|(_, agent_id, agent_name, started_at, heartbeat_at)| ActiveCallFacts {
+            agent_id,
+            agent_name,
+            started_at,
+            heartbeat_at,
+        }),
         last: last.map(|(agent_id, agent_name, started_at)| LastCallFacts {
             agent_id,
             agent_name,
@@ -1322,13 +1265,7 @@ async fn load_facts(tx: &mut Tx, lead_id: Uuid, lock: bool) -> Result<CallFacts>
 
 /// Closes a lock whose console stopped sending heartbeats: the call is kept on record as
 /// abandoned and counts as an attempt. The caller holds the lead row lock.
-async fn reap(
-    tx: &mut Tx,
-    lead_id: Uuid,
-    call_id: Option<Uuid>,
-    actor: Option<i64>,
-    now: DateTime<Utc>,
-) -> Result<()> {
+async fn reap(tx: &mut Tx, lead_id: Uuid, call_id: Option<Uuid>, actor: Option<i64>, now: DateTime<Utc>) -> Result<()> {
     let Some(call_id) = call_id else {
         return Ok(());
     };

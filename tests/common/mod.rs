@@ -38,10 +38,9 @@ impl Drop for TestDb {
                 .expect("runtime");
             rt.block_on(async {
                 if let Ok(pool) = sqlx::PgPool::connect(&admin_url).await {
-                    let _ =
-                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                            .execute(&pool)
-                            .await;
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&pool)
+                        .await;
                     pool.close().await;
                 }
             })
@@ -51,8 +50,7 @@ impl Drop for TestDb {
 }
 
 pub fn postgres_admin_url() -> String {
-    std::env::var("COLDCALL_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("COLDCALL_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub async fn sqlite() -> TestDb {
@@ -69,18 +67,16 @@ pub async fn sqlite() -> TestDb {
 
 pub async fn postgres() -> TestDb {
     let admin_url = postgres_admin_url();
-    let admin = sqlx::PgPool::connect(&admin_url).await.unwrap_or_else(|e| {
-        panic!("PostgreSQL must be reachable for these tests ({admin_url}): {e}")
-    });
+    let admin = sqlx::PgPool::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL must be reachable for these tests ({admin_url}): {e}"));
     let name = format!("coldcall_test_{}", uuid::Uuid::now_v7().simple());
     sqlx::query(&format!("CREATE DATABASE \"{name}\""))
         .execute(&admin)
         .await
         .expect("create test database");
     admin.close().await;
-    let (base, _) = admin_url
-        .rsplit_once('/')
-        .expect("admin URL has a database name");
+    let (base, _) = admin_url.rsplit_once('/').expect("admin URL has a database name");
     let url = format!("{base}/{name}");
     let store = open(&url).await;
     TestDb {
