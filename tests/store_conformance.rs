@@ -421,9 +421,10 @@ async fn can_call_refuses_with_the_reason(store: &Store) {
         from_number: None,
     };
 
-    assert_eq!(
-        store.can_call(uuid::Uuid::now_v7(), ann.id).await.unwrap(),
-        Err(Refusal::LeadNotFound)
+    let missing = store.can_call(uuid::Uuid::now_v7(), ann.id).await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { what: "lead", .. })),
+        "{missing:?}"
     );
 
     let flagged = lead_with(store, 1, |i| i.do_not_call = "yes".into()).await;

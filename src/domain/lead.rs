@@ -85,7 +85,10 @@ const QUALITY_BASE: i16 = 40;
 
 /// Points for each optional piece of information; with the base they add up to 100. Email and
 /// consent weigh most because they decide whether the lead can be followed up at all.
-const QUALITY_WEIGHTS: &[(&str, i16, fn(&LeadFields) -> bool)] = &[
+/// Whether a lead has one optional piece of information.
+type HasField = fn(&LeadFields) -> bool;
+
+const QUALITY_WEIGHTS: &[(&str, i16, HasField)] = &[
     ("email", 20, |f| f.email.is_some()),
     ("title", 10, |f| f.title.is_some()),
     ("timezone", 10, |f| f.timezone.is_some()),

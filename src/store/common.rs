@@ -51,6 +51,53 @@ impl CallFacts {
     }
 }
 
+/// The lead columns can-call reads.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct LeadFactsRow {
+    id: Uuid,
+    deleted: bool,
+    do_not_call: bool,
+    status: LeadStatus,
+    timezone: Option<String>,
+    call_attempts: i32,
+    phone: String,
+}
+
+impl From<LeadFactsRow> for LeadFacts {
+    fn from(r: LeadFactsRow) -> Self {
+        LeadFacts {
+            id: r.id,
+            deleted: r.deleted,
+            do_not_call: r.do_not_call,
+            status: r.status,
+            timezone: r.timezone,
+            call_attempts: r.call_attempts,
+            phone: r.phone,
+        }
+    }
+}
+
+/// The lock on a lead with its owner's name.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ActiveCallRow {
+    pub call_log_id: Uuid,
+    agent_id: i64,
+    agent_name: String,
+    started_at: DateTime<Utc>,
+    heartbeat_at: DateTime<Utc>,
+}
+
+impl From<ActiveCallRow> for ActiveCallFacts {
+    fn from(r: ActiveCallRow) -> Self {
+        ActiveCallFacts {
+            agent_id: r.agent_id,
+            agent_name: r.agent_name,
+            started_at: r.started_at,
+            heartbeat_at: r.heartbeat_at,
+        }
+    }
+}
+
 /// A `dispositions` row as stored (hotkey as text, recycle delay in seconds).
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct DispositionRow {

@@ -22,7 +22,8 @@ pub use error::{Result, StoreError};
 pub use model::*;
 
 pub(crate) use common::{
-    call_status_for, lock_is_stale, migration_infos, replayed_end, undo_target, CallFacts, DispositionRow,
+    call_status_for, lock_is_stale, migration_infos, replayed_end, undo_target, ActiveCallRow, CallFacts,
+    DispositionRow, LeadFactsRow,
 };
 
 use crate::domain::{Disposition, LeadFields, LeadStatus, Policy, Refusal};
@@ -300,13 +301,21 @@ impl Store {
     // ------------------------------------------------------------------ calls
 
     /// What start-call would say right now, without taking the lock.
+    /// A lead that does not exist is an error (`NotFound`), not a refusal.
     pub async fn can_call(&self, lead_id: Uuid, agent_id: i64) -> Result<Result<(), Refusal>> {
-        dispatch!(self.can_call(lead_id, agent_id, self.now()))
+        match dispatch!(self.can_call(lead_id, agent_id, self.now()))? {
+            Err(Refusal::LeadNotFound) => Err(StoreError::not_found("lead", lead_id)),
+            verdict => Ok(verdict),
+        }
     }
 
     /// Checks every rule and takes the lead's lock in one transaction.
+    /// A lead that does not exist is an error (`NotFound`), not a refusal.
     pub async fn start_call(&self, req: &StartCall) -> Result<StartedCall> {
-        dispatch!(self.start_call(Uuid::now_v7(), req, self.now()))
+        match dispatch!(self.start_call(Uuid::now_v7(), req, self.now())) {
+            Err(StoreError::Refused(Refusal::LeadNotFound)) => Err(StoreError::not_found("lead", req.lead_id)),
+            other => other,
+        }
     }
 
     /// Keeps the caller's lock alive; false when the lock is gone (reaped or ended elsewhere).

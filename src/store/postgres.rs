@@ -15,8 +15,8 @@ use super::model::*;
 use super::search::{like_contains, SearchTerms};
 use super::{settings, CallFacts, ConnectOptions, Result, StoreError};
 use crate::domain::{
-    self, disposition::OutcomeInput, zones::open_zones, ActiveCallFacts, AssignmentFacts, Disposition, LastCallFacts,
-    LeadFacts, LeadFields, LeadStatus, Refusal,
+    self, disposition::OutcomeInput, zones::open_zones, AssignmentFacts, Disposition, LastCallFacts, LeadFacts,
+    LeadFields, LeadStatus, Refusal,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -1180,22 +1180,25 @@ async fn lock_live_lead(tx: &mut Tx, lead_id: Uuid) -> Result<()> {
 /// Everything can-call needs, read after the lead row is locked (when `lock` is set).
 async fn load_facts(tx: &mut Tx, lead_id: Uuid, lock: bool) -> Result<CallFacts> {
     let sql = if lock {
-        "SELECT id, deleted_at IS NOT NULL, do_not_call, status, timezone, call_attempts, phone FROM leads WHERE id = $1 FOR UPDATE"
+        "SELECT id, deleted_at IS NOT NULL AS deleted, do_not_call, status, timezone, call_attempts, phone FROM leads WHERE id = $1 FOR UPDATE"
     } else {
-        "SELECT id, deleted_at IS NOT NULL, do_not_call, status, timezone, call_attempts, phone FROM leads WHERE id = $1"
+        "SELECT id, deleted_at IS NOT NULL AS deleted, do_not_call, status, timezone, call_attempts, phone FROM leads WHERE id = $1"
     };
-    let lead: Option<(Uuid, bool, bool, LeadStatus, Option<String>, i32, String)> =
-        sqlx::query_as(sql).bind(lead_id).fetch_optional(&mut **tx).await?;
+    let lead: Option<LeadFacts> = sqlx::query_as::<_, super::LeadFactsRow>(sql)
+        .bind(lead_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(Into::into);
     let policy = settings::policy_from(&settings_in(tx).await?);
-    let Some((id, deleted, do_not_call, status, timezone, call_attempts, phone)) = lead else {
+    let Some(lead) = lead else {
         return Ok(CallFacts::missing(policy));
     };
     let on_list: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM dnc_numbers WHERE number = $1)")
-        .bind(&phone)
+        .bind(&lead.phone)
         .fetch_one(&mut **tx)
         .await?;
-    let active: Option<(Uuid, i64, String, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT ac.call_log_id, ac.agent_id, a.name, ac.started_at, ac.heartbeat_at FROM active_calls ac \
+    let active: Option<super::ActiveCallRow> = sqlx::query_as(
+        "SELECT ac.call_log_id, ac.agent_id, a.name AS agent_name, ac.started_at, ac.heartbeat_at FROM active_calls ac \
          JOIN agents a ON a.id = ac.agent_id WHERE ac.lead_id = $1",
     )
     .bind(lead_id)
@@ -1216,23 +1219,10 @@ async fn load_facts(tx: &mut Tx, lead_id: Uuid, lock: bool) -> Result<CallFacts>
     .fetch_optional(&mut **tx)
     .await?;
     Ok(CallFacts {
-        lead: Some(LeadFacts {
-            id,
-            deleted,
-            do_not_call,
-            status,
-            timezone,
-            call_attempts,
-            phone,
-        }),
+        lead: Some(lead),
         on_list,
-        active_call_id: active.as_ref().map(|a| a.0),
-        active: active.map(|(_, agent_id, agent_name, started_at, heartbeat_at)| ActiveCallFacts {
-            agent_id,
-            agent_name,
-            started_at,
-            heartbeat_at,
-        }),
+        active_call_id: active.as_ref().map(|a| a.call_log_id),
+        active: active.map(Into::into),
         last: last.map(|(agent_id, agent_name, started_at)| LastCallFacts {
             agent_id,
             agent_name,

@@ -1,0 +1,397 @@
+//! The real `coldcall` binary, driven as a script would: exit codes, messages naming the field,
+//! JSON output, and that rejected input writes nothing. Runs on a SQLite file and on PostgreSQL.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use chrono::{Timelike, Utc};
+use serde_json::Value;
+
+/// A console on one database, with its own data directory so nothing touches the real one.
+struct Console {
+    database: String,
+    data_dir: tempfile::TempDir,
+}
+
+impl Console {
+    fn new(database: &str) -> Console {
+        Console {
+            database: database.to_string(),
+            data_dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_coldcall"))
+            .args(["--database", &self.database])
+            .args(args)
+            .env_remove("COLDCALL_DATABASE_URL")
+            .env_remove("COLDCALL_AGENT")
+            .env_remove("COLDCALL_REGION")
+            .env("COLDCALL_DATA_DIR", self.data_dir.path())
+            .output()
+            .expect("run coldcall")
+    }
+
+    /// Runs with --json, expects success, returns the parsed output.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.run(&all);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON output")
+    }
+
+    fn counts(&self) -> (usize, usize) {
+        let leads = self.json(&["lead", "list", "--limit", "1000"])["items"]
+            .as_array()
+            .unwrap()
+            .len();
+        let calls = self.json(&["calls", "active"]).as_array().unwrap().len();
+        (leads, calls)
+    }
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exit code")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A zone where it is between 09:00 and 20:00 right now, so calls are inside calling hours
+/// whenever the test runs.
+fn zone_in_office_hours() -> &'static str {
+    let zones = [
+        "America/New_York",
+        "Europe/London",
+        "Asia/Kolkata",
+        "Asia/Tokyo",
+        "America/Los_Angeles",
+        "Australia/Sydney",
+    ];
+    zones
+        .into_iter()
+        .find(|z| {
+            let tz: chrono_tz::Tz = z.parse().unwrap();
+            (9..20).contains(&Utc::now().with_timezone(&tz).hour())
+        })
+        .expect("some zone is in office hours")
+}
+
+fn scripted_session(console: &Console) {
+    let seeded = console.json(&["db", "seed", "--leads", "5"]);
+    assert_eq!(seeded["leads_added"], 5);
+    let zone = zone_in_office_hours();
+    let lead = console.json(&[
+        "lead",
+        "add",
+        "--first-name",
+        "Ada",
+        "--last-name",
+        "Quinn",
+        "--phone",
+        "(646) 555-0142",
+        "--company",
+        "Quinn Freight",
+        "--email",
+        "ADA@QUINN.example",
+        "--timezone",
+        zone,
+    ]);
+    assert_eq!(lead["phone"], "+16465550142", "numbers are stored in E.164");
+    assert_eq!(lead["email"], "ada@quinn.example");
+    let lead_id = lead["id"].as_str().unwrap().to_string();
+
+    let found = console.json(&["lead", "search", "quinn"]);
+    assert_eq!(found[0]["id"], lead_id.as_str());
+
+    let ok = console.run(&["--agent", "alice", "lead", "can-call", &lead_id]);
+    assert_eq!(code(&ok), 0, "{}", stderr(&ok));
+    let call = console.json(&["--agent", "alice", "call", "start", &lead_id]);
+    let call_id = call["call_id"].as_str().unwrap().to_string();
+
+    // bob is refused with the reason, exit code 3
+    let refused = console.run(&["--agent", "bob", "call", "start", &lead_id]);
+    assert_eq!(code(&refused), 3);
+    assert!(
+        stderr(&refused).contains("alice"),
+        "the reason names who is on the call: {}",
+        stderr(&refused)
+    );
+    let refused = console.run(&["--json", "--agent", "bob", "call", "start", &lead_id]);
+    let body: Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(body["error"]["kind"], "refused");
+    assert_eq!(body["error"]["code"], "on_another_call");
+
+    let ended = console.json(&[
+        "--agent",
+        "alice",
+        "call",
+        "end",
+        &call_id,
+        "--disposition",
+        "interested",
+        "--duration",
+        "42",
+        "--notes",
+        "wants a demo",
+        "--recording-url",
+        "https://rec.example/42",
+    ]);
+    assert_eq!(ended["new_status"], "qualified");
+    let history = console.json(&["lead", "history", &lead_id]);
+    assert_eq!(history[0]["disposition"], "interested");
+    assert_eq!(history[0]["duration_s"], 42);
+    assert_eq!(history[0]["notes"], "wants a demo");
+    let statuses = console.json(&["lead", "status-history", &lead_id]);
+    assert_eq!(statuses[0]["new_status"], "qualified");
+    assert_eq!(statuses[0]["changed_by_name"], "alice");
+
+    // inside the minimum gap: refused, with when it is allowed
+    let soon = console.run(&["--agent", "bob", "call", "start", &lead_id]);
+    assert_eq!(code(&soon), 3);
+    assert!(stderr(&soon).contains("alice"), "{}", stderr(&soon));
+
+    let claim = console.json(&["--agent", "bob", "queue", "next"]);
+    assert!(
+        claim.is_null() || claim["lead"]["id"] != lead_id.as_str(),
+        "a lead inside the gap is not handed out"
+    );
+
+    bad_input_is_rejected_and_writes_nothing(console, &lead_id, &call_id);
+}
+
+fn bad_input_is_rejected_and_writes_nothing(console: &Console, lead_id: &str, call_id: &str) {
+    let before = console.counts();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "lead",
+                "add",
+                "--first-name",
+                "",
+                "--last-name",
+                "X",
+                "--phone",
+                "2125550100",
+                "--company",
+                "C",
+            ],
+            "first_name",
+        ),
+        (
+            vec![
+                "lead",
+                "add",
+                "--first-name",
+                "A",
+                "--last-name",
+                "B",
+                "--phone",
+                "123",
+                "--company",
+                "C",
+            ],
+            "phone",
+        ),
+        (
+            vec![
+                "lead",
+                "add",
+                "--first-name",
+                "A",
+                "--last-name",
+                "B",
+                "--phone",
+                "2125550101",
+                "--company",
+                "C",
+                "--email",
+                "not-an-email",
+            ],
+            "email",
+        ),
+        (
+            vec![
+                "lead",
+                "add",
+                "--first-name",
+                "A",
+                "--last-name",
+                "B",
+                "--phone",
+                "2125550102",
+                "--company",
+                "C",
+                "--score",
+                "101",
+            ],
+            "lead_score",
+        ),
+        (
+            vec![
+                "lead",
+                "add",
+                "--first-name",
+                "A",
+                "--last-name",
+                "B",
+                "--phone",
+                "2125550103",
+                "--company",
+                "C",
+                "--timezone",
+                "Mars/Base",
+            ],
+            "timezone",
+        ),
+        (
+            vec![
+                "lead",
+                "add",
+                "--first-name",
+                "A",
+                "--last-name",
+                "B",
+                "--phone",
+                "2125550104",
+            ],
+            "company",
+        ),
+        (vec!["lead", "edit", lead_id, "--phone", "12"], "phone"),
+        (vec!["lead", "status", lead_id, "won-ish"], "status"),
+        (vec!["lead", "show", "not-a-uuid"], "not a valid id"),
+        (vec!["lead", "list", "--after", "garbage"], "cursor"),
+        (vec!["lead", "list", "--status", "bogus"], "status"),
+        (vec!["lead", "list", "--min-score", "400"], "score"),
+        (vec!["--agent", "nobody", "queue", "next"], "unknown agent"),
+        (vec!["queue", "next"], "--agent"),
+        (
+            vec![
+                "--agent",
+                "alice",
+                "call",
+                "start",
+                "00000000-0000-0000-0000-000000000000",
+            ],
+            "not found",
+        ),
+        (
+            vec![
+                "--agent",
+                "alice",
+                "call",
+                "end",
+                call_id,
+                "--disposition",
+                "teleported",
+            ],
+            "unknown disposition",
+        ),
+        (
+            vec!["--agent", "alice", "callback", "add", lead_id, "tomorrow-ish"],
+            "not a time",
+        ),
+        (
+            vec!["--agent", "alice", "callback", "add", lead_id, "2001-01-01 10:00"],
+            "future",
+        ),
+        (vec!["dnc", "add", "555"], "number"),
+        (vec!["settings", "set", "max_attempts", "0"], "max_attempts"),
+        (vec!["settings", "set", "calling_hours", "late"], "calling_hours"),
+        (vec!["agent", "add", ""], "agent name"),
+        (vec!["agent", "add", "zed", "--role", "boss"], "role"),
+        (vec!["db", "reset"], "--yes"),
+    ];
+    for (args, field) in cases {
+        let out = console.run(&args);
+        assert_eq!(
+            code(&out),
+            1,
+            "{args:?} should fail with exit code 1; stderr: {}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains(field),
+            "{args:?}: the message should name '{field}', got: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(console.counts(), before, "rejected input wrote nothing");
+    let unchanged = console.json(&["lead", "show", lead_id]);
+    assert_eq!(unchanged["lead"]["phone"], "+16465550142");
+    assert_eq!(unchanged["lead"]["status"], "qualified");
+}
+
+#[test]
+fn a_scripted_session_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = Console::new(dir.path().join("floor.db").to_str().unwrap());
+    scripted_session(&console);
+    assert!(Path::new(&dir.path().join("floor.db")).exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scripted_session_on_postgres() {
+    let db = common::postgres().await;
+    let console = Console::new(&db.url);
+    tokio::task::spawn_blocking(move || scripted_session(&console))
+        .await
+        .unwrap();
+}
+
+#[test]
+fn the_default_database_is_created_in_the_data_directory() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_coldcall"))
+        .args(["agent", "list"])
+        .env_remove("COLDCALL_DATABASE_URL")
+        .env("COLDCALL_DATA_DIR", data_dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(data_dir.path().join("coldcall.db").exists());
+}
+
+#[test]
+fn dnc_check_exits_3_for_a_listed_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = Console::new(dir.path().join("dnc.db").to_str().unwrap());
+    assert_eq!(
+        code(&console.run(&["dnc", "add", "+44 20 7946 0958", "--reason", "asked"])),
+        0
+    );
+    assert_eq!(code(&console.run(&["dnc", "check", "+442079460958"])), 3);
+    assert_eq!(code(&console.run(&["dnc", "check", "+442079460959"])), 0);
+    assert_eq!(code(&console.run(&["dnc", "remove", "+44 20 7946 0958"])), 0);
+    assert_eq!(code(&console.run(&["dnc", "check", "+442079460958"])), 0);
+}
+
+#[test]
+fn passwords_are_never_printed() {
+    let out = Command::new(env!("CARGO_BIN_EXE_coldcall"))
+        .args([
+            "--database",
+            "postgres://dialer:hunter2@127.0.0.1:1/coldcall",
+            "agent",
+            "list",
+        ])
+        .env("COLDCALL_DATA_DIR", tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("hunter2"), "{all}");
+}
