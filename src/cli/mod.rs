@@ -148,6 +148,7 @@ pub async fn run(cli: Cli) -> u8 {
 async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
     let url = cli.database.clone().unwrap_or_else(crate::config::default_database_url);
     let store = Store::connect(&url, &ConnectOptions::default()).await?;
+    tracing::info!(database = store.describe(), "connected");
     // Schema commands manage migrations themselves; everything else brings the schema up to date,
     // which is how a fresh SQLite file becomes usable on first run.
     if !matches!(cli.command, Command::Db(_)) {

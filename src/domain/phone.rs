@@ -56,7 +56,11 @@ pub fn normalize_phone(input: &str, default_region: &str) -> Result<String, Phon
         None => main.to_string(),
     };
 
-    let number = phonenumber::parse(Some(region_id), &main).map_err(|_| invalid())?;
+    // A number written with its country code must not depend on the default region; the
+    // parser can mis-read some of them through another region's national-prefix rules
+    // (e.g. "+919000000000" with region BR), so those are parsed without one.
+    let parse_region = if main.starts_with('+') { None } else { Some(region_id) };
+    let number = phonenumber::parse(parse_region, &main).map_err(|_| invalid())?;
     if !phonenumber::is_valid(&number) {
         return Err(invalid());
     }
