@@ -1,19 +1,46 @@
-//! Where coldcall keeps its files, and which database it opens when none is named.
+//! Where coldcall keeps its files, and the settings of this terminal.
 //!
-//! Order of precedence: command-line flags, then `COLDCALL_*` environment variables, then the
-//! defaults here. `COLDCALL_DATA_DIR` moves everything (tests and demos use it to stay out of
-//! the user's real data).
+//! Precedence, lowest first: built-in defaults, the config file, `COLDCALL_*` environment
+//! variables, command-line flags. The config file is written with comments on first run;
+//! `coldcall config path` prints where it is. `COLDCALL_DATA_DIR` moves the data directory and
+//! `COLDCALL_CONFIG` the config file (tests and demos use them to stay out of the user's files).
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::tui::keymap::Action;
+
+/// Default country for phone numbers written without one.
+pub const DEFAULT_REGION: &str = "US";
 
 /// The platform data directory (e.g. `~/.local/share/coldcall` on Linux), or `COLDCALL_DATA_DIR`.
 pub fn data_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("COLDCALL_DATA_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    directories::ProjectDirs::from("", "", "coldcall")
+    project_dirs()
         .map(|dirs| dirs.data_dir().to_path_buf())
         .unwrap_or_else(|| PathBuf::from(".coldcall"))
+}
+
+/// The config file: `COLDCALL_CONFIG`, else beside the data when `COLDCALL_DATA_DIR` is set, else
+/// the platform config directory (e.g. `~/.config/coldcall/config.toml`).
+pub fn config_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("COLDCALL_CONFIG").filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
+    if std::env::var_os("COLDCALL_DATA_DIR").is_some_and(|d| !d.is_empty()) {
+        return data_dir().join("config.toml");
+    }
+    project_dirs()
+        .map(|dirs| dirs.config_dir().join("config.toml"))
+        .unwrap_or_else(|| PathBuf::from(".coldcall/config.toml"))
+}
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "coldcall")
 }
 
 /// The embedded default: a SQLite file in the data directory, created on first use.
@@ -21,5 +48,138 @@ pub fn default_database_url() -> String {
     format!("sqlite://{}", data_dir().join("coldcall.db").display())
 }
 
-/// Default country for phone numbers written without one (`COLDCALL_REGION`, else US).
-pub const DEFAULT_REGION: &str = "US";
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Database URL; the local SQLite file when absent.
+    pub database: Option<String>,
+    /// The agent this terminal works as.
+    pub agent: Option<String>,
+    /// Default country for phone numbers without a country code.
+    pub region: Option<String>,
+    /// Colours on screen (NO_COLOR in the environment turns them off too).
+    #[serde(default = "yes")]
+    pub color: bool,
+    /// Key overrides: action name → keys.
+    #[serde(default)]
+    pub keys: HashMap<Action, Vec<String>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database: None,
+            agent: None,
+            region: None,
+            color: true,
+            keys: HashMap::new(),
+        }
+    }
+}
+
+const EXAMPLE: &str = r#"# coldcall configuration. Every line is optional; COLDCALL_* environment variables and
+# command-line flags override what is set here.
+
+# The database. Leave unset for the local SQLite file in the data directory.
+# For a shared floor use PostgreSQL, with TLS verified:
+# database = "postgres://dialer@db.example.com/coldcall?sslmode=verify-full"
+
+# The agent this terminal works as (same as --agent or COLDCALL_AGENT).
+# agent = "alice"
+
+# Country for phone numbers written without a country code (ISO code).
+# region = "US"
+
+# Set to false for a monochrome screen (NO_COLOR does the same).
+# color = true
+
+# Rebind keys: an action and the keys for it. Keys look like "n", "G", "ctrl-r", "shift-tab",
+# "pgdn", "enter", "esc", "space", "f5". Actions: claim_next, search, filter, open, focus_next,
+# focus_prev, down, up, page_down, page_up, top, bottom, back, next_tab, prev_tab, start_call,
+# end_call, change_status, edit_lead, add_contact, delete_lead, toggle_pause, refresh, help, quit.
+[keys]
+# claim_next = ["n", "space"]
+"#;
+
+/// Reads the config file, writing the commented example first when there is none. A file that
+/// cannot be read or parsed is an error that names the file and the line.
+pub fn load() -> Result<Config, String> {
+    let path = config_path();
+    if !path.exists() {
+        write_example(&path);
+        return Ok(Config::default());
+    }
+    warn_if_readable_by_others(&path);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn parse(text: &str) -> Result<Config, String> {
+    toml::from_str(text).map_err(|e| e.to_string())
+}
+
+fn write_example(path: &Path) {
+    // Best effort: a read-only home must not stop the console.
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if std::fs::write(path, EXAMPLE).is_ok() {
+        restrict_permissions(path);
+    }
+}
+
+/// The file may hold a database password: only its owner should read it.
+#[cfg(unix)]
+fn restrict_permissions(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_path: &Path) {}
+
+#[cfg(unix)]
+fn warn_if_readable_by_others(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.permissions().mode() & 0o077 != 0 {
+            tracing::warn!(path = %path.display(), "config file is readable by other users; run chmod 600 on it");
+            eprintln!(
+                "warning: {} is readable by other users; it may hold a password (chmod 600 it)",
+                path.display()
+            );
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_readable_by_others(_path: &Path) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_parses_to_the_defaults() {
+        let config = parse(EXAMPLE).unwrap();
+        assert!(config.database.is_none() && config.agent.is_none() && config.color && config.keys.is_empty());
+    }
+
+    #[test]
+    fn settings_and_keys_are_read() {
+        let config = parse("agent = \"ann\"\ncolor = false\n[keys]\nclaim_next = [\"space\"]\n").unwrap();
+        assert_eq!(config.agent.as_deref(), Some("ann"));
+        assert!(!config.color);
+        assert_eq!(config.keys[&Action::ClaimNext], vec!["space".to_string()]);
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        assert!(parse("agnet = \"ann\"").unwrap_err().contains("agnet"));
+        assert!(parse("[keys]\ncall_everyone = [\"x\"]").is_err());
+    }
+}

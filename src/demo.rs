@@ -145,3 +145,99 @@ mod tests {
         assert_eq!(demo_lead(42).unwrap(), demo_lead(42).unwrap());
     }
 }
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SeedSummary {
+    pub agents_added: u32,
+    pub leads_added: u64,
+    pub leads_existing: u64,
+    pub calls_recorded: u32,
+}
+
+/// Adds the demo agents and `leads` demo leads (those already there are counted, not
+/// duplicated), then gives the floor a little history: a few finished calls and callbacks for
+/// alice, so every screen has something to show.
+pub async fn seed(store: &crate::store::Store, leads: u64) -> Result<SeedSummary, crate::store::StoreError> {
+    use crate::store::{EndCall, NewAgent, StartCall, StoreError};
+    let mut summary = SeedSummary::default();
+    for (name, role) in DEMO_AGENTS {
+        if store.agent_by_name(name).await?.is_none() {
+            let role = role.parse().map_err(|e| StoreError::BadInput(format!("{e}")))?;
+            store
+                .add_agent(&NewAgent {
+                    name: name.to_string(),
+                    email: None,
+                    role,
+                })
+                .await?;
+            summary.agents_added += 1;
+        }
+    }
+    let mut created = Vec::new();
+    for index in 0..leads {
+        match store.create_lead(&demo_lead(index)?, None).await {
+            Ok(lead) => {
+                summary.leads_added += 1;
+                created.push(lead);
+            }
+            Err(StoreError::Conflict(_)) => summary.leads_existing += 1,
+            Err(e) => return Err(e),
+        }
+    }
+    let Some(bob) = store.agent_by_name("bob").await? else {
+        return Ok(summary);
+    };
+    let Some(alice) = store.agent_by_name("alice").await? else {
+        return Ok(summary);
+    };
+    // History on the first leads that can be called now (calling hours depend on the hour).
+    let outcomes = [("no_answer", 0), ("interested", 95), ("voicemail", 20)];
+    let mut outcome = outcomes.iter();
+    for lead in &created {
+        let Some((disposition, seconds)) = outcome.clone().next() else {
+            break;
+        };
+        let start = StartCall {
+            lead_id: lead.id,
+            agent_id: bob.id,
+            from_number: None,
+        };
+        let Ok(call) = store.start_call(&start).await else {
+            continue;
+        };
+        outcome.next();
+        store
+            .end_call(&EndCall {
+                call_id: call.call_id,
+                agent_id: bob.id,
+                disposition: disposition.to_string(),
+                duration_s: Some(*seconds),
+                notes: Some(format!("demo call: {}", disposition.replace('_', " "))),
+                ..EndCall::default()
+            })
+            .await?;
+        summary.calls_recorded += 1;
+    }
+    let now = store.now();
+    if let Some(lead) = created.get(10) {
+        store
+            .schedule_callback(
+                lead.id,
+                alice.id,
+                now + chrono::Duration::minutes(2),
+                Some("asked to call back shortly"),
+            )
+            .await?;
+    }
+    if let Some(lead) = created.get(11) {
+        store
+            .schedule_callback(
+                lead.id,
+                alice.id,
+                now + chrono::Duration::days(1),
+                Some("wants the pricing sheet first"),
+            )
+            .await?;
+    }
+    Ok(summary)
+}

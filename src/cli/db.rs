@@ -2,8 +2,6 @@ use clap::Subcommand;
 
 use super::output::table;
 use super::{CliError, Ctx};
-use crate::domain::Role;
-use crate::store::{NewAgent, StoreError};
 
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
@@ -56,35 +54,14 @@ pub async fn run(ctx: &Ctx, cmd: DbCommand) -> Result<(), CliError> {
         }
         DbCommand::Seed { leads } => {
             store.migrate().await?;
-            let mut agents = 0;
-            for (name, role) in crate::demo::DEMO_AGENTS {
-                if store.agent_by_name(name).await?.is_none() {
-                    let role: Role = role.parse().map_err(|e| CliError::Usage(format!("{e}")))?;
-                    store
-                        .add_agent(&NewAgent {
-                            name: name.to_string(),
-                            email: None,
-                            role,
-                        })
-                        .await?;
-                    agents += 1;
-                }
-            }
-            let (mut added, mut existing) = (0u64, 0u64);
-            for index in 0..leads {
-                let fields = crate::demo::demo_lead(index).map_err(StoreError::from)?;
-                match store.create_lead(&fields, None).await {
-                    Ok(_) => added += 1,
-                    Err(StoreError::Conflict(_)) => existing += 1,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            let summary =
-                serde_json::json!({ "agents_added": agents, "leads_added": added, "leads_existing": existing });
+            let summary = crate::demo::seed(store, leads).await?;
             ctx.out.show(&summary, || {
                 format!(
-                    "seeded {} agents and {added} leads ({existing} already there) in {}",
-                    agents,
+                    "seeded {} agents and {} leads ({} already there, {} demo calls) in {}",
+                    summary.agents_added,
+                    summary.leads_added,
+                    summary.leads_existing,
+                    summary.calls_recorded,
                     store.describe()
                 )
             });

@@ -6,6 +6,7 @@
 
 mod agent;
 mod call;
+mod console;
 mod db;
 mod dnc;
 mod lead;
@@ -34,16 +35,18 @@ pub struct Cli {
     #[arg(long, global = true, env = "COLDCALL_AGENT")]
     pub agent: Option<String>,
 
-    /// Default country for phone numbers written without a country code (ISO code, e.g. US, GB)
-    #[arg(long, global = true, env = "COLDCALL_REGION", default_value = crate::config::DEFAULT_REGION)]
-    pub region: String,
+    /// Default country for phone numbers written without a country code (ISO code, e.g. US, GB;
+    /// default US)
+    #[arg(long, global = true, env = "COLDCALL_REGION")]
+    pub region: Option<String>,
 
     /// Print results as JSON
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Without a command, the console opens.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 // Parsed once per run, so the size difference between variants costs nothing.
@@ -77,6 +80,15 @@ pub enum Command {
     /// Shared policy: minimum gap, calling hours, lock TTL, attempts
     #[command(subcommand)]
     Settings(settings::SettingsCommand),
+    /// Open the console on a fresh demo database with a few hundred leads
+    Demo {
+        /// How many demo leads
+        #[arg(long, default_value_t = 300)]
+        leads: u64,
+    },
+    /// Where the config file is
+    #[command(subcommand)]
+    Config(console::ConfigCommand),
 }
 
 /// What every command gets: the open store, the output style and the global flags.
@@ -146,30 +158,47 @@ pub async fn run(cli: Cli) -> u8 {
 }
 
 async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
-    let url = cli.database.clone().unwrap_or_else(crate::config::default_database_url);
+    if let Some(Command::Config(cmd)) = &cli.command {
+        return console::config_command(cmd, out);
+    }
+    let config = crate::config::load().map_err(CliError::Usage)?;
+    let region = cli
+        .region
+        .clone()
+        .or(config.region.clone())
+        .unwrap_or_else(|| crate::config::DEFAULT_REGION.into());
+    let agent_name = cli.agent.clone().or(config.agent.clone());
+    if let Some(Command::Demo { leads }) = cli.command {
+        return console::demo(&config, agent_name, region, leads).await;
+    }
+    let configured = cli.database.clone().or(config.database.clone());
+    let local_default = configured.is_none();
+    let url = configured.unwrap_or_else(crate::config::default_database_url);
     let store = Store::connect(&url, &ConnectOptions::default()).await?;
     tracing::info!(database = store.describe(), "connected");
     // Schema commands manage migrations themselves; everything else brings the schema up to date,
     // which is how a fresh SQLite file becomes usable on first run.
-    if !matches!(cli.command, Command::Db(_)) {
+    if !matches!(cli.command, Some(Command::Db(_))) {
         store.migrate().await?;
     }
     let ctx = Ctx {
         store,
         out,
-        agent_name: cli.agent,
-        region: cli.region,
+        agent_name,
+        region,
     };
     let result = match cli.command {
-        Command::Db(cmd) => db::run(&ctx, cmd).await,
-        Command::Agent(cmd) => agent::run(&ctx, cmd).await,
-        Command::Lead(cmd) => lead::run(&ctx, cmd).await,
-        Command::Call(cmd) => call::run_call(&ctx, cmd).await,
-        Command::Calls(cmd) => call::run_calls(&ctx, cmd).await,
-        Command::Queue(cmd) => call::run_queue(&ctx, cmd).await,
-        Command::Callback(cmd) => call::run_callback(&ctx, cmd).await,
-        Command::Dnc(cmd) => dnc::run(&ctx, cmd).await,
-        Command::Settings(cmd) => settings::run(&ctx, cmd).await,
+        None => console::open(&ctx, &config, local_default).await,
+        Some(Command::Db(cmd)) => db::run(&ctx, cmd).await,
+        Some(Command::Agent(cmd)) => agent::run(&ctx, cmd).await,
+        Some(Command::Lead(cmd)) => lead::run(&ctx, cmd).await,
+        Some(Command::Call(cmd)) => call::run_call(&ctx, cmd).await,
+        Some(Command::Calls(cmd)) => call::run_calls(&ctx, cmd).await,
+        Some(Command::Queue(cmd)) => call::run_queue(&ctx, cmd).await,
+        Some(Command::Callback(cmd)) => call::run_callback(&ctx, cmd).await,
+        Some(Command::Dnc(cmd)) => dnc::run(&ctx, cmd).await,
+        Some(Command::Settings(cmd)) => settings::run(&ctx, cmd).await,
+        Some(Command::Demo { .. } | Command::Config(_)) => Ok(()),
     };
     ctx.store.close().await;
     result

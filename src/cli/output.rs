@@ -52,10 +52,7 @@ impl Output {
     }
 }
 
-/// Removes control characters so lead data cannot move the cursor or recolour the terminal.
-pub fn clean(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
-}
+pub use crate::display::printable as clean;
 
 /// Left-aligned columns, widths from the widest cell (in characters).
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {

@@ -32,8 +32,8 @@ pub struct Disposition {
 const MIN_RECYCLE_MINUTES: i64 = 2;
 const CODE_MAX: usize = 32;
 
-/// Flags of a seed disposition, in the order they appear in `Disposition`.
-#[derive(Default, Clone, Copy)]
+/// Flags of a seed disposition, so the seed table below stays one line per outcome.
+#[derive(Clone, Copy)]
 struct Flags {
     contact: bool,
     sale: bool,

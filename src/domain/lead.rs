@@ -83,12 +83,12 @@ const NOTES_MAX: usize = 10_000;
 /// Points for the required fields (names, phone, company), which every valid lead has.
 const QUALITY_BASE: i16 = 40;
 
+/// (field name, points, whether the lead has it).
+type QualityWeight = (&'static str, i16, fn(&LeadFields) -> bool);
+
 /// Points for each optional piece of information; with the base they add up to 100. Email and
 /// consent weigh most because they decide whether the lead can be followed up at all.
-/// Whether a lead has one optional piece of information.
-type HasField = fn(&LeadFields) -> bool;
-
-const QUALITY_WEIGHTS: &[(&str, i16, HasField)] = &[
+const QUALITY_WEIGHTS: &[QualityWeight] = &[
     ("email", 20, |f| f.email.is_some()),
     ("title", 10, |f| f.title.is_some()),
     ("timezone", 10, |f| f.timezone.is_some()),

@@ -11,6 +11,7 @@ pub mod zones;
 
 pub use can_call::*;
 pub use disposition::{Disposition, OutcomeEffects, OutcomeError, OutcomeInput};
-pub use hours::{CallingHours, Window};
+pub use hours::{parse_tz, CallingHours, Window};
 pub use lead::{DuplicateKeys, FieldError, LeadFields, LeadInput, ValidationErrors};
+pub use phone::{normalize_phone, PhoneError};
 pub use types::*;

@@ -56,15 +56,23 @@ pub fn normalize_phone(input: &str, default_region: &str) -> Result<String, Phon
         None => main.to_string(),
     };
 
-    // A number written with its country code must not depend on the default region; the
-    // parser can mis-read some of them through another region's national-prefix rules
-    // (e.g. "+919000000000" with region BR), so those are parsed without one.
-    let parse_region = if main.starts_with('+') { None } else { Some(region_id) };
-    let number = phonenumber::parse(parse_region, &main).map_err(|_| invalid())?;
+    // A number that carries its own country code is parsed without the default region: the
+    // parser would otherwise apply that region's national-prefix rules to a foreign number
+    // (with US, "+91 1120000000" would lose its leading 1 and fail).
+    let region_hint = (!main.starts_with('+')).then_some(region_id);
+    let number = phonenumber::parse(region_hint, &main).map_err(|_| invalid())?;
     if !phonenumber::is_valid(&number) {
         return Err(invalid());
     }
     Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// An E.164 number grouped the way it is dialled internationally ("+44 20 7946 0958"), for
+/// reading off a screen; anything unparseable is returned as it is.
+pub fn format_international(e164: &str) -> String {
+    phonenumber::parse(None, e164)
+        .map(|n| n.format().mode(phonenumber::Mode::International).to_string())
+        .unwrap_or_else(|_| e164.to_string())
 }
 
 /// Splits off a trailing extension. Returns `None` when a marker is followed by something

@@ -359,6 +359,11 @@ impl Store {
         dispatch!(self.claim_next(agent_id, self.now()))
     }
 
+    /// What claim-next would hand this agent, in order, without claiming anything.
+    pub async fn queue_preview(&self, agent_id: i64, limit: u32) -> Result<Vec<Lead>> {
+        dispatch!(self.queue_preview(agent_id, limit.clamp(1, 1000), self.now()))
+    }
+
     /// Gives the lead to an agent (replacing any live assignment).
     pub async fn assign(
         &self,

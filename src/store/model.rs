@@ -276,7 +276,7 @@ pub struct Claim {
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartCall {
     pub lead_id: Uuid,
     pub agent_id: i64,
@@ -292,7 +292,7 @@ pub struct StartedCall {
     pub started_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EndCall {
     pub call_id: Uuid,
     pub agent_id: i64,

@@ -42,6 +42,23 @@ const FILTERS: &str = "deleted_at IS NULL \
 const SEARCH_DOCUMENT: &str = "to_tsvector('simple', first_name || ' ' || last_name || ' ' || company || ' ' || \
     coalesce(email, '') || ' ' || coalesce(title, '') || ' ' || coalesce(notes, ''))";
 
+/// The claim queue, in order: mirrors can-call in SQL so the scan skips what would be refused
+/// (every candidate is still checked by can-call once its row is locked). Binds $1 agent, $2 now,
+/// $3 min-gap cutoff, $4 max attempts, $5 open zones, $6 default zone open.
+const QUEUE: &str = "FROM leads \
+             WHERE deleted_at IS NULL AND NOT do_not_call AND status NOT IN ('closed_won', 'closed_lost') \
+               AND (next_call_at IS NULL OR next_call_at <= $2) \
+               AND (last_call_at IS NULL OR last_call_at <= $3) \
+               AND call_attempts < $4 \
+               AND (timezone = ANY($5) OR (timezone IS NULL AND $6)) \
+               AND NOT EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = leads.id) \
+               AND NOT EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = leads.id AND a.active \
+                               AND a.agent_id <> $1 AND (a.expires_at IS NULL OR a.expires_at > $2)) \
+               AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = leads.id AND c.done_at IS NULL \
+                               AND c.agent_id <> $1) \
+               AND NOT EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = leads.phone) \
+     ORDER BY priority_rank DESC, lead_score DESC, next_call_at ASC NULLS FIRST, id";
+
 type Tx = Transaction<'static, Postgres>;
 
 #[derive(Clone)]
@@ -853,32 +870,15 @@ impl PgStore {
         .fetch_all(&mut *tx)
         .await?;
         let (zones, default_open) = open_zones(&policy, now);
-        // Mirrors can-call in SQL so the scan skips what would be refused; every candidate is
-        // still checked by can-call after its row is locked.
-        let queue: Vec<Uuid> = sqlx::query_scalar(
-            "SELECT id FROM leads \
-             WHERE deleted_at IS NULL AND NOT do_not_call AND status NOT IN ('closed_won', 'closed_lost') \
-               AND (next_call_at IS NULL OR next_call_at <= $2) \
-               AND (last_call_at IS NULL OR last_call_at <= $3) \
-               AND call_attempts < $4 \
-               AND (timezone = ANY($5) OR (timezone IS NULL AND $6)) \
-               AND NOT EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = leads.id) \
-               AND NOT EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = leads.id AND a.active \
-                               AND a.agent_id <> $1 AND (a.expires_at IS NULL OR a.expires_at > $2)) \
-               AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = leads.id AND c.done_at IS NULL \
-                               AND c.agent_id <> $1) \
-               AND NOT EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = leads.phone) \
-             ORDER BY priority_rank DESC, lead_score DESC, next_call_at ASC NULLS FIRST, id \
-             LIMIT 8 FOR UPDATE SKIP LOCKED",
-        )
-        .bind(agent_id)
-        .bind(now)
-        .bind(now - policy.min_gap)
-        .bind(policy.max_attempts)
-        .bind(&zones)
-        .bind(default_open)
-        .fetch_all(&mut *tx)
-        .await?;
+        let queue: Vec<Uuid> = sqlx::query_scalar(&format!("SELECT id {QUEUE} LIMIT 8 FOR UPDATE SKIP LOCKED"))
+            .bind(agent_id)
+            .bind(now)
+            .bind(now - policy.min_gap)
+            .bind(policy.max_attempts)
+            .bind(&zones)
+            .bind(default_open)
+            .fetch_all(&mut *tx)
+            .await?;
         let candidates = callbacks
             .into_iter()
             .map(|id| (id, ClaimSource::Callback))
@@ -928,6 +928,41 @@ impl PgStore {
         }
         tx.commit().await?;
         Ok(None)
+    }
+
+    /// What claim-next would hand this agent, in order, without claiming: due callbacks of the
+    /// agent first, then the shared queue.
+    pub async fn queue_preview(&self, agent_id: i64, limit: u32, now: DateTime<Utc>) -> Result<Vec<Lead>> {
+        let policy = settings::policy_from(&self.settings().await?);
+        let (zones, default_open) = open_zones(&policy, now);
+        let mut leads: Vec<Lead> = sqlx::query_as(&format!(
+            "SELECT {LEAD_COLUMNS} FROM leads WHERE deleted_at IS NULL AND id IN \
+             (SELECT lead_id FROM callbacks WHERE agent_id = $1 AND done_at IS NULL AND due_at <= $2) \
+             ORDER BY next_call_at LIMIT $3"
+        ))
+        .bind(agent_id)
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let queue: Vec<Lead> = sqlx::query_as(&format!("SELECT {LEAD_COLUMNS} {QUEUE} LIMIT $7"))
+            .bind(agent_id)
+            .bind(now)
+            .bind(now - policy.min_gap)
+            .bind(policy.max_attempts)
+            .bind(&zones)
+            .bind(default_open)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        leads.extend(
+            queue
+                .into_iter()
+                .filter(|l| !leads.iter().any(|c| c.id == l.id))
+                .collect::<Vec<_>>(),
+        );
+        leads.truncate(limit as usize);
+        Ok(leads)
     }
 
     pub async fn assign(

@@ -42,6 +42,23 @@ const FILTERS: &str = "deleted_at IS NULL \
     AND ($5 IS NULL OR lead_score <= $5) \
     AND (NOT $7 OR EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = leads.id AND c.done_at IS NULL AND c.due_at <= $6))";
 
+/// The claim queue, in order: mirrors can-call in SQL so the scan skips what would be refused
+/// (every candidate is still checked by can-call once its row is locked). Binds $1 agent, $2 now,
+/// $3 min-gap cutoff, $4 max attempts, $5 open zones, $6 default zone open.
+const QUEUE: &str = "FROM leads \
+             WHERE deleted_at IS NULL AND do_not_call = 0 AND status NOT IN ('closed_won', 'closed_lost') \
+               AND (next_call_at IS NULL OR next_call_at <= $2) \
+               AND (last_call_at IS NULL OR last_call_at <= $3) \
+               AND call_attempts < $4 \
+               AND (timezone IN (SELECT value FROM json_each($5)) OR (timezone IS NULL AND $6)) \
+               AND NOT EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = leads.id) \
+               AND NOT EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = leads.id AND a.active = 1 \
+                               AND a.agent_id <> $1 AND (a.expires_at IS NULL OR a.expires_at > $2)) \
+               AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = leads.id AND c.done_at IS NULL \
+                               AND c.agent_id <> $1) \
+               AND NOT EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = leads.phone) \
+     ORDER BY priority_rank DESC, lead_score DESC, next_call_at ASC NULLS FIRST, id";
+
 type Tx = Transaction<'static, Sqlite>;
 
 #[derive(Clone)]
@@ -881,32 +898,15 @@ impl SqliteStore {
         .await?;
         let (zones, default_open) = open_zones(&policy, now);
         let zones = serde_json::to_string(&zones).unwrap_or_else(|_| "[]".into());
-        // Mirrors can-call in SQL so the scan skips what would be refused; every candidate is
-        // still checked by can-call after its row is locked.
-        let queue: Vec<Uuid> = sqlx::query_scalar(
-            "SELECT id FROM leads \
-             WHERE deleted_at IS NULL AND do_not_call = 0 AND status NOT IN ('closed_won', 'closed_lost') \
-               AND (next_call_at IS NULL OR next_call_at <= $2) \
-               AND (last_call_at IS NULL OR last_call_at <= $3) \
-               AND call_attempts < $4 \
-               AND (timezone IN (SELECT value FROM json_each($5)) OR (timezone IS NULL AND $6)) \
-               AND NOT EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = leads.id) \
-               AND NOT EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = leads.id AND a.active = 1 \
-                               AND a.agent_id <> $1 AND (a.expires_at IS NULL OR a.expires_at > $2)) \
-               AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = leads.id AND c.done_at IS NULL \
-                               AND c.agent_id <> $1) \
-               AND NOT EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = leads.phone) \
-             ORDER BY priority_rank DESC, lead_score DESC, next_call_at ASC NULLS FIRST, id \
-             LIMIT 8",
-        )
-        .bind(agent_id)
-        .bind(now)
-        .bind(now - policy.min_gap)
-        .bind(policy.max_attempts)
-        .bind(&zones)
-        .bind(default_open)
-        .fetch_all(&mut *tx)
-        .await?;
+        let queue: Vec<Uuid> = sqlx::query_scalar(&format!("SELECT id {QUEUE} LIMIT 8"))
+            .bind(agent_id)
+            .bind(now)
+            .bind(now - policy.min_gap)
+            .bind(policy.max_attempts)
+            .bind(&zones)
+            .bind(default_open)
+            .fetch_all(&mut *tx)
+            .await?;
         let candidates = callbacks
             .into_iter()
             .map(|id| (id, ClaimSource::Callback))
@@ -956,6 +956,42 @@ impl SqliteStore {
         }
         tx.commit().await?;
         Ok(None)
+    }
+
+    /// What claim-next would hand this agent, in order, without claiming: due callbacks of the
+    /// agent first, then the shared queue.
+    pub async fn queue_preview(&self, agent_id: i64, limit: u32, now: DateTime<Utc>) -> Result<Vec<Lead>> {
+        let policy = settings::policy_from(&self.settings().await?);
+        let (zones, default_open) = open_zones(&policy, now);
+        let zones = serde_json::to_string(&zones).unwrap_or_else(|_| "[]".into());
+        let mut leads: Vec<Lead> = sqlx::query_as(&format!(
+            "SELECT {LEAD_COLUMNS} FROM leads WHERE deleted_at IS NULL AND id IN \
+             (SELECT lead_id FROM callbacks WHERE agent_id = $1 AND done_at IS NULL AND due_at <= $2) \
+             ORDER BY next_call_at LIMIT $3"
+        ))
+        .bind(agent_id)
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let queue: Vec<Lead> = sqlx::query_as(&format!("SELECT {LEAD_COLUMNS} {QUEUE} LIMIT $7"))
+            .bind(agent_id)
+            .bind(now)
+            .bind(now - policy.min_gap)
+            .bind(policy.max_attempts)
+            .bind(&zones)
+            .bind(default_open)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        leads.extend(
+            queue
+                .into_iter()
+                .filter(|l| !leads.iter().any(|c| c.id == l.id))
+                .collect::<Vec<_>>(),
+        );
+        leads.truncate(limit as usize);
+        Ok(leads)
     }
 
     pub async fn assign(

@@ -1,0 +1,90 @@
+//! Opening the console: the configured database, or a fresh demo one; and `config path`.
+
+use clap::Subcommand;
+
+use super::{CliError, Ctx, Output};
+use crate::config::Config;
+use crate::domain::Role;
+use crate::store::{Agent, ConnectOptions, NewAgent, Store, StoreError};
+use crate::tui::app::App;
+use crate::tui::keymap::Keymap;
+use crate::tui::view::Theme;
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the config file's path (it is written with comments on first run)
+    Path,
+}
+
+pub fn config_command(cmd: &ConfigCommand, out: Output) -> Result<(), CliError> {
+    match cmd {
+        ConfigCommand::Path => {
+            let path = crate::config::config_path();
+            crate::config::load().map_err(CliError::Usage)?;
+            out.show(&serde_json::json!({ "path": path }), || path.display().to_string());
+        }
+    }
+    Ok(())
+}
+
+pub async fn open(ctx: &Ctx, config: &Config, local_default: bool) -> Result<(), CliError> {
+    let agent = match ctx.agent_name.as_deref() {
+        Some(name) => ctx.agent_named(name).await?,
+        // Working alone on the local file: the computer's user is the agent.
+        None if local_default => local_agent(&ctx.store).await?,
+        None => {
+            return Err(CliError::Usage(
+                "which agent are you? pass --agent NAME, set COLDCALL_AGENT, or set agent in the config file".into(),
+            ))
+        }
+    };
+    run_console(ctx.store.clone(), agent, config, ctx.region.clone()).await
+}
+
+async fn local_agent(store: &Store) -> Result<Agent, CliError> {
+    let name = std::env::var("USER")
+        .ok()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "agent".into());
+    if let Some(agent) = store.agent_by_name(&name).await? {
+        return Ok(agent);
+    }
+    Ok(store
+        .add_agent(&NewAgent {
+            name,
+            email: None,
+            role: Role::Agent,
+        })
+        .await?)
+}
+
+/// A fresh demo database in the data directory: seeded, then opened as the demo agent alice.
+pub async fn demo(config: &Config, agent_name: Option<String>, region: String, leads: u64) -> Result<(), CliError> {
+    let path = crate::config::data_dir().join("demo.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{}{suffix}", path.display());
+        if std::path::Path::new(&file).exists() {
+            std::fs::remove_file(&file).map_err(|e| CliError::Usage(format!("cannot replace {file}: {e}")))?;
+        }
+    }
+    let store = Store::connect(&format!("sqlite://{}", path.display()), &ConnectOptions::default()).await?;
+    store.migrate().await?;
+    eprintln!("preparing a demo floor with {leads} leads in {} …", path.display());
+    crate::demo::seed(&store, leads).await?;
+    let name = agent_name.unwrap_or_else(|| "alice".into());
+    let agent = store
+        .agent_by_name(&name)
+        .await?
+        .ok_or_else(|| StoreError::not_found("agent", &name))?;
+    let result = run_console(store.clone(), agent, config, region).await;
+    store.close().await;
+    result
+}
+
+async fn run_console(store: Store, agent: Agent, config: &Config, region: String) -> Result<(), CliError> {
+    let keymap = Keymap::with_overrides(&config.keys).map_err(|e| CliError::Usage(format!("config [keys]: {e}")))?;
+    let app = App::new(agent, store.describe().to_string(), region, keymap, store.now());
+    crate::tui::terminal::run(store, app, Theme::from_env(config.color))
+        .await
+        .map_err(|e| CliError::Usage(format!("terminal error: {e}")))
+}

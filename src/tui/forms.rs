@@ -1,0 +1,647 @@
+//! The console's forms: outcome, status, edit, contact, filter, pause. Each form owns its
+//! fields and turns keys into either more typing or a finished value; none of them does I/O.
+
+use chrono::{DateTime, Duration, Local, NaiveDateTime, TimeZone, Utc};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use tui_input::backend::crossterm::to_input_request;
+use tui_input::Input;
+use uuid::Uuid;
+
+use crate::domain::{ContactKind, Disposition, LeadInput, LeadStatus, Priority};
+use crate::store::{Lead, LeadFilter, NewContact};
+
+/// What a form says after a key.
+#[derive(Debug, PartialEq)]
+pub enum FormResult<T> {
+    /// Still editing.
+    Editing,
+    /// The user backed out.
+    Cancelled,
+    Done(T),
+}
+
+/// One labelled text field with its own error line.
+#[derive(Debug, Clone, Default)]
+pub struct Field {
+    pub label: &'static str,
+    pub name: &'static str,
+    pub input: Input,
+    pub error: Option<String>,
+}
+
+impl Field {
+    pub fn new(label: &'static str, name: &'static str, value: &str) -> Field {
+        Field {
+            label,
+            name,
+            input: Input::new(value.to_string()),
+            error: None,
+        }
+    }
+
+    pub fn value(&self) -> &str {
+        self.input.value()
+    }
+
+    /// Typing keys go to the input; returns false for keys it does not use.
+    pub fn type_key(&mut self, key: &KeyEvent) -> bool {
+        match to_input_request(&Event::Key(*key)) {
+            Some(request) => {
+                self.input.handle(request);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+fn is_ctrl(key: &KeyEvent, c: char) -> bool {
+    key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char(c)
+}
+
+// ---------------------------------------------------------------------------------- outcome
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeFocus {
+    Disposition,
+    Notes,
+    Callback,
+    Status,
+}
+
+/// Captures the outcome of a call: disposition (by hotkey or list), notes, a callback time when
+/// the disposition asks for one, and an optional different next status.
+#[derive(Debug, Clone)]
+pub struct OutcomeForm {
+    pub call_id: Uuid,
+    pub lead_id: Uuid,
+    pub duration_s: i32,
+    pub dispositions: Vec<Disposition>,
+    pub selected: Option<usize>,
+    pub cursor: usize,
+    pub notes: Field,
+    pub callback: Field,
+    /// None keeps what the disposition implies.
+    pub status: Option<LeadStatus>,
+    pub focus: OutcomeFocus,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub disposition: String,
+    pub notes: Option<String>,
+    pub callback_at: Option<DateTime<Utc>>,
+    pub status: Option<LeadStatus>,
+}
+
+impl OutcomeForm {
+    pub fn new(
+        call_id: Uuid,
+        lead_id: Uuid,
+        duration_s: i32,
+        dispositions: Vec<Disposition>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        // A callback defaults to tomorrow at 10:00 on the agent's clock.
+        let tomorrow = now.with_timezone(&Local).date_naive() + Duration::days(1);
+        let default_callback = format!("{} 10:00", tomorrow.format("%Y-%m-%d"));
+        OutcomeForm {
+            call_id,
+            lead_id,
+            duration_s,
+            dispositions,
+            selected: None,
+            cursor: 0,
+            notes: Field::new("Notes", "notes", ""),
+            callback: Field::new("Callback at", "callback_at", &default_callback),
+            status: None,
+            focus: OutcomeFocus::Disposition,
+            error: None,
+        }
+    }
+
+    pub fn chosen(&self) -> Option<&Disposition> {
+        self.selected.and_then(|i| self.dispositions.get(i))
+    }
+
+    fn focus_order(&self) -> Vec<OutcomeFocus> {
+        let mut order = vec![OutcomeFocus::Disposition, OutcomeFocus::Notes];
+        if self.chosen().is_some_and(|d| d.is_callback) {
+            order.push(OutcomeFocus::Callback);
+        }
+        order.push(OutcomeFocus::Status);
+        order
+    }
+
+    fn move_focus(&mut self, forward: bool) {
+        let order = self.focus_order();
+        let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
+        let next = if forward {
+            (at + 1) % order.len()
+        } else {
+            (at + order.len() - 1) % order.len()
+        };
+        self.focus = order[next];
+    }
+
+    pub fn key(&mut self, key: &KeyEvent) -> FormResult<Outcome> {
+        match key.code {
+            KeyCode::Tab => {
+                self.move_focus(true);
+                return FormResult::Editing;
+            }
+            KeyCode::BackTab => {
+                self.move_focus(false);
+                return FormResult::Editing;
+            }
+            KeyCode::Esc if self.focus == OutcomeFocus::Disposition => return FormResult::Cancelled,
+            KeyCode::Esc => {
+                self.focus = OutcomeFocus::Disposition;
+                return FormResult::Editing;
+            }
+            _ if is_ctrl(key, 's') => return self.finish(),
+            _ => {}
+        }
+        match self.focus {
+            OutcomeFocus::Disposition => match key.code {
+                KeyCode::Enter => return self.finish(),
+                KeyCode::Down | KeyCode::Char('j') if key.modifiers.is_empty() && !self.is_hotkey('j') => {
+                    self.cursor = (self.cursor + 1).min(self.dispositions.len().saturating_sub(1));
+                    self.selected = Some(self.cursor);
+                }
+                KeyCode::Up | KeyCode::Char('k') if key.modifiers.is_empty() && !self.is_hotkey('k') => {
+                    self.cursor = self.cursor.saturating_sub(1);
+                    self.selected = Some(self.cursor);
+                }
+                KeyCode::Char(c) => {
+                    if let Some(i) = self.dispositions.iter().position(|d| d.hotkey == Some(c)) {
+                        self.cursor = i;
+                        self.selected = Some(i);
+                        self.error = None;
+                    }
+                }
+                _ => {}
+            },
+            OutcomeFocus::Notes => {
+                if key.code == KeyCode::Enter {
+                    self.notes.input.handle(tui_input::InputRequest::InsertChar('\n'));
+                } else {
+                    self.notes.type_key(key);
+                }
+            }
+            OutcomeFocus::Callback => {
+                if key.code == KeyCode::Enter {
+                    return self.finish();
+                }
+                self.callback.type_key(key);
+            }
+            OutcomeFocus::Status => match key.code {
+                KeyCode::Enter => return self.finish(),
+                KeyCode::Right | KeyCode::Char('l') | KeyCode::Char(' ') => {
+                    self.status = cycle_status(self.status, true)
+                }
+                KeyCode::Left | KeyCode::Char('h') => self.status = cycle_status(self.status, false),
+                _ => {}
+            },
+        }
+        FormResult::Editing
+    }
+
+    fn is_hotkey(&self, c: char) -> bool {
+        self.dispositions.iter().any(|d| d.hotkey == Some(c))
+    }
+
+    fn finish(&mut self) -> FormResult<Outcome> {
+        let Some(disposition) = self.chosen().cloned() else {
+            self.error = Some("pick an outcome: press its key, or move with ↑/↓".into());
+            self.focus = OutcomeFocus::Disposition;
+            return FormResult::Editing;
+        };
+        let callback_at = if disposition.is_callback {
+            match parse_local_time(self.callback.value()) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    self.callback.error = Some(e);
+                    self.focus = OutcomeFocus::Callback;
+                    return FormResult::Editing;
+                }
+            }
+        } else {
+            None
+        };
+        let notes = self.notes.value().trim();
+        FormResult::Done(Outcome {
+            disposition: disposition.code,
+            notes: (!notes.is_empty()).then(|| notes.to_string()),
+            callback_at,
+            status: self.status,
+        })
+    }
+}
+
+fn cycle_status(current: Option<LeadStatus>, forward: bool) -> Option<LeadStatus> {
+    // None ("as the outcome says") sits before the first status.
+    let all = LeadStatus::ALL;
+    let at = current
+        .and_then(|s| all.iter().position(|x| *x == s))
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let len = all.len() + 1;
+    let next = if forward { (at + 1) % len } else { (at + len - 1) % len };
+    (next > 0).then(|| all[next - 1])
+}
+
+/// "YYYY-MM-DD HH:MM" on the agent's clock.
+pub fn parse_local_time(text: &str) -> Result<DateTime<Utc>, String> {
+    let naive = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M")
+        .map_err(|_| format!("'{}' is not a time; write it as 2026-11-24 15:30", text.trim()))?;
+    Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| format!("{} does not exist on this clock (daylight-saving change)", text.trim()))
+}
+
+// ---------------------------------------------------------------------------------- status
+
+#[derive(Debug, Clone)]
+pub struct StatusForm {
+    pub lead_id: Uuid,
+    pub cursor: usize,
+    pub reason: Field,
+}
+
+impl StatusForm {
+    pub fn new(lead_id: Uuid, current: LeadStatus) -> Self {
+        let cursor = LeadStatus::ALL.iter().position(|s| *s == current).unwrap_or(0);
+        StatusForm {
+            lead_id,
+            cursor,
+            reason: Field::new("Reason", "reason", ""),
+        }
+    }
+
+    pub fn key(&mut self, key: &KeyEvent) -> FormResult<(LeadStatus, Option<String>)> {
+        match key.code {
+            KeyCode::Esc => FormResult::Cancelled,
+            KeyCode::Enter => {
+                let reason = self.reason.value().trim();
+                FormResult::Done((
+                    LeadStatus::ALL[self.cursor],
+                    (!reason.is_empty()).then(|| reason.to_string()),
+                ))
+            }
+            KeyCode::Up => {
+                self.cursor = self.cursor.saturating_sub(1);
+                FormResult::Editing
+            }
+            KeyCode::Down => {
+                self.cursor = (self.cursor + 1).min(LeadStatus::ALL.len() - 1);
+                FormResult::Editing
+            }
+            _ => {
+                self.reason.type_key(key);
+                FormResult::Editing
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------- edit
+
+/// Edits a lead's fields. Saving validates exactly like every other way in, and shows each
+/// field's error under that field.
+#[derive(Debug, Clone)]
+pub struct EditForm {
+    pub lead_id: Uuid,
+    pub fields: Vec<Field>,
+    pub focus: usize,
+    base: LeadInput,
+}
+
+impl EditForm {
+    pub fn new(lead: &Lead) -> Self {
+        let input = lead.fields().to_input();
+        let fields = vec![
+            Field::new("First name", "first_name", &input.first_name),
+            Field::new("Last name", "last_name", &input.last_name),
+            Field::new("Company", "company", &input.company),
+            Field::new("Title", "title", &input.title),
+            Field::new("Phone", "phone", &input.phone),
+            Field::new("Email", "email", &input.email),
+            Field::new("Time zone", "timezone", &input.timezone),
+            Field::new("Priority", "priority", &input.priority),
+            Field::new("Score", "lead_score", &input.lead_score),
+            Field::new("Source", "source", &input.source),
+            Field::new("Notes", "notes", &input.notes),
+        ];
+        EditForm {
+            lead_id: lead.id,
+            fields,
+            focus: 0,
+            base: input,
+        }
+    }
+
+    /// The form's values laid over the lead's others (status, flags stay as they are).
+    pub fn input(&self) -> LeadInput {
+        let mut input = self.base.clone();
+        for f in &self.fields {
+            let v = f.value().to_string();
+            match f.name {
+                "first_name" => input.first_name = v,
+                "last_name" => input.last_name = v,
+                "company" => input.company = v,
+                "title" => input.title = v,
+                "phone" => input.phone = v,
+                "email" => input.email = v,
+                "timezone" => input.timezone = v,
+                "priority" => input.priority = v,
+                "lead_score" => input.lead_score = v,
+                "source" => input.source = v,
+                "notes" => input.notes = v,
+                _ => {}
+            }
+        }
+        input
+    }
+
+    pub fn key(&mut self, key: &KeyEvent, region: &str) -> FormResult<crate::domain::LeadFields> {
+        match key.code {
+            KeyCode::Esc => return FormResult::Cancelled,
+            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % self.fields.len(),
+            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + self.fields.len() - 1) % self.fields.len(),
+            KeyCode::Enter => {
+                for f in &mut self.fields {
+                    f.error = None;
+                }
+                match self.input().validate(region) {
+                    Ok(fields) => return FormResult::Done(fields),
+                    Err(errors) => {
+                        for e in errors.0 {
+                            if let Some(f) = self.fields.iter_mut().find(|f| f.name == e.field) {
+                                f.error = Some(e.message);
+                            }
+                        }
+                        if let Some(first) = self.fields.iter().position(|f| f.error.is_some()) {
+                            self.focus = first;
+                        }
+                    }
+                }
+            }
+            _ => {
+                self.fields[self.focus].type_key(key);
+            }
+        }
+        FormResult::Editing
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.fields.iter().any(|f| f.error.is_some())
+    }
+}
+
+// ---------------------------------------------------------------------------------- contact
+
+#[derive(Debug, Clone)]
+pub struct ContactForm {
+    pub lead_id: Uuid,
+    pub kind: ContactKind,
+    pub value: Field,
+    pub label: Field,
+    pub primary: bool,
+    pub focus: usize,
+}
+
+impl ContactForm {
+    pub fn new(lead_id: Uuid) -> Self {
+        ContactForm {
+            lead_id,
+            kind: ContactKind::Phone,
+            value: Field::new("Value", "value", ""),
+            label: Field::new("Label", "label", ""),
+            primary: false,
+            focus: 0,
+        }
+    }
+
+    pub fn key(&mut self, key: &KeyEvent) -> FormResult<NewContact> {
+        match key.code {
+            KeyCode::Esc => return FormResult::Cancelled,
+            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % 4,
+            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + 3) % 4,
+            KeyCode::Enter => {
+                if self.value.value().trim().is_empty() {
+                    self.value.error = Some("is required".into());
+                    self.focus = 1;
+                    return FormResult::Editing;
+                }
+                let label = self.label.value().trim();
+                return FormResult::Done(NewContact {
+                    kind: self.kind,
+                    value: self.value.value().trim().to_string(),
+                    label: (!label.is_empty()).then(|| label.to_string()),
+                    is_primary: self.primary,
+                    is_verified: false,
+                });
+            }
+            _ => match self.focus {
+                0 => {
+                    let all = ContactKind::ALL;
+                    let at = all.iter().position(|k| *k == self.kind).unwrap_or(0);
+                    match key.code {
+                        KeyCode::Right | KeyCode::Char(' ') | KeyCode::Char('l') => {
+                            self.kind = all[(at + 1) % all.len()]
+                        }
+                        KeyCode::Left | KeyCode::Char('h') => self.kind = all[(at + all.len() - 1) % all.len()],
+                        _ => {}
+                    }
+                }
+                1 => {
+                    self.value.type_key(key);
+                }
+                2 => {
+                    self.label.type_key(key);
+                }
+                _ => {
+                    if matches!(key.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) {
+                        self.primary = !self.primary;
+                    }
+                }
+            },
+        }
+        FormResult::Editing
+    }
+}
+
+// ---------------------------------------------------------------------------------- filter
+
+#[derive(Debug, Clone)]
+pub struct FilterForm {
+    pub status: Option<LeadStatus>,
+    pub priority: Option<Priority>,
+    pub mine_only: bool,
+    pub min_score: Field,
+    pub max_score: Field,
+    pub focus: usize,
+    pub error: Option<String>,
+}
+
+impl FilterForm {
+    pub fn new(current: &LeadFilter) -> Self {
+        let score = |s: Option<i16>| s.map(|v| v.to_string()).unwrap_or_default();
+        FilterForm {
+            status: current.status,
+            priority: current.priority,
+            mine_only: current.assigned_to.is_some(),
+            min_score: Field::new("Min score", "min_score", &score(current.min_score)),
+            max_score: Field::new("Max score", "max_score", &score(current.max_score)),
+            focus: 0,
+            error: None,
+        }
+    }
+
+    /// Returns the filter; `assigned_to` is filled in by the caller with the agent's id.
+    pub fn key(&mut self, key: &KeyEvent, agent_id: i64) -> FormResult<LeadFilter> {
+        match key.code {
+            KeyCode::Esc => return FormResult::Cancelled,
+            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % 5,
+            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + 4) % 5,
+            KeyCode::Enter => {
+                let parse = |f: &Field| -> Result<Option<i16>, String> {
+                    let v = f.value().trim();
+                    if v.is_empty() {
+                        return Ok(None);
+                    }
+                    match v.parse::<i16>() {
+                        Ok(n) if (0..=100).contains(&n) => Ok(Some(n)),
+                        _ => Err(format!("{}: '{v}' is not a score from 0 to 100", f.label)),
+                    }
+                };
+                match (parse(&self.min_score), parse(&self.max_score)) {
+                    (Ok(min_score), Ok(max_score)) => {
+                        return FormResult::Done(LeadFilter {
+                            status: self.status,
+                            priority: self.priority,
+                            assigned_to: self.mine_only.then_some(agent_id),
+                            min_score,
+                            max_score,
+                            callbacks_due: false,
+                        })
+                    }
+                    (Err(e), _) | (_, Err(e)) => self.error = Some(e),
+                }
+            }
+            _ => {
+                let forward = matches!(key.code, KeyCode::Right | KeyCode::Char(' ') | KeyCode::Char('l'));
+                let backward = matches!(key.code, KeyCode::Left | KeyCode::Char('h'));
+                match self.focus {
+                    0 if forward || backward => self.status = cycle_status(self.status, forward),
+                    1 if forward || backward => self.priority = cycle_priority(self.priority, forward),
+                    2 if forward || backward => self.mine_only = !self.mine_only,
+                    3 => {
+                        self.min_score.type_key(key);
+                    }
+                    4 => {
+                        self.max_score.type_key(key);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        FormResult::Editing
+    }
+}
+
+fn cycle_priority(current: Option<Priority>, forward: bool) -> Option<Priority> {
+    let all = Priority::ALL;
+    let at = current
+        .and_then(|s| all.iter().position(|x| *x == s))
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let len = all.len() + 1;
+    let next = if forward { (at + 1) % len } else { (at + len - 1) % len };
+    (next > 0).then(|| all[next - 1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    fn code(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn form() -> OutcomeForm {
+        OutcomeForm::new(
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            60,
+            crate::domain::disposition::default_dispositions(),
+            Utc::now(),
+        )
+    }
+
+    #[test]
+    fn a_hotkey_and_enter_finish_the_outcome() {
+        let mut f = form();
+        assert_eq!(f.key(&key('i')), FormResult::Editing);
+        match f.key(&code(KeyCode::Enter)) {
+            FormResult::Done(o) => assert_eq!(o.disposition, "interested"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn enter_in_notes_is_a_new_line_and_saving_needs_an_outcome() {
+        let mut f = form();
+        assert_eq!(f.key(&code(KeyCode::Enter)), FormResult::Editing);
+        assert!(f.error.is_some(), "no outcome picked");
+        f.key(&code(KeyCode::Tab));
+        for c in "line one".chars() {
+            f.key(&key(c));
+        }
+        f.key(&code(KeyCode::Enter));
+        f.key(&key('x'));
+        assert_eq!(f.notes.value(), "line one\nx");
+        f.key(&code(KeyCode::Esc));
+        f.key(&key('n'));
+        match f.key(&code(KeyCode::Enter)) {
+            FormResult::Done(o) => {
+                assert_eq!(o.disposition, "no_answer");
+                assert_eq!(o.notes.as_deref(), Some("line one\nx"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_callback_needs_a_valid_time() {
+        let mut f = form();
+        f.key(&key('k'));
+        f.callback.input = Input::new("next week".into());
+        assert_eq!(f.key(&code(KeyCode::Enter)), FormResult::Editing);
+        assert!(f.callback.error.as_deref().unwrap_or("").contains("not a time"));
+        assert_eq!(f.focus, OutcomeFocus::Callback);
+        f.callback.input = Input::new("2030-01-02 10:30".into());
+        assert!(matches!(
+            f.key(&code(KeyCode::Enter)),
+            FormResult::Done(Outcome {
+                callback_at: Some(_),
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn statuses_cycle_through_none() {
+        assert_eq!(cycle_status(None, true), Some(LeadStatus::New));
+        assert_eq!(cycle_status(Some(LeadStatus::New), false), None);
+        assert_eq!(cycle_status(None, false), Some(*LeadStatus::ALL.last().unwrap()));
+    }
+}

@@ -1,0 +1,264 @@
+//! The async boundary of the console. The app never touches the database: it returns
+//! `Request`s, the event loop runs each one in its own task against the store, and the answer
+//! comes back as a `Reply` the app applies. Running requests in spawned tasks means a slow query
+//! never freezes the screen, and nothing ever drops a database future half-way (a cancelled
+//! transaction start can poison a pooled connection).
+
+use uuid::Uuid;
+
+use crate::domain::{Disposition, LeadFields, LeadStatus, Refusal};
+use crate::store::{
+    ActiveCall, CallLog, Callback, Claim, Contact, EndCall, EndedCall, Lead, LeadCursor, LeadFilter, NewContact, Page,
+    StartCall, StartedCall, StatusChange, Store, StoreError,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// A page of the lead list; `seq` lets the app keep only the latest answer.
+    Leads {
+        seq: u64,
+        filter: LeadFilter,
+        after: Option<LeadCursor>,
+    },
+    Search {
+        seq: u64,
+        text: String,
+        filter: LeadFilter,
+    },
+    /// What claim-next would give this agent, in order.
+    Queue {
+        seq: u64,
+        agent_id: i64,
+    },
+    Callbacks {
+        agent_id: i64,
+    },
+    Claim {
+        agent_id: i64,
+    },
+    Detail {
+        lead_id: Uuid,
+    },
+    ActiveCalls,
+    Dispositions,
+    StartCall(StartCall),
+    Heartbeat {
+        call_id: Uuid,
+        agent_id: i64,
+    },
+    EndCall(EndCall),
+    SetStatus {
+        lead_id: Uuid,
+        status: LeadStatus,
+        reason: Option<String>,
+        agent_id: i64,
+    },
+    SaveLead {
+        lead_id: Uuid,
+        fields: Box<LeadFields>,
+        agent_id: i64,
+    },
+    AddContact {
+        lead_id: Uuid,
+        contact: NewContact,
+        region: String,
+    },
+    DeleteLead {
+        lead_id: Uuid,
+        agent_id: i64,
+    },
+}
+
+#[derive(Debug)]
+pub enum Reply {
+    Leads {
+        seq: u64,
+        after: Option<LeadCursor>,
+        page: Page<Lead>,
+    },
+    Search {
+        seq: u64,
+        leads: Vec<Lead>,
+    },
+    Queue {
+        seq: u64,
+        leads: Vec<Lead>,
+    },
+    Callbacks(Vec<Callback>),
+    Claimed(Option<Claim>),
+    Detail {
+        lead: Box<Lead>,
+        contacts: Vec<Contact>,
+        calls: Vec<CallLog>,
+        statuses: Vec<StatusChange>,
+    },
+    ActiveCalls(Vec<ActiveCall>),
+    Dispositions(Vec<Disposition>),
+    CallStarted(StartedCall),
+    Refused(Refusal),
+    HeartbeatLost {
+        call_id: Uuid,
+    },
+    CallEnded(EndedCall),
+    LeadChanged {
+        lead: Box<Lead>,
+        message: String,
+    },
+    ContactAdded(Contact),
+    LeadDeleted {
+        lead_id: Uuid,
+    },
+    /// Input the store rejected (validation, unknown disposition, conflict): shown, not retried.
+    Rejected {
+        what: &'static str,
+        message: String,
+        request: Box<Request>,
+    },
+    /// The database could not be reached or failed; `request` is kept for a retry.
+    Failed {
+        what: &'static str,
+        message: String,
+        request: Box<Request>,
+    },
+    /// The heartbeat succeeded: the database answers again.
+    Ok,
+}
+
+impl Request {
+    /// Writes that must not be lost when the database is away: kept and retried until saved.
+    pub fn must_survive(&self) -> bool {
+        matches!(
+            self,
+            Request::EndCall(_) | Request::SetStatus { .. } | Request::SaveLead { .. } | Request::AddContact { .. }
+        )
+    }
+
+    fn what(&self) -> &'static str {
+        match self {
+            Request::Leads { .. } => "loading leads",
+            Request::Search { .. } => "searching",
+            Request::Queue { .. } => "loading your queue",
+            Request::Callbacks { .. } => "loading callbacks",
+            Request::Claim { .. } => "claiming the next lead",
+            Request::Detail { .. } => "loading the lead",
+            Request::ActiveCalls => "loading active calls",
+            Request::Dispositions => "loading dispositions",
+            Request::StartCall(_) => "starting the call",
+            Request::Heartbeat { .. } => "refreshing the call lock",
+            Request::EndCall(_) => "saving the outcome",
+            Request::SetStatus { .. } => "changing the status",
+            Request::SaveLead { .. } => "saving the lead",
+            Request::AddContact { .. } => "adding the contact",
+            Request::DeleteLead { .. } => "deleting the lead",
+        }
+    }
+
+    pub async fn run(self, store: &Store) -> Reply {
+        let what = self.what();
+        match self.execute(store).await {
+            Ok(reply) => reply,
+            Err((StoreError::Refused(refusal), _)) => Reply::Refused(refusal),
+            Err((err @ (StoreError::Database(_) | StoreError::Migrate(_)), request)) => Reply::Failed {
+                what,
+                message: err.to_string(),
+                request: Box::new(request),
+            },
+            Err((err, request)) => Reply::Rejected {
+                what,
+                message: err.to_string(),
+                request: Box::new(request),
+            },
+        }
+    }
+
+    async fn execute(self, store: &Store) -> Result<Reply, (StoreError, Request)> {
+        let result = match &self {
+            Request::Leads { seq, filter, after } => {
+                store.list_leads(filter, *after, 200).await.map(|page| Reply::Leads {
+                    seq: *seq,
+                    after: *after,
+                    page,
+                })
+            }
+            Request::Search { seq, text, filter } => store
+                .search_leads(text, filter, 200)
+                .await
+                .map(|leads| Reply::Search { seq: *seq, leads }),
+            Request::Queue { seq, agent_id } => store
+                .queue_preview(*agent_id, 200)
+                .await
+                .map(|leads| Reply::Queue { seq: *seq, leads }),
+            Request::Callbacks { agent_id } => store
+                .due_callbacks(Some(*agent_id), store.now() + chrono::Duration::days(7))
+                .await
+                .map(Reply::Callbacks),
+            Request::Claim { agent_id } => store.claim_next(*agent_id).await.map(Reply::Claimed),
+            Request::Detail { lead_id } => detail(store, *lead_id).await,
+            Request::ActiveCalls => store.active_calls().await.map(Reply::ActiveCalls),
+            Request::Dispositions => store.dispositions().await.map(Reply::Dispositions),
+            Request::StartCall(req) => store.start_call(req).await.map(Reply::CallStarted),
+            Request::Heartbeat { call_id, agent_id } => store.heartbeat(*call_id, *agent_id).await.map(|alive| {
+                if alive {
+                    Reply::Ok
+                } else {
+                    Reply::HeartbeatLost { call_id: *call_id }
+                }
+            }),
+            Request::EndCall(req) => store.end_call(req).await.map(Reply::CallEnded),
+            Request::SetStatus {
+                lead_id,
+                status,
+                reason,
+                agent_id,
+            } => store
+                .set_status(*lead_id, *status, reason.as_deref(), Some(*agent_id))
+                .await
+                .map(|lead| Reply::LeadChanged {
+                    message: format!("status is now {}", lead.status.label()),
+                    lead: Box::new(lead),
+                }),
+            Request::SaveLead {
+                lead_id,
+                fields,
+                agent_id,
+            } => store
+                .update_lead(*lead_id, fields, Some(*agent_id), None)
+                .await
+                .map(|lead| Reply::LeadChanged {
+                    lead: Box::new(lead),
+                    message: "lead saved".into(),
+                }),
+            Request::AddContact {
+                lead_id,
+                contact,
+                region,
+            } => store
+                .add_contact(*lead_id, contact, region)
+                .await
+                .map(Reply::ContactAdded),
+            Request::DeleteLead { lead_id, agent_id } => store
+                .delete_lead(*lead_id, Some(*agent_id))
+                .await
+                .map(|lead| Reply::LeadDeleted { lead_id: lead.id }),
+        };
+        result.map_err(|e| (e, self))
+    }
+}
+
+async fn detail(store: &Store, lead_id: Uuid) -> Result<Reply, StoreError> {
+    let lead = store
+        .lead(lead_id)
+        .await?
+        .ok_or_else(|| StoreError::not_found("lead", lead_id))?;
+    let (contacts, calls, statuses) = tokio::try_join!(
+        store.contacts(lead_id),
+        store.call_history(lead_id),
+        store.status_history(lead_id)
+    )?;
+    Ok(Reply::Detail {
+        lead: Box::new(lead),
+        contacts,
+        calls,
+        statuses,
+    })
+}

@@ -1,0 +1,204 @@
+//! The open lead: contact detail and flags, its calls, its status history, and the call banner
+//! with the number to dial in large type while a call is on.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::Frame;
+
+use super::{clock, when, Theme};
+use crate::display::printable;
+use crate::domain::phone::format_international;
+use crate::tui::app::{App, Detail, DetailTab, Pane};
+
+pub fn render(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let on_this_call = app.call.as_ref().filter(|c| c.lead_id == detail.lead.id);
+    let banner_height = if on_this_call.is_some() { 4 } else { 0 };
+    let [banner, rest] = Layout::vertical([Constraint::Length(banner_height), Constraint::Min(3)]).areas(area);
+    if let Some(call) = on_this_call {
+        let seconds = app.call_seconds().unwrap_or(0);
+        let state = if call.ended_at.is_some() {
+            "CALL ENDED"
+        } else {
+            "ON CALL"
+        };
+        let lines = vec![
+            Line::from(Span::styled(
+                format!(" {state}  {}  {}", clock(seconds), printable(&call.lead_name)),
+                theme.on_call(),
+            )),
+            Line::from(Span::styled(
+                format!(" ☎  DIAL  {}", format_international(&call.phone)),
+                theme.on_call(),
+            )),
+        ];
+        let block = Block::default().borders(Borders::ALL).border_style(theme.on_call());
+        frame.render_widget(Paragraph::new(lines).style(theme.on_call()).block(block), banner);
+    }
+
+    let focused = app.focus == Pane::Detail;
+    let mut title = vec![Span::raw(" ")];
+    for tab in DetailTab::ALL {
+        let style = if tab == detail.tab {
+            theme.selected()
+        } else {
+            theme.dim()
+        };
+        title.push(Span::styled(format!(" {} ", tab.title()), style));
+        title.push(Span::raw(" "));
+    }
+    if detail.loading {
+        title.push(Span::styled("loading… ", theme.dim()));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused {
+            theme.focused_border()
+        } else {
+            theme.border()
+        })
+        .title(Line::from(title));
+    let inner = block.inner(rest);
+    frame.render_widget(block, rest);
+    match detail.tab {
+        DetailTab::Info => info(app, detail, theme, frame, inner),
+        DetailTab::Calls => calls(app, detail, theme, frame, inner),
+        DetailTab::History => history(app, detail, theme, frame, inner),
+    }
+}
+
+fn info(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let l = &detail.lead;
+    let text = |s: &Option<String>| s.as_deref().map(printable).unwrap_or_else(|| "-".into());
+    let label = |name: &str| Span::styled(format!("{name:<10}"), theme.dim());
+    let mut flags = Vec::new();
+    if l.do_not_call {
+        flags.push(Span::styled("DO NOT CALL ", theme.flag()));
+    }
+    if l.do_not_email {
+        flags.push(Span::styled("no email ", theme.flag()));
+    }
+    if l.consent_given {
+        flags.push(Span::styled("consent ", theme.info()));
+    } else {
+        flags.push(Span::styled("no consent ", theme.dim()));
+    }
+    if l.deleted_at.is_some() {
+        flags.push(Span::styled("DELETED ", theme.error()));
+    }
+    let mut lines = vec![
+        Line::from(Span::styled(printable(&l.full_name()), theme.title())),
+        Line::from(format!("{} · {}", text(&l.title), printable(&l.company))),
+        Line::from(vec![label("phone"), Span::raw(format_international(&l.phone))]),
+        Line::from(vec![label("email"), Span::raw(text(&l.email))]),
+        Line::from(vec![label("zone"), Span::raw(text(&l.timezone))]),
+        Line::from(vec![
+            label("status"),
+            Span::raw(format!(
+                "{}   priority {}   score {}",
+                l.status.label(),
+                l.priority.label(),
+                l.lead_score
+            )),
+        ]),
+        Line::from(vec![
+            label("calls"),
+            Span::raw(format!(
+                "{} attempts · last {} · next {}",
+                l.call_attempts,
+                when(l.last_call_at, app.now),
+                when(l.next_call_at, app.now)
+            )),
+        ]),
+        Line::from(vec![
+            label("quality"),
+            Span::raw(format!("{}%   source {}", l.data_quality, text(&l.source))),
+        ]),
+        Line::from([vec![label("flags")], flags].concat()),
+    ];
+    for c in &detail.contacts {
+        let primary = if c.is_primary { " (primary)" } else { "" };
+        let tag = c
+            .label
+            .as_deref()
+            .map(|l| format!(" {}", printable(l)))
+            .unwrap_or_default();
+        lines.push(Line::from(vec![
+            label(c.kind.as_str()),
+            Span::raw(format!("{}{tag}{primary}", printable(&c.value))),
+        ]));
+    }
+    if let Some(notes) = &l.notes {
+        lines.push(Line::from(label("notes")));
+        for line in notes.lines() {
+            lines.push(Line::from(format!("  {}", printable(line))));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+fn calls(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rect) {
+    if detail.calls.is_empty() {
+        frame.render_widget(Paragraph::new("no calls yet").style(theme.dim()), area);
+        return;
+    }
+    let visible = area.height.saturating_sub(1) as usize;
+    let rows: Vec<Row> = detail
+        .calls
+        .iter()
+        .take(visible)
+        .map(|c| {
+            Row::new(vec![
+                Cell::from(when(Some(c.started_at), app.now)),
+                Cell::from(printable(&c.agent_name)),
+                Cell::from(c.disposition.clone().unwrap_or_else(|| c.status.to_string())),
+                Cell::from(c.duration_s.map(|d| clock(d.into())).unwrap_or_else(|| "-".into())),
+                Cell::from(printable(&c.notes.clone().unwrap_or_default().replace('\n', " ⏎ "))),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(10),
+            Constraint::Length(10),
+            Constraint::Length(14),
+            Constraint::Length(7),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(Row::new(vec!["When", "Agent", "Outcome", "Time", "Notes"]).style(theme.title()));
+    frame.render_widget(table, area);
+}
+
+fn history(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let visible = area.height.saturating_sub(1) as usize;
+    let rows: Vec<Row> = detail
+        .statuses
+        .iter()
+        .take(visible)
+        .map(|s| {
+            Row::new(vec![
+                Cell::from(when(Some(s.changed_at), app.now)),
+                Cell::from(format!(
+                    "{} → {}",
+                    s.old_status.map(|o| o.label()).unwrap_or("·"),
+                    s.new_status.label()
+                )),
+                Cell::from(printable(s.changed_by_name.as_deref().unwrap_or("system"))),
+                Cell::from(printable(s.reason.as_deref().unwrap_or(""))),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(10),
+            Constraint::Length(26),
+            Constraint::Length(10),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(Row::new(vec!["When", "Change", "By", "Why"]).style(theme.title()));
+    frame.render_widget(table, area);
+}

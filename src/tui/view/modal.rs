@@ -1,0 +1,311 @@
+//! Forms and dialogs drawn over the console.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{clock, Theme};
+use crate::display::printable;
+use crate::domain::LeadStatus;
+use crate::tui::app::{App, Modal};
+use crate::tui::forms::{ContactForm, EditForm, Field, FilterForm, OutcomeFocus, OutcomeForm, StatusForm};
+use crate::tui::keymap::Action;
+
+pub fn render(app: &App, modal: &Modal, theme: &Theme, frame: &mut Frame, screen: Rect) {
+    let (title, width, height) = match modal {
+        Modal::Outcome(f) => (
+            " Call outcome ",
+            70,
+            f.dispositions.len() as u16 + 8 + f.notes.value().lines().count() as u16,
+        ),
+        Modal::Status(_) => (" Change status ", 50, 14),
+        Modal::Edit(f) => (" Edit lead ", 70, f.fields.len() as u16 * 2 + 4),
+        Modal::Contact(_) => (" Add contact point ", 60, 10),
+        Modal::Filter(_) => (" Filter leads ", 50, 10),
+        Modal::Pause(_) => (" Pause ", 50, 5),
+        Modal::ConfirmDelete(..) => (" Delete lead ", 50, 5),
+        Modal::ConfirmQuit => (" Quit ", 56, 6),
+        Modal::Help => (" Keys ", 64, Action::ALL.len() as u16 + 3),
+    };
+    let area = centered(screen, width, height);
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.focused_border())
+        .title(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    match modal {
+        Modal::Outcome(form) => outcome(form, theme, frame, inner),
+        Modal::Status(form) => status(form, theme, frame, inner),
+        Modal::Edit(form) => edit(form, theme, frame, inner),
+        Modal::Contact(form) => contact(form, theme, frame, inner),
+        Modal::Filter(form) => filter(form, theme, frame, inner),
+        Modal::Pause(field) => {
+            let lines = vec![
+                Line::from("Why are you pausing? (optional, Enter to pause)"),
+                field_line(field, true, theme),
+            ];
+            frame.render_widget(Paragraph::new(lines), inner);
+            cursor(frame, field, inner.x + field.label.len() as u16 + 2, inner.y + 1);
+        }
+        Modal::ConfirmDelete(_, name) => {
+            let text = format!(
+                "Delete {}? It leaves queues and search; its history stays. (y/n)",
+                printable(name)
+            );
+            frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+        }
+        Modal::ConfirmQuit => {
+            let text = "A call is in progress. Quit anyway? Its lock expires after the TTL and the call is \
+                        recorded as abandoned. (y/n)";
+            frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+        }
+        Modal::Help => help(app, theme, frame, inner),
+    }
+}
+
+fn centered(screen: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(screen.width);
+    let height = height.min(screen.height);
+    Rect {
+        x: screen.x + (screen.width - width) / 2,
+        y: screen.y + (screen.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+fn field_line<'a>(field: &'a Field, focused: bool, theme: &Theme) -> Line<'a> {
+    let style = if focused {
+        theme.selected()
+    } else {
+        ratatui::style::Style::new()
+    };
+    let mut spans = vec![
+        Span::styled(format!("{}: ", field.label), theme.dim()),
+        Span::styled(printable(field.value()), style),
+    ];
+    if let Some(error) = &field.error {
+        spans.push(Span::styled(format!("  ✗ {error}"), theme.error()));
+    }
+    Line::from(spans)
+}
+
+fn cursor(frame: &mut Frame, field: &Field, x: u16, y: u16) {
+    frame.set_cursor_position((x + field.input.visual_cursor() as u16, y));
+}
+
+fn outcome(form: &OutcomeForm, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let [head, list, rest] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(form.dispositions.len() as u16),
+        Constraint::Min(4),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Paragraph::new(format!(
+            "talk time {} · press the outcome's key",
+            clock(form.duration_s.into())
+        ))
+        .style(theme.dim()),
+        head,
+    );
+    let items: Vec<Line> = form
+        .dispositions
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let chosen = form.selected == Some(i);
+            let marker = if chosen { "●" } else { " " };
+            let style = if chosen {
+                theme.selected()
+            } else {
+                ratatui::style::Style::new()
+            };
+            let mut flags = Vec::new();
+            if d.is_callback {
+                flags.push("asks for a time");
+            }
+            if d.is_dnc {
+                flags.push("adds to do-not-call");
+            }
+            Line::from(vec![
+                Span::styled(format!(" {marker} "), style),
+                Span::styled(
+                    d.hotkey.map(|h| format!("[{h}] ")).unwrap_or_else(|| "    ".into()),
+                    theme.key(),
+                ),
+                Span::styled(d.label.clone(), style),
+                Span::styled(
+                    if flags.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  ({})", flags.join(", "))
+                    },
+                    theme.dim(),
+                ),
+            ])
+        })
+        .collect();
+    let list_style = if form.focus == OutcomeFocus::Disposition {
+        theme.title()
+    } else {
+        theme.dim()
+    };
+    frame.render_widget(Paragraph::new(items).style(list_style), list);
+
+    let mut lines = Vec::new();
+    let notes_focused = form.focus == OutcomeFocus::Notes;
+    lines.push(Line::from(Span::styled(
+        if notes_focused {
+            "Notes (Enter: new line, Tab: next, Esc: outcomes):"
+        } else {
+            "Notes (Tab to write):"
+        },
+        theme.dim(),
+    )));
+    for line in form.notes.value().split('\n') {
+        lines.push(Line::from(Span::styled(
+            format!("  {}", printable(line)),
+            if notes_focused {
+                theme.selected()
+            } else {
+                ratatui::style::Style::new()
+            },
+        )));
+    }
+    if form.chosen().is_some_and(|d| d.is_callback) {
+        lines.push(field_line(&form.callback, form.focus == OutcomeFocus::Callback, theme));
+    }
+    let status = form.status.map(LeadStatus::label).unwrap_or("as the outcome says");
+    let status_style = if form.focus == OutcomeFocus::Status {
+        theme.selected()
+    } else {
+        ratatui::style::Style::new()
+    };
+    lines.push(Line::from(vec![
+        Span::styled("Next status: ", theme.dim()),
+        Span::styled(format!("‹ {status} ›"), status_style),
+    ]));
+    if let Some(error) = &form.error {
+        lines.push(Line::from(Span::styled(format!("✗ {error}"), theme.error())));
+    }
+    frame.render_widget(Paragraph::new(lines), rest);
+}
+
+fn status(form: &StatusForm, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let mut lines: Vec<Line> = LeadStatus::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let style = if i == form.cursor {
+                theme.selected()
+            } else {
+                ratatui::style::Style::new()
+            };
+            Line::from(Span::styled(format!("  {}", s.label()), style))
+        })
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(field_line(&form.reason, true, theme));
+    frame.render_widget(Paragraph::new(lines), area);
+    let y = area.y + LeadStatus::ALL.len() as u16 + 1;
+    cursor(frame, &form.reason, area.x + form.reason.label.len() as u16 + 2, y);
+}
+
+fn edit(form: &EditForm, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let mut lines = Vec::new();
+    for (i, field) in form.fields.iter().enumerate() {
+        lines.push(field_line(field, i == form.focus, theme));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    if let Some(field) = form.fields.get(form.focus) {
+        cursor(
+            frame,
+            field,
+            area.x + field.label.len() as u16 + 2,
+            area.y + form.focus as u16,
+        );
+    }
+}
+
+fn contact(form: &ContactForm, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let pick = |i: usize| {
+        if form.focus == i {
+            theme.selected()
+        } else {
+            ratatui::style::Style::new()
+        }
+    };
+    let lines = vec![
+        Line::from(vec![
+            Span::styled("Kind: ", theme.dim()),
+            Span::styled(format!("‹ {} ›", form.kind), pick(0)),
+        ]),
+        field_line(&form.value, form.focus == 1, theme),
+        field_line(&form.label, form.focus == 2, theme),
+        Line::from(vec![
+            Span::styled("Primary: ", theme.dim()),
+            Span::styled(if form.primary { "[x]" } else { "[ ]" }, pick(3)),
+        ]),
+    ];
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn filter(form: &FilterForm, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let pick = |i: usize| {
+        if form.focus == i {
+            theme.selected()
+        } else {
+            ratatui::style::Style::new()
+        }
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("Status:   ", theme.dim()),
+            Span::styled(
+                format!("‹ {} ›", form.status.map(|s| s.label()).unwrap_or("any")),
+                pick(0),
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled("Priority: ", theme.dim()),
+            Span::styled(
+                format!("‹ {} ›", form.priority.map(|p| p.label()).unwrap_or("any")),
+                pick(1),
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled("Assigned: ", theme.dim()),
+            Span::styled(
+                if form.mine_only {
+                    "‹ to me ›"
+                } else {
+                    "‹ anyone ›"
+                },
+                pick(2),
+            ),
+        ]),
+        field_line(&form.min_score, form.focus == 3, theme),
+        field_line(&form.max_score, form.focus == 4, theme),
+    ];
+    if let Some(error) = &form.error {
+        lines.push(Line::from(Span::styled(format!("✗ {error}"), theme.error())));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn help(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let lines: Vec<Line> = Action::ALL
+        .iter()
+        .map(|a| {
+            Line::from(vec![
+                Span::styled(format!("{:<18}", app.keymap.keys_for(*a)), theme.key()),
+                Span::raw(a.label()),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
+}
