@@ -1,0 +1,335 @@
+//! The console's flows driven by key sequences, without a terminal: each request the app makes
+//! is run against a real SQLite store and its reply fed back, then both the app state and the
+//! database are checked.
+
+mod common;
+
+use chrono::Duration;
+use coldcall::store::{LeadFilter, StartCall, Store};
+use coldcall::tui::app::{AgentState, App, Modal, Pane, QueueTab};
+use coldcall::tui::keymap::Keymap;
+use coldcall::tui::request::Request;
+use common::*;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+struct Console {
+    app: App,
+    store: Store,
+}
+
+impl Console {
+    async fn open(store: &Store, agent_name: &str) -> Console {
+        let agent = store.agent_by_name(agent_name).await.unwrap().expect("agent exists");
+        let mut app = App::new(
+            agent,
+            store.describe().to_string(),
+            "US".into(),
+            Keymap::default(),
+            store.now(),
+        );
+        let requests = app.start();
+        let mut console = Console {
+            app,
+            store: store.clone(),
+        };
+        console.settle(requests).await;
+        console
+    }
+
+    /// Runs requests and every request their replies lead to, until the app is idle.
+    async fn settle(&mut self, mut requests: Vec<Request>) {
+        while let Some(request) = requests.pop() {
+            let reply = request.run(&self.store).await;
+            requests.extend(self.app.on_reply(reply));
+        }
+    }
+
+    /// Presses keys written as text: single characters, or <Enter>, <Esc>, <Tab>, <Down>, <Up>,
+    /// <BackTab>, <PgDn>, <C-u> (ctrl).
+    async fn press(&mut self, keys: &str) {
+        for key in parse_keys(keys) {
+            let requests = self.app.on_key(key);
+            self.settle(requests).await;
+        }
+    }
+
+    async fn tick(&mut self, by: Duration) {
+        self.store.clock().advance(by);
+        let requests = self.app.tick(self.store.now());
+        self.settle(requests).await;
+    }
+
+    fn status_text(&self) -> String {
+        self.app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default()
+    }
+}
+
+fn parse_keys(text: &str) -> Vec<KeyEvent> {
+    let mut keys = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '<' && chars.peek().is_some_and(|n| n.is_ascii_alphabetic()) {
+            let name: String = chars.by_ref().take_while(|c| *c != '>').collect();
+            let (code, modifiers) = match name.as_str() {
+                "Enter" => (KeyCode::Enter, KeyModifiers::NONE),
+                "Esc" => (KeyCode::Esc, KeyModifiers::NONE),
+                "Tab" => (KeyCode::Tab, KeyModifiers::NONE),
+                "BackTab" => (KeyCode::BackTab, KeyModifiers::SHIFT),
+                "Down" => (KeyCode::Down, KeyModifiers::NONE),
+                "Up" => (KeyCode::Up, KeyModifiers::NONE),
+                "PgDn" => (KeyCode::PageDown, KeyModifiers::NONE),
+                "PgUp" => (KeyCode::PageUp, KeyModifiers::NONE),
+                "C-u" => (KeyCode::Char('u'), KeyModifiers::CONTROL),
+                "C-c" => (KeyCode::Char('c'), KeyModifiers::CONTROL),
+                other => panic!("unknown key <{other}>"),
+            };
+            keys.push(KeyEvent::new(code, modifiers));
+        } else {
+            keys.push(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+    }
+    keys
+}
+
+async fn floor() -> (TestDb, Vec<coldcall::store::Lead>) {
+    let db = sqlite().await;
+    agent(&db.store, "alice").await;
+    agent(&db.store, "bob").await;
+    let mut leads = Vec::new();
+    leads.push(
+        lead_with(&db.store, 1, |i| {
+            i.first_name = "Ada".into();
+            i.last_name = "Quinn".into();
+            i.company = "Quinn Freight".into();
+            i.priority = "urgent".into();
+        })
+        .await,
+    );
+    for n in 2..6 {
+        leads.push(lead(&db.store, n).await);
+    }
+    (db, leads)
+}
+
+#[tokio::test]
+async fn next_lead_call_and_outcome_in_five_keys() {
+    let (db, leads) = floor().await;
+    let mut console = Console::open(&db.store, "alice").await;
+    assert_eq!(console.app.tab, QueueTab::Mine);
+    assert_eq!(
+        console.app.leads.items.len(),
+        5,
+        "my queue shows what claim-next would give"
+    );
+
+    console.press("n").await;
+    let detail = console.app.detail.as_ref().expect("the claimed lead is open");
+    assert_eq!(detail.lead.id, leads[0].id, "the urgent lead comes first");
+    assert_eq!(console.app.focus, Pane::Detail);
+
+    console.press("c").await;
+    assert_eq!(console.app.agent_state, AgentState::OnCall);
+    assert_eq!(console.app.call.as_ref().unwrap().phone, "+12125550001");
+    assert_eq!(console.app.active_calls.len(), 1, "the floor pane shows the call");
+
+    console.tick(Duration::seconds(75)).await;
+    assert_eq!(console.app.call_seconds(), Some(75));
+    console.press("e").await;
+    assert_eq!(console.app.agent_state, AgentState::WrapUp);
+    assert!(matches!(console.app.modal, Some(Modal::Outcome(_))));
+    console.press("i<Tab>wants a demo<Enter>next week<Esc><Enter>").await;
+
+    assert!(console.app.modal.is_none(), "{}", console.status_text());
+    assert_eq!(console.app.agent_state, AgentState::Ready);
+    assert!(console.app.call.is_none());
+    let calls = db.store.call_history(leads[0].id).await.unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].disposition.as_deref(), Some("interested"));
+    assert_eq!(calls[0].duration_s, Some(75));
+    assert_eq!(calls[0].notes.as_deref(), Some("wants a demo\nnext week"));
+    let history = db.store.status_history(leads[0].id).await.unwrap();
+    assert_eq!(history[0].new_status.as_str(), "qualified");
+    assert_eq!(history[0].changed_by_name.as_deref(), Some("alice"));
+    assert!(db.store.active_calls().await.unwrap().is_empty());
+    let detail = console.app.detail.as_ref().unwrap();
+    assert_eq!(detail.calls.len(), 1, "the detail shows the new call");
+}
+
+#[tokio::test]
+async fn search_as_you_type_opens_the_only_match() {
+    let (db, leads) = floor().await;
+    let mut console = Console::open(&db.store, "alice").await;
+    console.press("/quin").await;
+    assert!(console.app.search.editing);
+    assert_eq!(console.app.search.results.as_ref().map(Vec::len), Some(1));
+    console.press("<Enter>").await;
+    assert_eq!(console.app.detail.as_ref().map(|d| d.lead.id), Some(leads[0].id));
+    console.press("<Esc><Esc>").await;
+    assert!(console.app.detail.is_none());
+    assert!(console.app.search.results.is_none(), "Esc clears the search");
+}
+
+#[tokio::test]
+async fn a_refused_call_says_who_is_on_it() {
+    let (db, leads) = floor().await;
+    let bob = db.store.agent_by_name("bob").await.unwrap().unwrap();
+    db.store
+        .start_call(&StartCall {
+            lead_id: leads[1].id,
+            agent_id: bob.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    let mut console = Console::open(&db.store, "alice").await;
+    console.press("]").await;
+    assert_eq!(console.app.tab, QueueTab::All);
+    let row = console
+        .app
+        .leads
+        .items
+        .iter()
+        .position(|l| l.id == leads[1].id)
+        .unwrap();
+    for _ in 0..row {
+        console.press("j").await;
+    }
+    console.press("<Enter>c").await;
+    assert!(console.app.call.is_none());
+    let text = console.status_text();
+    assert!(text.contains("bob is on a call"), "{text}");
+    assert_eq!(console.app.agent_state, AgentState::Ready);
+}
+
+#[tokio::test]
+async fn status_change_with_a_reason_is_logged() {
+    let (db, leads) = floor().await;
+    let mut console = Console::open(&db.store, "alice").await;
+    console.press("n").await;
+    // New → Contacted → Qualified: two steps down the list
+    console.press("s<Down><Down>met at the expo<Enter>").await;
+    let lead = db.store.lead(leads[0].id).await.unwrap().unwrap();
+    assert_eq!(lead.status.as_str(), "qualified");
+    let history = db.store.status_history(leads[0].id).await.unwrap();
+    assert_eq!(history[0].reason.as_deref(), Some("met at the expo"));
+    assert_eq!(history[0].changed_by_name.as_deref(), Some("alice"));
+    assert_eq!(console.app.detail.as_ref().unwrap().lead.status.as_str(), "qualified");
+}
+
+#[tokio::test]
+async fn an_edit_with_a_bad_phone_shows_the_error_and_saves_nothing() {
+    let (db, leads) = floor().await;
+    let mut console = Console::open(&db.store, "alice").await;
+    console.press("n").await;
+    // fields: first, last, company, title, phone
+    console.press("E<Tab><Tab><Tab><Tab><C-u>12<Enter>").await;
+    match &console.app.modal {
+        Some(Modal::Edit(form)) => {
+            let phone = form.fields.iter().find(|f| f.name == "phone").unwrap();
+            assert!(
+                phone
+                    .error
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("not a valid phone number"),
+                "{phone:?}"
+            );
+        }
+        other => panic!("the form stays open with the error, got {other:?}"),
+    }
+    assert_eq!(db.store.lead(leads[0].id).await.unwrap().unwrap().phone, leads[0].phone);
+    // fixing it saves
+    console.press("<C-u>(212) 555-0199<Enter>").await;
+    assert!(console.app.modal.is_none());
+    assert_eq!(db.store.lead(leads[0].id).await.unwrap().unwrap().phone, "+12125550199");
+}
+
+#[tokio::test]
+async fn an_outcome_typed_while_the_database_is_away_is_kept_and_saved_later() {
+    let (db, leads) = floor().await;
+    let mut console = Console::open(&db.store, "alice").await;
+    console.press("nc").await;
+    console.press("e").await;
+    // the database goes away before the outcome is saved
+    db.store.close().await;
+    console.press("b<Enter>").await;
+    assert!(!console.app.online);
+    assert_eq!(console.app.pending.len(), 1, "the outcome is kept");
+    assert!(console.status_text().contains("kept"), "{}", console.status_text());
+    // it comes back: the console's next probe saves the outcome
+    let back = Store::connect(&db.url, &Default::default())
+        .await
+        .unwrap()
+        .with_clock(db.store.clock().clone());
+    console.store = back.clone();
+    console.tick(Duration::seconds(3)).await;
+    assert!(console.app.pending.is_empty(), "{}", console.status_text());
+    assert!(console.app.online);
+    let calls = back.call_history(leads[0].id).await.unwrap();
+    assert_eq!(calls[0].disposition.as_deref(), Some("busy"));
+    assert!(back.active_calls().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_lead_list_pages_by_keyset() {
+    let db = sqlite().await;
+    agent(&db.store, "alice").await;
+    for n in 0..450 {
+        lead(&db.store, n).await;
+    }
+    let mut console = Console::open(&db.store, "alice").await;
+    console.press("]").await;
+    assert_eq!(console.app.leads.items.len(), 200, "one page at a time");
+    let first_page: Vec<_> = console.app.leads.items.iter().map(|l| l.id).collect();
+    console.press("G").await;
+    assert_eq!(console.app.leads.selected, 199);
+    console.press("j").await;
+    assert_eq!(console.app.leads.items.len(), 200);
+    assert_eq!(console.app.leads.selected, 0);
+    assert!(!first_page.contains(&console.app.leads.items[0].id), "the next page");
+    console.press("<PgDn><PgDn>").await;
+    console.press("G").await;
+    console.press("j").await;
+    assert_eq!(console.app.leads.items.len(), 50, "the last page");
+    console.press("g").await;
+    console.press("k").await;
+    console.press("gk").await;
+    assert_eq!(
+        console.app.leads.items.iter().map(|l| l.id).collect::<Vec<_>>(),
+        first_page,
+        "back to the first page"
+    );
+    let all = db
+        .store
+        .list_leads(&LeadFilter::default(), None, 1000)
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(all.len(), 450);
+}
+
+#[tokio::test]
+async fn quitting_during_a_call_asks_first() {
+    let (db, _) = floor().await;
+    let mut console = Console::open(&db.store, "alice").await;
+    console.press("nc").await;
+    console.press("q").await;
+    assert!(!console.app.quit);
+    assert!(matches!(console.app.modal, Some(Modal::ConfirmQuit)));
+    console.press("n").await;
+    assert!(!console.app.quit, "any key but y stays");
+    console.press("<C-c>y").await;
+    assert!(console.app.quit);
+}
+
+#[tokio::test]
+async fn pause_and_ready() {
+    let (db, _) = floor().await;
+    let mut console = Console::open(&db.store, "alice").await;
+    console.press("plunch<Enter>").await;
+    assert_eq!(console.app.agent_state, AgentState::Paused("lunch".into()));
+    console.press("nc").await;
+    assert!(console.app.call.is_none(), "no calls while paused");
+    console.press("p").await;
+    assert_eq!(console.app.agent_state, AgentState::Ready);
+}
