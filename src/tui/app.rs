@@ -721,15 +721,14 @@ impl App {
             // Writes kept while the database was away are retried with each probe.
             requests.append(&mut self.pending);
         }
+        // The lock is held until the outcome is saved, so wrap-up keeps it alive too.
         if let Some(call) = &self.call {
-            if call.ended_at.is_none() || self.pending.is_empty() {
-                if self.last_heartbeat.is_none_or(|t| now - t >= HEARTBEAT_EVERY) {
-                    self.last_heartbeat = Some(now);
-                    requests.push(Request::Heartbeat {
-                        call_id: call.call_id,
-                        agent_id: self.agent.id,
-                    });
-                }
+            if self.last_heartbeat.is_none_or(|t| now - t >= HEARTBEAT_EVERY) {
+                self.last_heartbeat = Some(now);
+                requests.push(Request::Heartbeat {
+                    call_id: call.call_id,
+                    agent_id: self.agent.id,
+                });
             }
         }
         requests
@@ -839,7 +838,10 @@ impl App {
             }
             Reply::CallStarted(started) => {
                 let lead_name = self.current_lead().map(|l| l.full_name()).unwrap_or_default();
-                self.info(format!("on the call: dial {}", started.phone_number));
+                self.info(format!(
+                    "on the call: dial {}",
+                    crate::domain::phone::format_international(&started.phone_number)
+                ));
                 self.call = Some(CurrentCall {
                     call_id: started.call_id,
                     lead_id: started.lead_id,

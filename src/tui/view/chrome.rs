@@ -51,17 +51,19 @@ pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             ]
         }
         None => {
+            // Most important first: the footer is cut at the right edge on narrow screens.
             let mut actions = Vec::new();
             if app.call.is_some() {
-                actions.extend([Action::EndCall]);
+                actions.push(Action::EndCall);
             } else {
-                actions.extend([Action::ClaimNext]);
+                actions.push(Action::ClaimNext);
                 if app.current_lead().is_some() {
                     actions.push(Action::StartCall);
                 }
             }
+            actions.extend([Action::Help, Action::Quit]);
             if app.focus == Pane::Queue {
-                actions.extend([Action::Search, Action::Filter, Action::Open, Action::NextTab]);
+                actions.extend([Action::Search, Action::Open, Action::Filter, Action::NextTab]);
             } else if app.focus == Pane::Detail {
                 actions.extend([
                     Action::ChangeStatus,
@@ -71,7 +73,7 @@ pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                     Action::Back,
                 ]);
             }
-            actions.extend([Action::FocusNext, Action::TogglePause, Action::Help, Action::Quit]);
+            actions.extend([Action::FocusNext, Action::TogglePause]);
             actions.into_iter().map(|a| (keys.key_for(a), a.label())).collect()
         }
     };

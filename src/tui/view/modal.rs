@@ -20,7 +20,7 @@ pub fn render(app: &App, modal: &Modal, theme: &Theme, frame: &mut Frame, screen
             f.dispositions.len() as u16 + 8 + f.notes.value().lines().count() as u16,
         ),
         Modal::Status(_) => (" Change status ", 50, 14),
-        Modal::Edit(f) => (" Edit lead ", 70, f.fields.len() as u16 * 2 + 4),
+        Modal::Edit(f) => (" Edit lead ", 76, f.fields.len() as u16 + 2),
         Modal::Contact(_) => (" Add contact point ", 60, 10),
         Modal::Filter(_) => (" Filter leads ", 50, 10),
         Modal::Pause(_) => (" Pause ", 50, 5),
