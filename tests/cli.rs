@@ -6,7 +6,6 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use chrono::{Timelike, Utc};
 use serde_json::Value;
 
 /// A console on one database, with its own data directory so nothing touches the real one.
@@ -66,30 +65,10 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// A zone where it is between 09:00 and 20:00 right now, so calls are inside calling hours
-/// whenever the test runs.
-fn zone_in_office_hours() -> &'static str {
-    let zones = [
-        "America/New_York",
-        "Europe/London",
-        "Asia/Kolkata",
-        "Asia/Tokyo",
-        "America/Los_Angeles",
-        "Australia/Sydney",
-    ];
-    zones
-        .into_iter()
-        .find(|z| {
-            let tz: chrono_tz::Tz = z.parse().unwrap();
-            (9..20).contains(&Utc::now().with_timezone(&tz).hour())
-        })
-        .expect("some zone is in office hours")
-}
-
 fn scripted_session(console: &Console) {
     let seeded = console.json(&["db", "seed", "--leads", "5"]);
     assert_eq!(seeded["leads_added"], 5);
-    let zone = zone_in_office_hours();
+    let zone = common::zone_in_office_hours();
     let lead = console.json(&[
         "lead",
         "add",

@@ -1,0 +1,171 @@
+//! The real binary in a real terminal (tmux): open the console on a SQLite file, search a lead
+//! by name, open it, start a call, end it with an outcome, quit; then check the call log and the
+//! status history in the database. Needs tmux (scripts/test installs it).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_coldcall");
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(command: &str, width: u16, height: u16) -> Tmux {
+        let session = format!("coldcall-e2e-{}", uuid::Uuid::now_v7().simple());
+        let status = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+                command,
+            ])
+            .status()
+            .expect("tmux must be installed for the end-to-end test");
+        assert!(status.success(), "tmux new-session failed");
+        Tmux { session }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.session];
+        args.extend_from_slice(keys);
+        assert!(Command::new("tmux").args(&args).status().unwrap().success());
+    }
+
+    fn text(&self, text: &str) {
+        assert!(Command::new("tmux")
+            .args(["send-keys", "-t", &self.session, "-l", text])
+            .status()
+            .unwrap()
+            .success());
+    }
+
+    /// Waits until the screen shows `text`; fails with the screen as it was.
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("waited 15 s for {text:?}; the screen shows:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+fn cli(data_dir: &Path, db: &str, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(BIN)
+        .args(["--json", "--database", db])
+        .args(args)
+        .env("COLDCALL_DATA_DIR", data_dir)
+        .env_remove("COLDCALL_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn search_open_call_and_record_an_outcome_in_the_real_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("floor.db").display().to_string();
+    cli(dir.path(), &db, &["db", "seed", "--leads", "40"]);
+    let lead = cli(
+        dir.path(),
+        &db,
+        &[
+            "lead",
+            "add",
+            "--first-name",
+            "Ada",
+            "--last-name",
+            "Quinn",
+            "--company",
+            "Quinn Freight",
+            "--phone",
+            "+1 646 555 0142",
+            "--timezone",
+            common::zone_in_office_hours(),
+        ],
+    );
+    let lead_id = lead["id"].as_str().unwrap().to_string();
+
+    let command = format!(
+        "COLDCALL_DATA_DIR='{}' NO_COLOR=1 '{BIN}' --database '{db}' --agent alice; echo \"console exited with $?\"; sleep 30",
+        dir.path().display()
+    );
+    let tmux = Tmux::start(&command, 100, 30);
+    tmux.wait_for("READY");
+    tmux.keys(&["/"]);
+    tmux.text("Quinn");
+    tmux.wait_for("1 found");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Quinn Freight");
+    tmux.keys(&["c"]);
+    let screen = tmux.wait_for("ON CALL");
+    assert!(
+        screen.contains("+1 646-555-0142"),
+        "the number to dial is shown:\n{screen}"
+    );
+    tmux.keys(&["e"]);
+    tmux.wait_for("Call outcome");
+    tmux.keys(&["i"]);
+    tmux.keys(&["Tab"]);
+    tmux.text("wants a demo");
+    tmux.keys(&["Escape"]);
+    // A person's Esc and Enter are never a single escape sequence (ESC CR reads as Alt-Enter).
+    std::thread::sleep(Duration::from_millis(300));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("saved: interested");
+    tmux.keys(&["q"]);
+    tmux.wait_for("console exited with 0");
+
+    let calls = cli(dir.path(), &db, &["lead", "history", &lead_id]);
+    assert_eq!(calls.as_array().unwrap().len(), 1);
+    assert_eq!(calls[0]["disposition"], "interested");
+    assert_eq!(calls[0]["agent_name"], "alice");
+    assert_eq!(calls[0]["notes"], "wants a demo");
+    let statuses = cli(dir.path(), &db, &["lead", "status-history", &lead_id]);
+    assert_eq!(statuses[0]["old_status"], "new");
+    assert_eq!(statuses[0]["new_status"], "qualified");
+    assert_eq!(statuses[0]["changed_by_name"], "alice");
+    assert!(
+        cli(dir.path(), &db, &["calls", "active"])
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "the lock is released"
+    );
+}
