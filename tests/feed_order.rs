@@ -37,9 +37,15 @@ async fn a_late_commit_with_a_lower_id_is_not_skipped() {
         seen.push(change.id);
     }
     sqlx::query("COMMIT").execute(&mut first).await.unwrap();
-    for change in store.changes_since(cursor, 100).await.unwrap() {
-        cursor = change.cursor();
-        seen.push(change.id);
+    // Both are final once no older transaction in the cluster is running; other tests may hold
+    // one open for a moment, so poll as a console would.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while seen.len() < 2 && std::time::Instant::now() < deadline {
+        for change in store.changes_since(cursor, 100).await.unwrap() {
+            cursor = change.cursor();
+            seen.push(change.id);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     seen.sort();
     assert_eq!(seen, vec![low_id, high_id], "both commits are seen, each once");

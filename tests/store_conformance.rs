@@ -882,6 +882,31 @@ async fn assignments_reserve_a_lead_for_one_agent(store: &Store) {
     assert_eq!(store.expire_assignments().await.unwrap(), 1);
 }
 
+/// Polls the feed until `done` holds. On PostgreSQL a change becomes readable once every older
+/// transaction in the cluster has finished (other tests' included), so it may take a moment.
+async fn feed_until(
+    store: &Store,
+    from: FeedCursor,
+    done: impl Fn(&[coldcall::store::Change]) -> bool,
+) -> Vec<coldcall::store::Change> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let changes = store.changes_since(from, 1000).await.unwrap();
+        if done(&changes) {
+            return changes;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the feed did not show the change in 10 s: {changes:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+fn has(changes: &[coldcall::store::Change], kind: &str, op: &str) -> bool {
+    changes.iter().any(|c| c.kind == kind && c.op == op)
+}
+
 async fn the_change_feed_reports_what_changed(store: &Store) {
     let ann = agent(store, "ann").await;
     let head = store.feed_head().await.unwrap();
@@ -898,19 +923,18 @@ async fn the_change_feed_reports_what_changed(store: &Store) {
         })
         .await
         .unwrap();
-    let changes = store.changes_since(head, 100).await.unwrap();
-    let kinds: Vec<(&str, &str)> = changes.iter().map(|c| (c.kind.as_str(), c.op.as_str())).collect();
-    assert!(kinds.contains(&("lead", "insert")), "{kinds:?}");
-    assert!(kinds.contains(&("active_call", "insert")), "{kinds:?}");
+    let changes = feed_until(store, head, |c| {
+        has(c, "lead", "insert") && has(c, "active_call", "insert")
+    })
+    .await;
     assert!(changes.iter().all(|c| c.lead_id == lead.id));
+    assert!(
+        changes.windows(2).all(|w| w[0].cursor() < w[1].cursor()),
+        "in feed order"
+    );
     let cursor: FeedCursor = changes.last().unwrap().cursor();
-    assert!(store.changes_since(cursor, 100).await.unwrap().is_empty());
 
     store.heartbeat(call.call_id, ann.id).await.unwrap();
-    assert!(
-        store.changes_since(cursor, 100).await.unwrap().is_empty(),
-        "heartbeats are not news"
-    );
     store
         .end_call(&EndCall {
             call_id: call.call_id,
@@ -920,9 +944,20 @@ async fn the_change_feed_reports_what_changed(store: &Store) {
         })
         .await
         .unwrap();
-    let later = store.changes_since(cursor, 100).await.unwrap();
-    assert!(later.iter().any(|c| c.kind == "active_call" && c.op == "delete"));
-    // paging with a small limit visits every change once
+    let later = feed_until(store, cursor, |c| has(c, "active_call", "delete")).await;
+    assert!(
+        !has(&later, "active_call", "update"),
+        "heartbeats are not news: {later:?}"
+    );
+    assert!(has(&later, "call", "update"), "the call log changed: {later:?}");
+    // paging with a small limit visits every change once, in order
+    let all: Vec<i64> = store
+        .changes_since(head, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
     let mut seen = Vec::new();
     let mut at = head;
     loop {
@@ -931,13 +966,6 @@ async fn the_change_feed_reports_what_changed(store: &Store) {
         at = last.cursor();
         seen.extend(page.into_iter().map(|c| c.id));
     }
-    let all: Vec<i64> = store
-        .changes_since(head, 1000)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
     assert_eq!(seen, all);
 }
 

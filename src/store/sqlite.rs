@@ -244,36 +244,16 @@ impl SqliteStore {
     // ------------------------------------------------------------------ leads
 
     pub async fn create_lead(&self, id: Uuid, f: &LeadFields, actor: Option<i64>, now: DateTime<Utc>) -> Result<Lead> {
-        Ok(sqlx::query_as(&format!(
+        let sql = format!(
             "INSERT INTO leads (id, first_name, last_name, email, phone, company, title, timezone, status, priority, \
              lead_score, conversion_probability, source, notes, consent_given, consent_date, do_not_call, do_not_email, \
              data_quality, created_at, updated_at, updated_by, status_reason) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
                      CASE WHEN $15 THEN $16 END, $17, $18, $19, $16, $16, $20, 'created') \
              RETURNING {LEAD_COLUMNS}"
-        ))
-        .bind(id)
-        .bind(&f.first_name)
-        .bind(&f.last_name)
-        .bind(&f.email)
-        .bind(&f.phone)
-        .bind(&f.company)
-        .bind(&f.title)
-        .bind(&f.timezone)
-        .bind(f.status)
-        .bind(f.priority)
-        .bind(f.lead_score)
-        .bind(f.conversion_probability)
-        .bind(&f.source)
-        .bind(&f.notes)
-        .bind(f.consent_given)
-        .bind(now)
-        .bind(f.do_not_call)
-        .bind(f.do_not_email)
-        .bind(f.data_quality())
-        .bind(actor)
-        .fetch_one(&self.writer)
-        .await?)
+        );
+        let query = sqlx::query_as(&sql);
+        Ok(bind_lead(query, id, f, now, actor).fetch_one(&self.writer).await?)
     }
 
     pub async fn update_lead(
@@ -285,38 +265,19 @@ impl SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Lead> {
         // do_not_call only ever turns on here: clearing it is a deliberate act, not an edit.
-        sqlx::query_as(&format!(
+        let sql = format!(
             "UPDATE leads SET first_name = $2, last_name = $3, email = $4, phone = $5, company = $6, title = $7, \
              timezone = $8, status = $9, priority = $10, lead_score = $11, conversion_probability = $12, source = $13, \
              notes = $14, consent_date = CASE WHEN NOT $15 THEN NULL WHEN consent_given THEN consent_date ELSE $16 END, \
              consent_given = $15, do_not_call = do_not_call OR $17, do_not_email = $18, data_quality = $19, \
              updated_at = $16, updated_by = $20, status_reason = coalesce($21, 'edited') \
              WHERE id = $1 RETURNING {LEAD_COLUMNS}"
-        ))
-        .bind(id)
-        .bind(&f.first_name)
-        .bind(&f.last_name)
-        .bind(&f.email)
-        .bind(&f.phone)
-        .bind(&f.company)
-        .bind(&f.title)
-        .bind(&f.timezone)
-        .bind(f.status)
-        .bind(f.priority)
-        .bind(f.lead_score)
-        .bind(f.conversion_probability)
-        .bind(&f.source)
-        .bind(&f.notes)
-        .bind(f.consent_given)
-        .bind(now)
-        .bind(f.do_not_call)
-        .bind(f.do_not_email)
-        .bind(f.data_quality())
-        .bind(actor)
-        .bind(reason)
-        .fetch_optional(&self.writer)
-        .await?
-        .ok_or_else(|| StoreError::not_found("lead", id))
+        );
+        bind_lead(sqlx::query_as(&sql), id, f, now, actor)
+            .bind(reason)
+            .fetch_optional(&self.writer)
+            .await?
+            .ok_or_else(|| StoreError::not_found("lead", id))
     }
 
     pub async fn lead(&self, id: Uuid) -> Result<Option<Lead>> {
@@ -1214,6 +1175,38 @@ impl SqliteStore {
             .await?;
         Ok(FeedCursor { tx: 0, id })
     }
+}
+
+/// Binds $1 id, $2–$15 the lead's fields through consent, $16 now, $17–$19 the flags and data
+/// quality, $20 the actor: the shared parameter layout of the lead insert and update.
+fn bind_lead<'q>(
+    query: sqlx::query::QueryAs<'q, Sqlite, Lead, sqlx::sqlite::SqliteArguments<'q>>,
+    id: Uuid,
+    f: &'q LeadFields,
+    now: DateTime<Utc>,
+    actor: Option<i64>,
+) -> sqlx::query::QueryAs<'q, Sqlite, Lead, sqlx::sqlite::SqliteArguments<'q>> {
+    query
+        .bind(id)
+        .bind(&f.first_name)
+        .bind(&f.last_name)
+        .bind(&f.email)
+        .bind(&f.phone)
+        .bind(&f.company)
+        .bind(&f.title)
+        .bind(&f.timezone)
+        .bind(f.status)
+        .bind(f.priority)
+        .bind(f.lead_score)
+        .bind(f.conversion_probability)
+        .bind(&f.source)
+        .bind(&f.notes)
+        .bind(f.consent_given)
+        .bind(now)
+        .bind(f.do_not_call)
+        .bind(f.do_not_email)
+        .bind(f.data_quality())
+        .bind(actor)
 }
 
 async fn settings_in(tx: &mut Tx) -> Result<Vec<(String, String)>> {

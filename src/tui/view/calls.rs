@@ -1,7 +1,7 @@
 //! Every active call on the floor, with a duration that ticks.
 
 use ratatui::layout::{Constraint, Rect};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use super::{clock, Theme};
@@ -10,14 +10,7 @@ use crate::tui::app::{App, Pane};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let focused = app.focus == Pane::Calls;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(if focused {
-            theme.focused_border()
-        } else {
-            theme.border()
-        })
-        .title(format!(" Active calls ({}) ", app.active_calls.len()));
+    let block = super::pane(format!(" Active calls ({}) ", app.active_calls.len()), focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if app.active_calls.is_empty() {

@@ -50,14 +50,7 @@ pub fn render(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area
     if detail.loading {
         title.push(Span::styled("loading… ", theme.dim()));
     }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(if focused {
-            theme.focused_border()
-        } else {
-            theme.border()
-        })
-        .title(Line::from(title));
+    let block = super::pane(Line::from(title), focused, theme);
     let inner = block.inner(rest);
     frame.render_widget(block, rest);
     match detail.tab {

@@ -61,6 +61,22 @@ fn render_main(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
 }
 
+/// A pane's frame; the focused pane's border stands out.
+pub fn pane<'a>(
+    title: impl Into<ratatui::text::Line<'a>>,
+    focused: bool,
+    theme: &Theme,
+) -> ratatui::widgets::Block<'a> {
+    ratatui::widgets::Block::default()
+        .borders(ratatui::widgets::Borders::ALL)
+        .border_style(if focused {
+            theme.focused_border()
+        } else {
+            theme.border()
+        })
+        .title(title)
+}
+
 /// "3:07" or "1:02:03".
 pub fn clock(seconds: i64) -> String {
     let s = seconds.max(0);
