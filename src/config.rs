@@ -60,6 +60,9 @@ pub struct Config {
     /// Colours on screen (NO_COLOR in the environment turns them off too).
     #[serde(default = "yes")]
     pub color: bool,
+    /// How often the console reads the change feed, in milliseconds.
+    #[serde(default = "default_feed_poll_ms")]
+    pub feed_poll_ms: u64,
     /// Key overrides: action name → keys.
     #[serde(default)]
     pub keys: HashMap<Action, Vec<String>>,
@@ -69,6 +72,10 @@ fn yes() -> bool {
     true
 }
 
+fn default_feed_poll_ms() -> u64 {
+    1000
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -76,6 +83,7 @@ impl Default for Config {
             agent: None,
             region: None,
             color: true,
+            feed_poll_ms: default_feed_poll_ms(),
             keys: HashMap::new(),
         }
     }
@@ -96,6 +104,10 @@ const EXAMPLE: &str = r#"# coldcall configuration. Every line is optional; COLDC
 
 # Set to false for a monochrome screen (NO_COLOR does the same).
 # color = true
+
+# How often the console reads what changed on the floor, in milliseconds. On PostgreSQL a
+# notification also wakes it at once when a call starts or ends anywhere.
+# feed_poll_ms = 1000
 
 # Rebind keys: an action and the keys for it. Keys look like "n", "G", "ctrl-r", "shift-tab",
 # "pgdn", "enter", "esc", "space", "f5". Actions: claim_next, search, filter, open, focus_next,

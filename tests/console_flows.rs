@@ -5,10 +5,10 @@
 mod common;
 
 use chrono::Duration;
-use coldcall::store::{LeadFilter, StartCall, Store};
+use coldcall::store::{FeedCursor, LeadFilter, StartCall, Store};
 use coldcall::tui::app::{AgentState, App, Modal, Pane, QueueTab};
 use coldcall::tui::keymap::Keymap;
-use coldcall::tui::request::Request;
+use coldcall::tui::request::{Reply, Request};
 use common::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -51,6 +51,13 @@ impl Console {
             let requests = self.app.on_key(key);
             self.settle(requests).await;
         }
+    }
+
+    /// One poll of the change feed from the start, as the console's feed task does.
+    async fn poll_feed(&mut self) {
+        let changes = self.store.changes_since(FeedCursor::default(), 100).await.unwrap();
+        let requests = self.app.on_reply(Reply::Changes(changes));
+        self.settle(requests).await;
     }
 
     async fn tick(&mut self, by: Duration) {
@@ -256,13 +263,13 @@ async fn an_outcome_typed_while_the_database_is_away_is_kept_and_saved_later() {
     assert!(!console.app.online);
     assert_eq!(console.app.pending.len(), 1, "the outcome is kept");
     assert!(console.status_text().contains("kept"), "{}", console.status_text());
-    // it comes back: the console's next probe saves the outcome
+    // it comes back: the console's next successful feed poll saves the outcome
     let back = Store::connect(&db.url, &Default::default())
         .await
         .unwrap()
         .with_clock(db.store.clock().clone());
     console.store = back.clone();
-    console.tick(Duration::seconds(3)).await;
+    console.poll_feed().await;
     assert!(console.app.pending.is_empty(), "{}", console.status_text());
     assert!(console.app.online);
     let calls = back.call_history(leads[0].id).await.unwrap();

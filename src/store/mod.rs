@@ -435,9 +435,27 @@ impl Store {
         dispatch!(self.changes_since(cursor, limit.clamp(1, 10_000)))
     }
 
+    /// Notifications that something screens must show at once has changed (PostgreSQL only;
+    /// None on SQLite). They only wake a poller early: the feed stays the source of truth.
+    pub async fn wakeups(&self) -> Result<Option<Wakeups>> {
+        dispatch!(self.wakeups())
+    }
+
     /// The cursor a new screen starts from: everything already committed counts as seen.
     pub async fn feed_head(&self) -> Result<FeedCursor> {
         dispatch!(self.feed_head())
+    }
+}
+
+/// Wake-ups from PostgreSQL's LISTEN/NOTIFY.
+pub struct Wakeups(sqlx::postgres::PgListener);
+
+impl Wakeups {
+    /// Waits for the next wake-up. An error means the listening connection was lost; sqlx
+    /// reconnects on the next call, and notifications sent meanwhile are lost (polling covers them).
+    pub async fn next(&mut self) -> Result<()> {
+        self.0.recv().await?;
+        Ok(())
     }
 }
 

@@ -1146,6 +1146,13 @@ impl PgStore {
         .await?)
     }
 
+    /// A listener that wakes when a call lock is taken or released anywhere on the floor.
+    pub async fn wakeups(&self) -> Result<Option<super::Wakeups>> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
+        listener.listen("coldcall_changes").await?;
+        Ok(Some(super::Wakeups(listener)))
+    }
+
     pub async fn feed_head(&self) -> Result<FeedCursor> {
         let tx: i64 = sqlx::query_scalar("SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")
             .fetch_one(&self.pool)

@@ -1169,6 +1169,11 @@ impl SqliteStore {
         )
     }
 
+    /// SQLite has no notifications; consoles on one file rely on polling the feed.
+    pub async fn wakeups(&self) -> Result<Option<super::Wakeups>> {
+        Ok(None)
+    }
+
     pub async fn feed_head(&self) -> Result<FeedCursor> {
         let id: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM changes")
             .fetch_one(&self.pool)

@@ -13,8 +13,9 @@ use crate::store::{
     ActiveCall, Agent, CallLog, Callback, Contact, EndCall, Lead, LeadCursor, LeadFilter, StartCall, StatusChange,
 };
 
-/// How often the console refreshes the active-calls pane and probes the database.
-pub const REFRESH_EVERY: Duration = Duration::seconds(2);
+/// The change feed keeps screens current; this slower full refresh also picks up what time
+/// alone changes (recycled leads becoming due, callbacks coming due).
+pub const REFRESH_EVERY: Duration = Duration::seconds(30);
 /// How often an open call's lock is refreshed; well inside the default 60 s lock TTL.
 pub const HEARTBEAT_EVERY: Duration = Duration::seconds(15);
 
@@ -97,6 +98,8 @@ pub struct LeadList {
     pub loading: bool,
     /// Select the last row when the page arrives (after paging backwards).
     select_last: bool,
+    /// Keep the selected row when the page arrives (a refresh, not a move).
+    keep_selection: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -271,6 +274,16 @@ impl App {
         self.leads.previous.clear();
         self.leads.start = None;
         self.load_page(None)
+    }
+
+    /// Reloads the page on screen where it is, keeping the selection (for live updates).
+    fn refresh_list(&mut self) -> Vec<Request> {
+        if self.leads.loading {
+            return Vec::new();
+        }
+        self.leads.keep_selection = true;
+        let start = self.leads.start;
+        self.load_page(start)
     }
 
     fn load_page(&mut self, after: Option<LeadCursor>) -> Vec<Request> {
@@ -718,8 +731,7 @@ impl App {
         if self.last_refresh.is_none_or(|t| now - t >= REFRESH_EVERY) {
             self.last_refresh = Some(now);
             requests.push(Request::ActiveCalls);
-            // Writes kept while the database was away are retried with each probe.
-            requests.append(&mut self.pending);
+            requests.extend(self.refresh_list());
         }
         // The lock is held until the outcome is saved, so wrap-up keeps it alive too.
         if let Some(call) = &self.call {
@@ -737,12 +749,25 @@ impl App {
     // ------------------------------------------------------------------ replies
 
     pub fn on_reply(&mut self, reply: Reply) -> Vec<Request> {
-        if !matches!(reply, Reply::Failed { .. }) && !self.online {
+        if !matches!(reply, Reply::Failed { .. } | Reply::FeedDown(_)) && !self.online {
             self.online = true;
             self.info("database connection is back");
         }
         match reply {
             Reply::Ok => Vec::new(),
+            Reply::Changes(changes) => {
+                // Each successful poll also says the database answers: retry kept writes.
+                let mut requests = std::mem::take(&mut self.pending);
+                requests.extend(self.on_changes(&changes));
+                requests
+            }
+            Reply::FeedDown(message) => {
+                if self.online {
+                    self.online = false;
+                    self.warn(format!("database unreachable: {message}"));
+                }
+                Vec::new()
+            }
             Reply::Leads { seq, after, page } => {
                 if seq != self.list_seq {
                     // An older page answer: a newer request is on its way.
@@ -752,8 +777,11 @@ impl App {
                 self.leads.start = after;
                 self.leads.next = page.next;
                 self.leads.items = page.items;
+                let last = self.leads.items.len().saturating_sub(1);
                 self.leads.selected = if std::mem::take(&mut self.leads.select_last) {
-                    self.leads.items.len().saturating_sub(1)
+                    last
+                } else if std::mem::take(&mut self.leads.keep_selection) {
+                    self.leads.selected.min(last)
                 } else {
                     0
                 };
@@ -762,6 +790,7 @@ impl App {
             Reply::Queue { seq, leads } => {
                 if seq == self.list_seq {
                     self.leads.loading = false;
+                    self.leads.keep_selection = false;
                     self.leads.next = None;
                     self.leads.items = leads;
                     self.leads.selected = self.leads.selected.min(self.leads.items.len().saturating_sub(1));
@@ -942,6 +971,29 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    /// Refreshes only what the changes touch: the floor's calls and lock badges, the open lead,
+    /// the list on screen.
+    fn on_changes(&mut self, changes: &[crate::store::Change]) -> Vec<Request> {
+        let mut requests = Vec::new();
+        if changes.is_empty() {
+            return requests;
+        }
+        if changes.iter().any(|c| c.kind == "active_call") {
+            requests.push(Request::ActiveCalls);
+        }
+        if let Some(detail) = &self.detail {
+            if changes.iter().any(|c| c.lead_id == detail.lead.id) {
+                requests.push(Request::Detail {
+                    lead_id: detail.lead.id,
+                });
+            }
+        }
+        if self.search.results.is_none() {
+            requests.extend(self.refresh_list());
+        }
+        requests
     }
 
     /// Seconds the current call has lasted (stops when the agent pressed end).

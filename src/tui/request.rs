@@ -124,6 +124,11 @@ pub enum Reply {
     },
     /// The heartbeat succeeded: the database answers again.
     Ok,
+    /// What changed on the floor since the last poll (often nothing: then it just says the
+    /// database answers).
+    Changes(Vec<crate::store::Change>),
+    /// The feed could not be read.
+    FeedDown(String),
 }
 
 impl Request {

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use tokio::time::{interval, sleep_until, Instant, MissedTickBehavior};
 
 use super::app::App;
+use super::feed::FeedOptions;
 use super::request::{Reply, Request};
 use super::view::{self, Theme};
 use crate::store::Store;
@@ -28,7 +29,7 @@ impl Drop for RestoreGuard {
     }
 }
 
-pub async fn run(store: Store, mut app: App, theme: Theme) -> std::io::Result<()> {
+pub async fn run(store: Store, mut app: App, theme: Theme, feed: FeedOptions) -> std::io::Result<()> {
     // `ratatui::init` also installs a panic hook that restores the terminal before the message.
     let mut terminal = ratatui::init();
     let _restore = RestoreGuard;
@@ -57,6 +58,7 @@ pub async fn run(store: Store, mut app: App, theme: Theme) -> std::io::Result<()
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
 
+    tokio::spawn(super::feed::run(store.clone(), feed, tx.clone()));
     route(app.start(), &mut search);
     loop {
         terminal.draw(|frame| view::render(&app, &theme, frame))?;

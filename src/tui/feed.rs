@@ -1,0 +1,99 @@
+//! Keeps a console live: polls the change feed with a cursor (once a second by default) and, on
+//! PostgreSQL, also wakes at once when a call lock changes anywhere on the floor. Each poll's
+//! changes go to the app, which refreshes only what they touch. Polling alone always converges;
+//! notifications only make it faster.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::request::Reply;
+use crate::store::{Store, Wakeups};
+
+#[derive(Debug, Clone, Copy)]
+pub struct FeedOptions {
+    pub poll_every: Duration,
+    /// Listen for PostgreSQL notifications (ignored on SQLite).
+    pub notify: bool,
+}
+
+impl Default for FeedOptions {
+    fn default() -> Self {
+        FeedOptions {
+            poll_every: Duration::from_secs(1),
+            notify: true,
+        }
+    }
+}
+
+/// After a wake-up the writer's rows may not be readable yet (an older transaction elsewhere
+/// is still running), so the feed is read again a few times at this interval.
+const SETTLE_RETRY: Duration = Duration::from_millis(25);
+const SETTLE_TRIES: u32 = 8;
+
+/// Runs until the app stops listening (its receiver is dropped).
+pub async fn run(store: Store, options: FeedOptions, replies: UnboundedSender<Reply>) {
+    let mut cursor = loop {
+        match store.feed_head().await {
+            Ok(cursor) => break cursor,
+            Err(e) => {
+                if replies.send(Reply::FeedDown(e.to_string())).is_err() {
+                    return;
+                }
+                tokio::time::sleep(options.poll_every).await;
+            }
+        }
+    };
+    let mut wakeups = if options.notify {
+        store.wakeups().await.ok().flatten()
+    } else {
+        None
+    };
+    loop {
+        let woken = wait(&mut wakeups, options.poll_every).await;
+        let mut tries = if woken { SETTLE_TRIES } else { 1 };
+        loop {
+            match store.changes_since(cursor, 500).await {
+                Ok(changes) => {
+                    let found = !changes.is_empty();
+                    if let Some(last) = changes.last() {
+                        cursor = last.cursor();
+                    }
+                    if replies.send(Reply::Changes(changes)).is_err() {
+                        return;
+                    }
+                    tries -= 1;
+                    if found || tries == 0 {
+                        break;
+                    }
+                    tokio::time::sleep(SETTLE_RETRY).await;
+                }
+                Err(e) => {
+                    if replies.send(Reply::FeedDown(e.to_string())).is_err() {
+                        return;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Sleeps one poll interval, or less when a notification arrives; true when woken by one.
+async fn wait(wakeups: &mut Option<Wakeups>, every: Duration) -> bool {
+    let Some(listener) = wakeups else {
+        tokio::time::sleep(every).await;
+        return false;
+    };
+    tokio::select! {
+        woken = listener.next() => match woken {
+            Ok(()) => true,
+            // The listening connection dropped; sqlx reconnects on the next wait. Poll meanwhile.
+            Err(_) => {
+                tokio::time::sleep(every).await;
+                false
+            }
+        },
+        _ = tokio::time::sleep(every) => false,
+    }
+}
