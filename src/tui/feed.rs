@@ -49,8 +49,9 @@ pub async fn run(store: Store, options: FeedOptions, replies: UnboundedSender<Re
     } else {
         None
     };
+    // The first read comes at once: it tells the app the feed is live (and the database up).
+    let mut woken = false;
     loop {
-        let woken = wait(&mut wakeups, options.poll_every).await;
         let mut tries = if woken { SETTLE_TRIES } else { 1 };
         loop {
             match store.changes_since(cursor, 500).await {
@@ -76,6 +77,7 @@ pub async fn run(store: Store, options: FeedOptions, replies: UnboundedSender<Re
                 }
             }
         }
+        woken = wait(&mut wakeups, options.poll_every).await;
     }
 }
 
