@@ -169,3 +169,85 @@ fn search_open_call_and_record_an_outcome_in_the_real_console() {
         "the lock is released"
     );
 }
+
+#[test]
+fn a_console_killed_mid_call_leaves_a_lock_that_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crash.db").display().to_string();
+    cli(dir.path(), &db, &["agent", "add", "alice"]);
+    cli(dir.path(), &db, &["agent", "add", "bob"]);
+    cli(dir.path(), &db, &["settings", "set", "lock_ttl_seconds", "5"]);
+    cli(dir.path(), &db, &["settings", "set", "min_gap_seconds", "0"]);
+    let lead = cli(
+        dir.path(),
+        &db,
+        &[
+            "lead",
+            "add",
+            "--first-name",
+            "Ada",
+            "--last-name",
+            "Quinn",
+            "--company",
+            "Quinn Freight",
+            "--phone",
+            "+1 646 555 0142",
+            "--timezone",
+            common::zone_in_office_hours(),
+        ],
+    );
+    let lead_id = lead["id"].as_str().unwrap().to_string();
+    let command = format!(
+        "COLDCALL_DATA_DIR='{}' exec '{BIN}' --database '{db}' --agent alice",
+        dir.path().display()
+    );
+    let tmux = Tmux::start(&command, 100, 30);
+    tmux.wait_for("READY");
+    tmux.keys(&["n"]);
+    tmux.wait_for("press c to call");
+    tmux.keys(&["c"]);
+    tmux.wait_for("ON CALL");
+
+    // the console dies without any chance to clean up
+    let pid = Command::new("tmux")
+        .args(["list-panes", "-t", &tmux.session, "-F", "#{pane_pid}"])
+        .output()
+        .unwrap();
+    let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();
+    assert!(Command::new("kill").args(["-9", &pid]).status().unwrap().success());
+
+    let active = cli(dir.path(), &db, &["calls", "active"]);
+    assert_eq!(
+        active.as_array().unwrap().len(),
+        1,
+        "the lock is still held right after the crash"
+    );
+    let refused = Command::new(BIN)
+        .args(["--database", &db, "--agent", "bob", "lead", "can-call", &lead_id])
+        .env("COLDCALL_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        refused.status.code(),
+        Some(3),
+        "inside the TTL the lead is still on alice's call"
+    );
+
+    std::thread::sleep(Duration::from_secs(6));
+    let reaped = cli(dir.path(), &db, &["--agent", "bob", "calls", "reap"]);
+    assert_eq!(reaped.as_array().unwrap().len(), 1);
+    let calls = cli(dir.path(), &db, &["lead", "history", &lead_id]);
+    assert_eq!(calls[0]["status"], "abandoned", "the call stays on record");
+    assert_eq!(calls[0]["agent_name"], "alice");
+    let callable = Command::new(BIN)
+        .args(["--database", &db, "--agent", "bob", "lead", "can-call", &lead_id])
+        .env("COLDCALL_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        callable.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&callable.stderr)
+    );
+}

@@ -46,6 +46,7 @@ on_both_backends!(
     only_the_owner_or_a_supervisor_ends_a_call,
     a_stale_lock_is_reaped_and_its_owner_is_fenced_off,
     retrying_an_end_call_is_harmless,
+    reaping_a_crashed_call_also_frees_its_claim,
     claim_next_follows_the_queue_order_and_skips_refused_leads,
     a_callback_outcome_comes_back_first_when_due,
     do_not_call_outcome_lists_the_number_for_good,
@@ -620,6 +621,30 @@ async fn a_stale_lock_is_reaped_and_its_owner_is_fenced_off(store: &Store) {
         "abandoned"
     );
     assert_eq!(store.active_calls().await.unwrap()[0].call_id, cals.call_id);
+}
+
+async fn reaping_a_crashed_call_also_frees_its_claim(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let bob = agent(store, "bob").await;
+    store.set_setting("min_gap_seconds", "0").await.unwrap();
+    let claimed = lead(store, 1).await;
+    assert_eq!(store.claim_next(ann.id).await.unwrap().unwrap().lead.id, claimed.id);
+    store
+        .start_call(&StartCall {
+            lead_id: claimed.id,
+            agent_id: ann.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    store.clock().advance(Duration::seconds(61));
+    assert_eq!(store.reap_stale_locks(Some(bob.id)).await.unwrap().len(), 1);
+    assert_eq!(
+        store.can_call(claimed.id, bob.id).await.unwrap(),
+        Ok(()),
+        "not reserved for the crashed console"
+    );
+    assert!(store.assignments(claimed.id).await.unwrap().iter().all(|a| !a.active));
 }
 
 async fn retrying_an_end_call_is_harmless(store: &Store) {

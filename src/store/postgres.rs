@@ -1301,6 +1301,11 @@ async fn reap(tx: &mut Tx, lead_id: Uuid, call_id: Option<Uuid>, actor: Option<i
         .bind(call_id)
         .execute(&mut **tx)
         .await?;
+    // The crashed agent's own claim goes with its call, or the lead would stay reserved.
+    sqlx::query("UPDATE lead_assignments SET active = FALSE WHERE lead_id = $1 AND active AND assigned_by = agent_id")
+        .bind(lead_id)
+        .execute(&mut **tx)
+        .await?;
     audit(
         tx,
         now,

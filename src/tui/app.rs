@@ -16,6 +16,8 @@ use crate::store::{
 /// The change feed keeps screens current; this slower full refresh also picks up what time
 /// alone changes (recycled leads becoming due, callbacks coming due).
 pub const REFRESH_EVERY: Duration = Duration::seconds(30);
+/// How often each console looks for locks left by consoles that died mid-call.
+pub const REAP_EVERY: Duration = Duration::seconds(10);
 /// How often an open call's lock is refreshed; well inside the default 60 s lock TTL.
 pub const HEARTBEAT_EVERY: Duration = Duration::seconds(15);
 
@@ -191,6 +193,7 @@ pub struct App {
     search_seq: u64,
     last_refresh: Option<DateTime<Utc>>,
     last_heartbeat: Option<DateTime<Utc>>,
+    last_reap: Option<DateTime<Utc>>,
 }
 
 impl App {
@@ -223,6 +226,7 @@ impl App {
             search_seq: 0,
             last_refresh: None,
             last_heartbeat: None,
+            last_reap: None,
         }
     }
 
@@ -733,6 +737,12 @@ impl App {
             requests.push(Request::ActiveCalls);
             requests.extend(self.refresh_list());
         }
+        if self.last_reap.is_none_or(|t| now - t >= REAP_EVERY) {
+            self.last_reap = Some(now);
+            requests.push(Request::ReapStaleLocks {
+                agent_id: self.agent.id,
+            });
+        }
         // The lock is held until the outcome is saved, so wrap-up keeps it alive too.
         if let Some(call) = &self.call {
             if self.last_heartbeat.is_none_or(|t| now - t >= HEARTBEAT_EVERY) {
@@ -930,6 +940,15 @@ impl App {
                 let mut requests = vec![Request::Detail { lead_id }];
                 requests.extend(self.reload_list());
                 requests
+            }
+            Reply::Reaped(reaped) => {
+                if !reaped.is_empty() {
+                    self.info(format!(
+                        "released {} stale call lock(s) left by a console that stopped",
+                        reaped.len()
+                    ));
+                }
+                Vec::new()
             }
             Reply::ContactAdded(contact) => {
                 self.info(format!("contact added: {}", contact.value));

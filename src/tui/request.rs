@@ -67,6 +67,10 @@ pub enum Request {
         lead_id: Uuid,
         agent_id: i64,
     },
+    /// Close locks whose console stopped sending heartbeats (any console may).
+    ReapStaleLocks {
+        agent_id: i64,
+    },
 }
 
 // Each reply is moved once through a channel; boxing the larger variants would buy nothing.
@@ -110,6 +114,7 @@ pub enum Reply {
     LeadDeleted {
         lead_id: Uuid,
     },
+    Reaped(Vec<crate::store::ReapedLock>),
     /// Input the store rejected (validation, unknown disposition, conflict): shown, not retried.
     Rejected {
         what: &'static str,
@@ -157,6 +162,7 @@ impl Request {
             Request::SaveLead { .. } => "saving the lead",
             Request::AddContact { .. } => "adding the contact",
             Request::DeleteLead { .. } => "deleting the lead",
+            Request::ReapStaleLocks { .. } => "releasing stale locks",
         }
     }
 
@@ -243,6 +249,7 @@ impl Request {
                 .add_contact(*lead_id, contact, region)
                 .await
                 .map(Reply::ContactAdded),
+            Request::ReapStaleLocks { agent_id } => store.reap_stale_locks(Some(*agent_id)).await.map(Reply::Reaped),
             Request::DeleteLead { lead_id, agent_id } => store
                 .delete_lead(*lead_id, Some(*agent_id))
                 .await
