@@ -134,7 +134,7 @@ async fn lead_detail() {
 async fn on_call() {
     let (db, mut app) = floor().await;
     press(&mut app, &db.store, &chars("nc")).await;
-    db.store.clock().advance(Duration::seconds(65));
+    db.store.clock().advance(Duration::seconds(30));
     let requests = app.tick(db.store.now());
     settle(&mut app, &db.store, requests).await;
     check("on_call", &app);
