@@ -97,14 +97,11 @@ fn cli(data_dir: &Path, db: &str, args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-#[test]
-fn search_open_call_and_record_an_outcome_in_the_real_console() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("floor.db").display().to_string();
-    cli(dir.path(), &db, &["db", "seed", "--leads", "40"]);
+/// Adds Ada Quinn, callable now, and returns her lead id.
+fn add_quinn(data_dir: &Path, db: &str) -> String {
     let lead = cli(
-        dir.path(),
-        &db,
+        data_dir,
+        db,
         &[
             "lead",
             "add",
@@ -120,7 +117,15 @@ fn search_open_call_and_record_an_outcome_in_the_real_console() {
             common::zone_in_office_hours(),
         ],
     );
-    let lead_id = lead["id"].as_str().unwrap().to_string();
+    lead["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn search_open_call_and_record_an_outcome_in_the_real_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("floor.db").display().to_string();
+    cli(dir.path(), &db, &["db", "seed", "--leads", "40"]);
+    let lead_id = add_quinn(dir.path(), &db);
 
     let command = format!(
         "COLDCALL_DATA_DIR='{}' NO_COLOR=1 '{BIN}' --database '{db}' --agent alice; echo \"console exited with $?\"; sleep 30",
@@ -178,25 +183,7 @@ fn a_console_killed_mid_call_leaves_a_lock_that_expires() {
     cli(dir.path(), &db, &["agent", "add", "bob"]);
     cli(dir.path(), &db, &["settings", "set", "lock_ttl_seconds", "5"]);
     cli(dir.path(), &db, &["settings", "set", "min_gap_seconds", "0"]);
-    let lead = cli(
-        dir.path(),
-        &db,
-        &[
-            "lead",
-            "add",
-            "--first-name",
-            "Ada",
-            "--last-name",
-            "Quinn",
-            "--company",
-            "Quinn Freight",
-            "--phone",
-            "+1 646 555 0142",
-            "--timezone",
-            common::zone_in_office_hours(),
-        ],
-    );
-    let lead_id = lead["id"].as_str().unwrap().to_string();
+    let lead_id = add_quinn(dir.path(), &db);
     let command = format!(
         "COLDCALL_DATA_DIR='{}' exec '{BIN}' --database '{db}' --agent alice",
         dir.path().display()

@@ -240,9 +240,8 @@ impl OutcomeForm {
     }
 }
 
-fn cycle_status(current: Option<LeadStatus>, forward: bool) -> Option<LeadStatus> {
-    // None ("as the outcome says") sits before the first status.
-    let all = LeadStatus::ALL;
+/// Steps through `all` with None ("any", or "as the outcome says") before the first value.
+fn cycle<T: Copy + PartialEq>(all: &[T], current: Option<T>, forward: bool) -> Option<T> {
     let at = current
         .and_then(|s| all.iter().position(|x| *x == s))
         .map(|i| i + 1)
@@ -250,6 +249,10 @@ fn cycle_status(current: Option<LeadStatus>, forward: bool) -> Option<LeadStatus
     let len = all.len() + 1;
     let next = if forward { (at + 1) % len } else { (at + len - 1) % len };
     (next > 0).then(|| all[next - 1])
+}
+
+fn cycle_status(current: Option<LeadStatus>, forward: bool) -> Option<LeadStatus> {
+    cycle(LeadStatus::ALL, current, forward)
 }
 
 /// "YYYY-MM-DD HH:MM" on the agent's clock.
@@ -555,14 +558,7 @@ impl FilterForm {
 }
 
 fn cycle_priority(current: Option<Priority>, forward: bool) -> Option<Priority> {
-    let all = Priority::ALL;
-    let at = current
-        .and_then(|s| all.iter().position(|x| *x == s))
-        .map(|i| i + 1)
-        .unwrap_or(0);
-    let len = all.len() + 1;
-    let next = if forward { (at + 1) % len } else { (at + len - 1) % len };
-    (next > 0).then(|| all[next - 1])
+    cycle(Priority::ALL, current, forward)
 }
 
 #[cfg(test)]
