@@ -335,6 +335,15 @@ async fn pause_and_ready() {
     let mut console = Console::open(&db.store, "alice").await;
     console.press("plunch<Enter>").await;
     assert_eq!(console.app.agent_state, AgentState::Paused("lunch".into()));
+    let publish = console.app.publish_presence();
+    console.settle(publish).await;
+    let floor = db.store.presence().await.unwrap();
+    let alice = floor.iter().find(|p| p.agent_name == "alice").unwrap();
+    assert_eq!(
+        (alice.state.as_str(), alice.reason.as_deref()),
+        ("paused", Some("lunch")),
+        "the floor sees the pause"
+    );
     console.press("nc").await;
     assert!(console.app.call.is_none(), "no calls while paused");
     console.press("p").await;

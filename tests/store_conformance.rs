@@ -53,6 +53,7 @@ on_both_backends!(
     assignments_reserve_a_lead_for_one_agent,
     the_change_feed_reports_what_changed,
     settings_are_validated_and_shared,
+    presence_shows_each_agent_and_goes_offline_when_silent,
     migrations_go_down_and_up_again,
 );
 
@@ -992,6 +993,53 @@ async fn the_change_feed_reports_what_changed(store: &Store) {
         seen.extend(page.into_iter().map(|c| c.id));
     }
     assert_eq!(seen, all);
+}
+
+async fn presence_shows_each_agent_and_goes_offline_when_silent(store: &Store) {
+    use coldcall::domain::PresenceState;
+    let ann = agent(store, "ann").await;
+    agent(store, "bob").await;
+    let states = |list: Vec<coldcall::store::Presence>| {
+        list.into_iter()
+            .map(|p| (p.agent_name, p.state, p.reason))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        states(store.presence().await.unwrap()),
+        vec![
+            ("ann".into(), PresenceState::Offline, None),
+            ("bob".into(), PresenceState::Offline, None)
+        ],
+        "never seen is offline"
+    );
+    store
+        .set_presence(ann.id, PresenceState::Paused, Some("lunch"))
+        .await
+        .unwrap();
+    let since = store.now();
+    store.clock().advance(Duration::seconds(20));
+    store
+        .set_presence(ann.id, PresenceState::Paused, Some("lunch"))
+        .await
+        .unwrap();
+    let now = store.presence().await.unwrap().remove(0);
+    assert_eq!(
+        (now.state, now.reason.as_deref()),
+        (PresenceState::Paused, Some("lunch"))
+    );
+    assert_eq!(now.since, Some(since), "a heartbeat does not restart the time in state");
+    store.set_presence(ann.id, PresenceState::Ready, None).await.unwrap();
+    assert_eq!(
+        store.presence().await.unwrap()[0].since,
+        Some(store.now()),
+        "a new state starts its clock"
+    );
+    store.clock().advance(Duration::seconds(61));
+    assert_eq!(
+        store.presence().await.unwrap()[0].state,
+        PresenceState::Offline,
+        "silent longer than the TTL"
+    );
 }
 
 async fn settings_are_validated_and_shared(store: &Store) {

@@ -184,6 +184,17 @@ domain_enum! {
     }
 }
 
+domain_enum! {
+    /// What an agent is doing, as the floor sees it.
+    PresenceState, kind = "agent state", {
+        Ready => "ready", "Ready",
+        OnCall => "on_call", "On call",
+        WrapUp => "wrap_up", "Wrap-up",
+        Paused => "paused", "Paused",
+        Offline => "offline", "Offline",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,7 +26,7 @@ pub(crate) use common::{
     DispositionRow, LeadFactsRow,
 };
 
-use crate::domain::{Disposition, LeadFields, LeadStatus, Policy, Refusal};
+use crate::domain::{Disposition, LeadFields, LeadStatus, Policy, PresenceState, Refusal};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -348,6 +348,20 @@ impl Store {
 
     pub async fn status_history(&self, lead_id: Uuid) -> Result<Vec<StatusChange>> {
         dispatch!(self.status_history(lead_id))
+    }
+
+    // ------------------------------------------------------------------ presence
+
+    /// Records an agent's state from their console; called on every change and as a heartbeat.
+    pub async fn set_presence(&self, agent_id: i64, state: PresenceState, reason: Option<&str>) -> Result<()> {
+        dispatch!(self.set_presence(agent_id, state, reason, self.now()))
+    }
+
+    /// Every active agent and their state; a console silent for longer than the lock TTL shows
+    /// as offline.
+    pub async fn presence(&self) -> Result<Vec<Presence>> {
+        let ttl = self.policy().await?.lock_ttl;
+        dispatch!(self.presence(self.now() - ttl))
     }
 
     // ------------------------------------------------------------------ queue and assignments

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::domain::{CallStatus, ContactKind, Direction, LeadFields, LeadStatus, Priority, Role};
+use crate::domain::{CallStatus, ContactKind, Direction, LeadFields, LeadStatus, PresenceState, Priority, Role};
 
 /// Stores the domain enums as their snake_case text on both backends, so they can be bound and
 /// decoded directly (including as `Option<_>`).
@@ -46,7 +46,15 @@ macro_rules! text_enum {
         }
     )*};
 }
-text_enum!(LeadStatus, Priority, Role, CallStatus, Direction, ContactKind);
+text_enum!(
+    LeadStatus,
+    Priority,
+    Role,
+    CallStatus,
+    Direction,
+    ContactKind,
+    PresenceState
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
 pub struct Agent {
@@ -379,4 +387,18 @@ pub struct MigrationInfo {
     pub version: i64,
     pub description: String,
     pub applied: bool,
+}
+
+/// An agent as the floor sees them. `state` is offline when the console's heartbeat is older
+/// than the lock TTL, whatever it last said.
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+pub struct Presence {
+    pub agent_id: i64,
+    pub agent_name: String,
+    pub role: Role,
+    pub state: PresenceState,
+    pub reason: Option<String>,
+    /// When the current state began (None: never seen).
+    pub since: Option<DateTime<Utc>>,
+    pub heartbeat_at: Option<DateTime<Utc>>,
 }

@@ -19,7 +19,7 @@ use super::search::SearchTerms;
 use super::{settings, CallFacts, ConnectOptions, Result, StoreError};
 use crate::domain::{
     self, disposition::OutcomeInput, zones::open_zones, AssignmentFacts, Disposition, LastCallFacts, LeadFacts,
-    LeadFields, LeadStatus, Refusal,
+    LeadFields, LeadStatus, PresenceState, Refusal,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -837,6 +837,43 @@ impl SqliteStore {
              ORDER BY s.id DESC LIMIT 1000",
         )
         .bind(lead_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Records what the agent's console says; `since` moves only when the state changes.
+    pub async fn set_presence(
+        &self,
+        agent_id: i64,
+        state: PresenceState,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO agent_presence (agent_id, state, reason, since, heartbeat_at) VALUES ($1, $2, $3, $4, $4) \
+             ON CONFLICT (agent_id) DO UPDATE SET \
+             since = CASE WHEN agent_presence.state = EXCLUDED.state AND agent_presence.reason IS NOT DISTINCT FROM EXCLUDED.reason \
+                          THEN agent_presence.since ELSE EXCLUDED.since END, \
+             state = EXCLUDED.state, reason = EXCLUDED.reason, heartbeat_at = EXCLUDED.heartbeat_at",
+        )
+        .bind(agent_id)
+        .bind(state)
+        .bind(reason)
+        .bind(now)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Every active agent with their state; a stale heartbeat reads as offline.
+    pub async fn presence(&self, stale_before: DateTime<Utc>) -> Result<Vec<Presence>> {
+        Ok(sqlx::query_as(
+            "SELECT a.id AS agent_id, a.name AS agent_name, a.role, \
+             CASE WHEN p.heartbeat_at IS NULL OR p.heartbeat_at < $1 THEN 'offline' ELSE p.state END AS state, \
+             p.reason, p.since, p.heartbeat_at \
+             FROM agents a LEFT JOIN agent_presence p ON p.agent_id = a.id WHERE a.active ORDER BY a.name",
+        )
+        .bind(stale_before)
         .fetch_all(&self.pool)
         .await?)
     }

@@ -30,6 +30,17 @@ pub enum AgentState {
 }
 
 impl AgentState {
+    /// The state as the floor records it.
+    pub fn presence(&self) -> (crate::domain::PresenceState, Option<String>) {
+        use crate::domain::PresenceState;
+        match self {
+            AgentState::Ready => (PresenceState::Ready, None),
+            AgentState::OnCall => (PresenceState::OnCall, None),
+            AgentState::WrapUp => (PresenceState::WrapUp, None),
+            AgentState::Paused(reason) => (PresenceState::Paused, (!reason.is_empty()).then(|| reason.clone())),
+        }
+    }
+
     pub fn label(&self) -> String {
         match self {
             AgentState::Ready => "READY".into(),
@@ -194,6 +205,8 @@ pub struct App {
     last_refresh: Option<DateTime<Utc>>,
     last_heartbeat: Option<DateTime<Utc>>,
     last_reap: Option<DateTime<Utc>>,
+    /// The state last sent to the floor, and when (a resend is the presence heartbeat).
+    published: Option<(AgentState, DateTime<Utc>)>,
 }
 
 impl App {
@@ -227,6 +240,7 @@ impl App {
             last_refresh: None,
             last_heartbeat: None,
             last_reap: None,
+            published: None,
         }
     }
 
@@ -234,6 +248,7 @@ impl App {
     pub fn start(&mut self) -> Vec<Request> {
         self.last_refresh = Some(self.now);
         let mut requests = vec![Request::Dispositions, Request::ActiveCalls];
+        requests.extend(self.publish_presence());
         requests.extend(self.reload_list());
         requests
     }
@@ -737,6 +752,7 @@ impl App {
             requests.push(Request::ActiveCalls);
             requests.extend(self.refresh_list());
         }
+        requests.extend(self.publish_presence());
         if self.last_reap.is_none_or(|t| now - t >= REAP_EVERY) {
             self.last_reap = Some(now);
             requests.push(Request::ReapStaleLocks {
@@ -1013,6 +1029,25 @@ impl App {
             requests.extend(self.refresh_list());
         }
         requests
+    }
+
+    /// Sends the agent's state when it changed, and again as a heartbeat so the floor can tell a
+    /// console that vanished (it reads as offline after the lock TTL).
+    pub fn publish_presence(&mut self) -> Vec<Request> {
+        let due = match &self.published {
+            Some((state, at)) => *state != self.agent_state || self.now - *at >= HEARTBEAT_EVERY,
+            None => true,
+        };
+        if !due {
+            return Vec::new();
+        }
+        self.published = Some((self.agent_state.clone(), self.now));
+        let (state, reason) = self.agent_state.presence();
+        vec![Request::Presence {
+            agent_id: self.agent.id,
+            state,
+            reason,
+        }]
     }
 
     /// Seconds the current call has lasted (stops when the agent pressed end).

@@ -67,6 +67,12 @@ pub enum Request {
         lead_id: Uuid,
         agent_id: i64,
     },
+    /// What this agent is doing, for the floor (also the console's presence heartbeat).
+    Presence {
+        agent_id: i64,
+        state: crate::domain::PresenceState,
+        reason: Option<String>,
+    },
     /// Close locks whose console stopped sending heartbeats (any console may).
     ReapStaleLocks {
         agent_id: i64,
@@ -163,6 +169,7 @@ impl Request {
             Request::AddContact { .. } => "adding the contact",
             Request::DeleteLead { .. } => "deleting the lead",
             Request::ReapStaleLocks { .. } => "releasing stale locks",
+            Request::Presence { .. } => "publishing your state",
         }
     }
 
@@ -249,6 +256,14 @@ impl Request {
                 .add_contact(*lead_id, contact, region)
                 .await
                 .map(Reply::ContactAdded),
+            Request::Presence {
+                agent_id,
+                state,
+                reason,
+            } => store
+                .set_presence(*agent_id, *state, reason.as_deref())
+                .await
+                .map(|()| Reply::Ok),
             Request::ReapStaleLocks { agent_id } => store.reap_stale_locks(Some(*agent_id)).await.map(Reply::Reaped),
             Request::DeleteLead { lead_id, agent_id } => store
                 .delete_lead(*lead_id, Some(*agent_id))

@@ -92,6 +92,12 @@ pub async fn run(store: Store, mut app: App, theme: Theme, feed: FeedOptions) ->
             _ = terminate.recv() => break,
             _ = hangup.recv() => break,
         }
+        // State changes reach the floor at once, not only with the next tick.
+        let presence = app.publish_presence();
+        route(presence, &mut search);
     }
+    // Tell the floor this agent left; a single statement, bounded so quitting never hangs.
+    let offline = store.set_presence(app.agent.id, crate::domain::PresenceState::Offline, None);
+    let _ = tokio::time::timeout(Duration::from_secs(1), offline).await;
     Ok(())
 }
