@@ -145,6 +145,23 @@ fn scripted_session(console: &Console) {
         "a lead inside the gap is not handed out"
     );
 
+    let stats = console.json(&["stats"]);
+    let alice = stats["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent_name"] == "alice")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            alice["calls"].as_i64(),
+            alice["contacts"].as_i64(),
+            alice["talk_seconds"].as_i64()
+        ),
+        (Some(1), Some(1), Some(42))
+    );
+
     bad_input_is_rejected_and_writes_nothing(console, &lead_id, &call_id);
 }
 
@@ -289,6 +306,7 @@ fn bad_input_is_rejected_and_writes_nothing(console: &Console, lead_id: &str, ca
         (vec!["agent", "add", ""], "agent name"),
         (vec!["agent", "add", "zed", "--role", "boss"], "role"),
         (vec!["db", "reset"], "--yes"),
+        (vec!["stats", "--from", "last tuesday"], "not a day"),
     ];
     for (args, field) in cases {
         let out = console.run(&args);

@@ -54,6 +54,7 @@ on_both_backends!(
     the_change_feed_reports_what_changed,
     settings_are_validated_and_shared,
     presence_shows_each_agent_and_goes_offline_when_silent,
+    floor_figures_count_calls_contacts_talk_time_and_conversions,
     migrations_go_down_and_up_again,
 );
 
@@ -1039,6 +1040,74 @@ async fn presence_shows_each_agent_and_goes_offline_when_silent(store: &Store) {
         store.presence().await.unwrap()[0].state,
         PresenceState::Offline,
         "silent longer than the TTL"
+    );
+}
+
+async fn floor_figures_count_calls_contacts_talk_time_and_conversions(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let bob = agent(store, "bob").await;
+    let day_start = store.now();
+    for (n, (agent_id, disposition, seconds)) in [
+        (ann.id, "no_answer", 5),
+        (ann.id, "meeting_booked", 300),
+        (ann.id, "connected", 95),
+        (bob.id, "busy", 10),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let lead = lead(store, n as u32 + 1).await;
+        let call = store
+            .start_call(&StartCall {
+                lead_id: lead.id,
+                agent_id,
+                from_number: None,
+            })
+            .await
+            .unwrap();
+        store
+            .end_call(&EndCall {
+                call_id: call.call_id,
+                agent_id,
+                disposition: disposition.into(),
+                duration_s: Some(seconds),
+                ..EndCall::default()
+            })
+            .await
+            .unwrap();
+    }
+    let figures = store
+        .floor_figures(day_start, day_start + Duration::days(1))
+        .await
+        .unwrap();
+    let row = |name: &str| figures.agents.iter().find(|a| a.agent_name == name).unwrap().clone();
+    let a = row("ann");
+    assert_eq!((a.calls, a.contacts, a.talk_seconds, a.conversions), (3, 2, 400, 1));
+    assert_eq!(a.average_call_seconds(), 133);
+    let b = row("bob");
+    assert_eq!((b.calls, b.contacts, b.talk_seconds, b.conversions), (1, 0, 10, 0));
+    let total = figures.total();
+    assert_eq!(
+        (total.calls, total.contacts, total.talk_seconds, total.conversions),
+        (4, 2, 410, 1)
+    );
+    let funnel: std::collections::HashMap<_, _> = figures.funnel.into_iter().collect();
+    assert_eq!(
+        funnel.get(&LeadStatus::Proposal),
+        Some(&1),
+        "meeting booked moves the lead to proposal"
+    );
+    assert_eq!(funnel.get(&LeadStatus::Contacted), Some(&1));
+    assert_eq!(funnel.get(&LeadStatus::New), Some(&2));
+    // a period without calls
+    let yesterday = store
+        .floor_figures(day_start - Duration::days(1), day_start)
+        .await
+        .unwrap();
+    assert_eq!(yesterday.total().calls, 0);
+    assert!(
+        store.floor_figures(day_start, day_start).await.is_err(),
+        "an empty period is refused"
     );
 }
 

@@ -12,6 +12,7 @@ mod dnc;
 mod lead;
 mod output;
 mod settings;
+mod stats;
 
 use clap::{Parser, Subcommand};
 
@@ -80,6 +81,8 @@ pub enum Command {
     /// Shared policy: minimum gap, calling hours, lock TTL, attempts
     #[command(subcommand)]
     Settings(settings::SettingsCommand),
+    /// Figures per agent and for the floor (today by default), and the lead funnel
+    Stats(stats::StatsArgs),
     /// Open the console on a fresh demo database with a few hundred leads
     Demo {
         /// How many demo leads
@@ -198,6 +201,7 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
         Some(Command::Callback(cmd)) => call::run_callback(&ctx, cmd).await,
         Some(Command::Dnc(cmd)) => dnc::run(&ctx, cmd).await,
         Some(Command::Settings(cmd)) => settings::run(&ctx, cmd).await,
+        Some(Command::Stats(args)) => stats::run(&ctx, args).await,
         Some(Command::Demo { .. } | Command::Config(_)) => Ok(()),
     };
     ctx.store.close().await;

@@ -364,6 +364,22 @@ impl Store {
         dispatch!(self.presence(self.now() - ttl))
     }
 
+    /// The floor's figures for calls started in [from, to), and the lead funnel by status.
+    pub async fn floor_figures(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<FloorFigures> {
+        if to <= from {
+            return Err(StoreError::BadInput("the period must end after it starts".into()));
+        }
+        let agents = dispatch!(self.agent_figures(from, to))?;
+        let mut funnel = dispatch!(self.funnel())?;
+        funnel.sort_by_key(|(status, _)| LeadStatus::ALL.iter().position(|s| s == status));
+        Ok(FloorFigures {
+            from,
+            to,
+            agents,
+            funnel,
+        })
+    }
+
     // ------------------------------------------------------------------ queue and assignments
 
     /// Hands the agent the next lead: their own due callbacks first, then the shared queue by

@@ -402,3 +402,50 @@ pub struct Presence {
     pub since: Option<DateTime<Utc>>,
     pub heartbeat_at: Option<DateTime<Utc>>,
 }
+
+/// One agent's figures over a period.
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+pub struct AgentFigures {
+    pub agent_id: i64,
+    pub agent_name: String,
+    pub calls: i64,
+    /// Calls whose outcome counts as a contact.
+    pub contacts: i64,
+    pub talk_seconds: i64,
+    /// Calls whose outcome counts as a sale (e.g. a meeting booked).
+    pub conversions: i64,
+}
+
+impl AgentFigures {
+    pub fn average_call_seconds(&self) -> i64 {
+        if self.calls == 0 {
+            0
+        } else {
+            self.talk_seconds / self.calls
+        }
+    }
+}
+
+/// The floor's figures over a period, and how the live leads stand by status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FloorFigures {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub agents: Vec<AgentFigures>,
+    pub funnel: Vec<(LeadStatus, i64)>,
+}
+
+impl FloorFigures {
+    /// The whole floor as one row.
+    pub fn total(&self) -> AgentFigures {
+        let sum = |f: fn(&AgentFigures) -> i64| self.agents.iter().map(f).sum();
+        AgentFigures {
+            agent_id: 0,
+            agent_name: "floor".into(),
+            calls: sum(|a| a.calls),
+            contacts: sum(|a| a.contacts),
+            talk_seconds: sum(|a| a.talk_seconds),
+            conversions: sum(|a| a.conversions),
+        }
+    }
+}

@@ -851,6 +851,33 @@ impl PgStore {
         .await?)
     }
 
+    /// Calls, contacts, talk time and conversions per agent for calls started in [from, to).
+    pub async fn agent_figures(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<AgentFigures>> {
+        Ok(sqlx::query_as(
+            "SELECT a.id AS agent_id, a.name AS agent_name, count(c.id) AS calls, \
+             count(c.id) FILTER (WHERE d.is_contact) AS contacts, \
+             coalesce(sum(c.duration_s), 0) AS talk_seconds, \
+             count(c.id) FILTER (WHERE d.is_sale) AS conversions \
+             FROM agents a \
+             LEFT JOIN call_logs c ON c.agent_id = a.id AND c.started_at >= $1 AND c.started_at < $2 \
+             LEFT JOIN dispositions d ON d.code = c.disposition \
+             WHERE a.active GROUP BY a.id, a.name ORDER BY a.name",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Live leads by status.
+    pub async fn funnel(&self) -> Result<Vec<(LeadStatus, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT status, count(*) FROM leads WHERE deleted_at IS NULL GROUP BY status")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     // ------------------------------------------------------------------ queue and assignments
 
     pub async fn claim_next(&self, agent_id: i64, now: DateTime<Utc>) -> Result<Option<Claim>> {

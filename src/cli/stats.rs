@@ -1,0 +1,64 @@
+//! `coldcall stats`: today's figures (or a chosen period) per agent and for the floor, and the
+//! lead funnel by status.
+
+use chrono::{DateTime, Duration, Local, NaiveDate, TimeZone, Utc};
+use clap::Args;
+
+use super::output::table;
+use super::{CliError, Ctx};
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// First day, YYYY-MM-DD on this computer's clock (default: today)
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day, inclusive (default: the first day)
+    #[arg(long)]
+    to: Option<String>,
+}
+
+fn day_start(text: &str) -> Result<DateTime<Utc>, CliError> {
+    let day = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| CliError::Usage(format!("'{text}' is not a day (use YYYY-MM-DD)")))?;
+    Local
+        .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| CliError::Usage(format!("{text} has no midnight on this clock")))
+}
+
+pub async fn run(ctx: &Ctx, args: StatsArgs) -> Result<(), CliError> {
+    let today = ctx.store.now().with_timezone(&Local).format("%Y-%m-%d").to_string();
+    let first = args.from.unwrap_or(today);
+    let last = args.to.unwrap_or_else(|| first.clone());
+    let from = day_start(&first)?;
+    let to = day_start(&last)? + Duration::days(1);
+    let figures = ctx.store.floor_figures(from, to).await?;
+    ctx.out.show(&figures, || {
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        for a in figures.agents.iter().chain(std::iter::once(&figures.total())) {
+            rows.push(vec![
+                a.agent_name.clone(),
+                a.calls.to_string(),
+                a.contacts.to_string(),
+                crate::tui::view::clock(a.talk_seconds),
+                crate::tui::view::clock(a.average_call_seconds()),
+                a.conversions.to_string(),
+            ]);
+        }
+        let funnel: Vec<String> = figures
+            .funnel
+            .iter()
+            .map(|(s, n)| format!("{} {n}", s.label()))
+            .collect();
+        format!(
+            "{first} to {last}\n{}\nleads: {}",
+            table(
+                &["AGENT", "CALLS", "CONTACTS", "TALK", "AVG CALL", "CONVERSIONS"],
+                &rows
+            ),
+            funnel.join(" · ")
+        )
+    });
+    Ok(())
+}
