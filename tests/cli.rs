@@ -307,6 +307,10 @@ fn bad_input_is_rejected_and_writes_nothing(console: &Console, lead_id: &str, ca
         (vec!["agent", "add", "zed", "--role", "boss"], "role"),
         (vec!["db", "reset"], "--yes"),
         (vec!["stats", "--from", "last tuesday"], "not a day"),
+        (
+            vec!["--agent", "alice", "calls", "release", call_id, "--reason", "stuck"],
+            "supervisor",
+        ),
     ];
     for (args, field) in cases {
         let out = console.run(&args);

@@ -47,6 +47,7 @@ on_both_backends!(
     a_stale_lock_is_reaped_and_its_owner_is_fenced_off,
     retrying_an_end_call_is_harmless,
     reaping_a_crashed_call_also_frees_its_claim,
+    a_supervisor_releases_a_lock_with_a_reason,
     claim_next_follows_the_queue_order_and_skips_refused_leads,
     a_callback_outcome_comes_back_first_when_due,
     do_not_call_outcome_lists_the_number_for_good,
@@ -623,6 +624,50 @@ async fn a_stale_lock_is_reaped_and_its_owner_is_fenced_off(store: &Store) {
         "abandoned"
     );
     assert_eq!(store.active_calls().await.unwrap()[0].call_id, cals.call_id);
+}
+
+async fn a_supervisor_releases_a_lock_with_a_reason(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let bob = agent(store, "bob").await;
+    let sue = supervisor(store, "sue").await;
+    let called = lead(store, 1).await;
+    let call = store
+        .start_call(&StartCall {
+            lead_id: called.id,
+            agent_id: ann.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.force_release(call.call_id, bob.id, "stuck").await,
+        Err(StoreError::Forbidden(_))
+    ));
+    assert!(matches!(
+        store.force_release(call.call_id, sue.id, "  ").await,
+        Err(StoreError::BadInput(_))
+    ));
+    let released = store.force_release(call.call_id, sue.id, "headset died").await.unwrap();
+    assert_eq!((released.lead_id, released.agent_id), (called.id, ann.id));
+    assert!(store.active_calls().await.unwrap().is_empty());
+    let record = store.call(call.call_id).await.unwrap().unwrap();
+    assert_eq!(record.status.as_str(), "abandoned");
+    assert_eq!(record.ended_by, Some(sue.id));
+    assert!(record.notes.unwrap_or_default().contains("headset died"));
+    let stale_end = EndCall {
+        call_id: call.call_id,
+        agent_id: ann.id,
+        disposition: "connected".into(),
+        ..EndCall::default()
+    };
+    assert!(
+        matches!(store.end_call(&stale_end).await, Err(StoreError::Conflict(_))),
+        "the owner is fenced off"
+    );
+    assert!(matches!(
+        store.force_release(call.call_id, sue.id, "again").await,
+        Err(StoreError::NotFound { .. })
+    ));
 }
 
 async fn reaping_a_crashed_call_also_frees_its_claim(store: &Store) {

@@ -46,6 +46,12 @@ pub enum CallsCommand {
     Active,
     /// Close locks whose console stopped sending heartbeats, recording the calls as abandoned
     Reap,
+    /// Release another agent's call lock now (supervisors and admins), with a reason
+    Release {
+        call_id: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,6 +203,16 @@ pub async fn run_calls(ctx: &Ctx, cmd: CallsCommand) -> Result<(), CliError> {
                     })
                     .collect();
                 table(&["AGENT", "LEAD", "COMPANY", "NUMBER", "DURATION", "CALL ID"], &rows)
+            });
+        }
+        CallsCommand::Release { call_id, reason } => {
+            let supervisor = ctx.agent().await?;
+            let released = ctx
+                .store
+                .force_release(parse_id("call", &call_id)?, supervisor.id, &reason)
+                .await?;
+            ctx.out.show(&released, || {
+                format!("call {} released; recorded as abandoned", released.call_id)
             });
         }
         CallsCommand::Reap => {

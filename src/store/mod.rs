@@ -334,6 +334,25 @@ impl Store {
         dispatch!(self.reap_stale_locks(actor, self.now()))
     }
 
+    /// A supervisor (or admin) releases a call lock now, with a reason that is kept on the call
+    /// and in the audit log; the call is recorded as abandoned.
+    pub async fn force_release(&self, call_id: Uuid, by: i64, reason: &str) -> Result<ReapedLock> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::BadInput("say why the lock is released (--reason)".into()));
+        }
+        let agent = self
+            .agent(by)
+            .await?
+            .ok_or_else(|| StoreError::not_found("agent", by))?;
+        if !agent.role.can_force() {
+            return Err(StoreError::Forbidden(
+                "only a supervisor or admin can release another agent's call".into(),
+            ));
+        }
+        dispatch!(self.force_release(call_id, by, reason, self.now()))
+    }
+
     pub async fn active_calls(&self) -> Result<Vec<ActiveCall>> {
         dispatch!(self.active_calls())
     }

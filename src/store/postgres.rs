@@ -495,7 +495,15 @@ impl PgStore {
         let mut facts = load_facts(&mut tx, req.lead_id, true).await?;
         if let Some(active) = &facts.active {
             if super::lock_is_stale(&facts.policy, active.heartbeat_at, now) {
-                reap(&mut tx, req.lead_id, facts.active_call_id, Some(req.agent_id), now).await?;
+                reap(
+                    &mut tx,
+                    req.lead_id,
+                    facts.active_call_id,
+                    Some(req.agent_id),
+                    now,
+                    None,
+                )
+                .await?;
                 facts = load_facts(&mut tx, req.lead_id, false).await?;
             }
         }
@@ -760,7 +768,7 @@ impl PgStore {
             .fetch_optional(&mut *tx)
             .await?;
             if let Some((call_id, agent_id, heartbeat_at)) = lock {
-                reap(&mut tx, lead_id, Some(call_id), actor, now).await?;
+                reap(&mut tx, lead_id, Some(call_id), actor, now, None).await?;
                 reaped.push(ReapedLock {
                     call_id,
                     lead_id,
@@ -771,6 +779,37 @@ impl PgStore {
             tx.commit().await?;
         }
         Ok(reaped)
+    }
+
+    /// A supervisor ends someone's call lock now, with a reason; the call is kept as abandoned.
+    pub async fn force_release(&self, call_id: Uuid, by: i64, reason: &str, now: DateTime<Utc>) -> Result<ReapedLock> {
+        let mut tx = self.begin().await?;
+        let lock: Option<(Uuid, i64, DateTime<Utc>)> =
+            sqlx::query_as("SELECT lead_id, agent_id, heartbeat_at FROM active_calls WHERE call_log_id = $1")
+                .bind(call_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (lead_id, agent_id, heartbeat_at) = lock.ok_or_else(|| StoreError::not_found("active call", call_id))?;
+        // Same lock order as everywhere: the lead row, then its call lock (re-read under it).
+        sqlx::query("SELECT id FROM leads WHERE id = $1 FOR UPDATE")
+            .bind(lead_id)
+            .execute(&mut *tx)
+            .await?;
+        let still: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM active_calls WHERE call_log_id = $1)")
+            .bind(call_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !still {
+            return Err(StoreError::not_found("active call", call_id));
+        }
+        reap(&mut tx, lead_id, Some(call_id), Some(by), now, Some(reason)).await?;
+        tx.commit().await?;
+        Ok(ReapedLock {
+            call_id,
+            lead_id,
+            agent_id,
+            heartbeat_at,
+        })
     }
 
     pub async fn active_calls(&self) -> Result<Vec<ActiveCall>> {
@@ -1338,18 +1377,30 @@ async fn load_facts(tx: &mut Tx, lead_id: Uuid, lock: bool) -> Result<CallFacts>
 
 /// Closes a lock whose console stopped sending heartbeats: the call is kept on record as
 /// abandoned and counts as an attempt. The caller holds the lead row lock.
-async fn reap(tx: &mut Tx, lead_id: Uuid, call_id: Option<Uuid>, actor: Option<i64>, now: DateTime<Utc>) -> Result<()> {
+/// `release` carries a supervisor's reason for a forced release; None is a stale-lock reap.
+async fn reap(
+    tx: &mut Tx,
+    lead_id: Uuid,
+    call_id: Option<Uuid>,
+    actor: Option<i64>,
+    now: DateTime<Utc>,
+    release: Option<&str>,
+) -> Result<()> {
     let Some(call_id) = call_id else {
         return Ok(());
     };
     let started_at: DateTime<Utc> = sqlx::query_scalar(
         "UPDATE call_logs SET status = 'abandoned', ended_at = $2, ended_by = $3, \
-         notes = coalesce(notes || E'\\n', '') || 'lock expired without heartbeat; closed as abandoned' \
+         notes = coalesce(notes || E'\\n', '') || $4 \
          WHERE id = $1 RETURNING started_at",
     )
     .bind(call_id)
     .bind(now)
     .bind(actor)
+    .bind(match release {
+        Some(reason) => format!("released by a supervisor: {reason}"),
+        None => "lock expired without heartbeat; closed as abandoned".to_string(),
+    })
     .fetch_one(&mut **tx)
     .await?;
     sqlx::query(
@@ -1374,11 +1425,15 @@ async fn reap(tx: &mut Tx, lead_id: Uuid, call_id: Option<Uuid>, actor: Option<i
         tx,
         now,
         actor,
-        "reap_lock",
+        if release.is_some() {
+            "force_release"
+        } else {
+            "reap_lock"
+        },
         "call",
         &call_id.to_string(),
         None,
-        Some(serde_json::json!({ "lead_id": lead_id })),
+        Some(serde_json::json!({ "lead_id": lead_id, "reason": release })),
     )
     .await
 }
