@@ -349,3 +349,34 @@ async fn pause_and_ready() {
     console.press("p").await;
     assert_eq!(console.app.agent_state, AgentState::Ready);
 }
+
+#[tokio::test]
+async fn a_due_callback_is_announced_once() {
+    let (db, leads) = floor().await;
+    let alice = db.store.agent_by_name("alice").await.unwrap().unwrap();
+    let mut console = Console::open(&db.store, "alice").await;
+    db.store
+        .schedule_callback(leads[2].id, alice.id, db.store.now() + Duration::minutes(5), None)
+        .await
+        .unwrap();
+    console.tick(Duration::minutes(1)).await;
+    assert!(!console.status_text().contains("callback due"), "not due yet");
+    console.tick(Duration::minutes(5)).await;
+    assert!(
+        console.status_text().contains("callback due: Lead3 Tester; press n"),
+        "{}",
+        console.status_text()
+    );
+    console.press("n").await;
+    assert_eq!(
+        console.app.detail.as_ref().map(|d| d.lead.id),
+        Some(leads[2].id),
+        "n takes the callback first"
+    );
+    console.tick(Duration::seconds(11)).await;
+    assert!(
+        !console.status_text().contains("callback due:"),
+        "announced once: {}",
+        console.status_text()
+    );
+}

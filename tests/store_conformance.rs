@@ -50,6 +50,7 @@ on_both_backends!(
     a_supervisor_releases_a_lock_with_a_reason,
     claim_next_follows_the_queue_order_and_skips_refused_leads,
     a_callback_outcome_comes_back_first_when_due,
+    an_overdue_callback_goes_to_anyone_after_the_grace_period,
     do_not_call_outcome_lists_the_number_for_good,
     assignments_reserve_a_lead_for_one_agent,
     the_change_feed_reports_what_changed,
@@ -874,6 +875,48 @@ async fn a_callback_outcome_comes_back_first_when_due(store: &Store) {
         store.due_callbacks(None, store.now()).await.unwrap().is_empty(),
         "the call answered the callback"
     );
+}
+
+async fn an_overdue_callback_goes_to_anyone_after_the_grace_period(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let bob = agent(store, "bob").await;
+    let promised = lead(store, 1).await;
+    let due_at = store.now() + Duration::minutes(5);
+    store
+        .schedule_callback(promised.id, ann.id, due_at, Some("after lunch"))
+        .await
+        .unwrap();
+    store.clock().set(due_at + Duration::minutes(1));
+    assert!(
+        store.claim_next(bob.id).await.unwrap().is_none(),
+        "inside the grace period it waits for ann"
+    );
+    assert!(store.queue_preview(bob.id, 10).await.unwrap().is_empty());
+    assert_eq!(
+        store.queue_preview(ann.id, 10).await.unwrap()[0].id,
+        promised.id,
+        "first in ann's queue"
+    );
+    store.clock().set(due_at + Duration::minutes(16));
+    let claim = store
+        .claim_next(bob.id)
+        .await
+        .unwrap()
+        .expect("after 15 minutes anyone may take it");
+    assert_eq!(claim.lead.id, promised.id);
+    store.set_setting("callback_grace_seconds", "60").await.unwrap();
+    assert_eq!(settings_value(store, "callback_grace_seconds").await, "60");
+}
+
+async fn settings_value(store: &Store, key: &str) -> String {
+    store
+        .settings()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+        .unwrap_or_default()
 }
 
 async fn do_not_call_outcome_lists_the_number_for_good(store: &Store) {

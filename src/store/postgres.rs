@@ -44,7 +44,8 @@ const SEARCH_DOCUMENT: &str = "to_tsvector('simple', first_name || ' ' || last_n
 
 /// The claim queue, in order: mirrors can-call in SQL so the scan skips what would be refused
 /// (every candidate is still checked by can-call once its row is locked). Binds $1 agent, $2 now,
-/// $3 min-gap cutoff, $4 max attempts, $5 open zones, $6 default zone open.
+/// $3 min-gap cutoff, $4 max attempts, $5 open zones, $6 default zone open, $7 the time before
+/// which another agent's callback has outlived its grace period and is anyone's.
 const QUEUE: &str = "FROM leads \
              WHERE deleted_at IS NULL AND NOT do_not_call AND status NOT IN ('closed_won', 'closed_lost') \
                AND (next_call_at IS NULL OR next_call_at <= $2) \
@@ -55,7 +56,7 @@ const QUEUE: &str = "FROM leads \
                AND NOT EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = leads.id AND a.active \
                                AND a.agent_id <> $1 AND (a.expires_at IS NULL OR a.expires_at > $2)) \
                AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = leads.id AND c.done_at IS NULL \
-                               AND c.agent_id <> $1) \
+                               AND c.agent_id <> $1 AND c.due_at > $7) \
                AND NOT EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = leads.phone) \
      ORDER BY priority_rank DESC, lead_score DESC, next_call_at ASC NULLS FIRST, id";
 
@@ -941,6 +942,7 @@ impl PgStore {
             .bind(policy.max_attempts)
             .bind(&zones)
             .bind(default_open)
+            .bind(now - settings::callback_grace(&rows))
             .fetch_all(&mut *tx)
             .await?;
         let candidates = callbacks
@@ -997,7 +999,8 @@ impl PgStore {
     /// What claim-next would hand this agent, in order, without claiming: due callbacks of the
     /// agent first, then the shared queue.
     pub async fn queue_preview(&self, agent_id: i64, limit: u32, now: DateTime<Utc>) -> Result<Vec<Lead>> {
-        let policy = settings::policy_from(&self.settings().await?);
+        let rows = self.settings().await?;
+        let policy = settings::policy_from(&rows);
         let (zones, default_open) = open_zones(&policy, now);
         let mut leads: Vec<Lead> = sqlx::query_as(&format!(
             "SELECT {LEAD_COLUMNS} FROM leads WHERE deleted_at IS NULL AND id IN \
@@ -1009,13 +1012,14 @@ impl PgStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let queue: Vec<Lead> = sqlx::query_as(&format!("SELECT {LEAD_COLUMNS} {QUEUE} LIMIT $7"))
+        let queue: Vec<Lead> = sqlx::query_as(&format!("SELECT {LEAD_COLUMNS} {QUEUE} LIMIT $8"))
             .bind(agent_id)
             .bind(now)
             .bind(now - policy.min_gap)
             .bind(policy.max_attempts)
             .bind(&zones)
             .bind(default_open)
+            .bind(now - settings::callback_grace(&rows))
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;

@@ -40,6 +40,7 @@ pub fn validate(key: &str, value: &str) -> Result<String, String> {
         "max_attempts" => positive(1),
         "lock_ttl_seconds" => positive(5),
         "claim_ttl_seconds" => positive(30),
+        "callback_grace_seconds" => positive(0),
         "calling_hours" => CallingHours::parse(value)
             .map(|_| value.to_string())
             .map_err(|e| format!("{key}: {e}")),
@@ -75,6 +76,15 @@ pub fn policy_from(rows: &[(String, String)]) -> Policy {
 pub fn claim_ttl(rows: &[(String, String)]) -> Duration {
     rows.iter()
         .find(|(k, _)| k == "claim_ttl_seconds")
+        .and_then(|(_, v)| v.parse().ok())
+        .map(Duration::seconds)
+        .unwrap_or(Duration::minutes(15))
+}
+
+/// How long a due callback stays with its owner before any agent may take the lead.
+pub fn callback_grace(rows: &[(String, String)]) -> Duration {
+    rows.iter()
+        .find(|(k, _)| k == "callback_grace_seconds")
         .and_then(|(_, v)| v.parse().ok())
         .map(Duration::seconds)
         .unwrap_or(Duration::minutes(15))

@@ -205,6 +205,8 @@ pub struct App {
     last_refresh: Option<DateTime<Utc>>,
     last_heartbeat: Option<DateTime<Utc>>,
     last_reap: Option<DateTime<Utc>>,
+    /// Callbacks already announced in the status line.
+    announced: std::collections::HashSet<Uuid>,
     /// The state last sent to the floor, and when (a resend is the presence heartbeat).
     published: Option<(AgentState, DateTime<Utc>)>,
 }
@@ -241,6 +243,7 @@ impl App {
             last_heartbeat: None,
             last_reap: None,
             published: None,
+            announced: Default::default(),
         }
     }
 
@@ -758,6 +761,10 @@ impl App {
             requests.push(Request::ReapStaleLocks {
                 agent_id: self.agent.id,
             });
+            // Also how a callback coming due is noticed.
+            requests.push(Request::Callbacks {
+                agent_id: self.agent.id,
+            });
         }
         // The lock is held until the outcome is saved, so wrap-up keeps it alive too.
         if let Some(call) = &self.call {
@@ -831,8 +838,28 @@ impl App {
                 Vec::new()
             }
             Reply::Callbacks(callbacks) => {
+                let due: Vec<&Callback> = callbacks
+                    .iter()
+                    .filter(|c| c.due_at <= self.now && !self.announced.contains(&c.id))
+                    .collect();
+                if let Some(first) = due.first() {
+                    let more = if due.len() > 1 {
+                        format!(" (+{} more)", due.len() - 1)
+                    } else {
+                        String::new()
+                    };
+                    let text = format!(
+                        "callback due: {}{more}; press {} to take it",
+                        crate::display::printable(&first.lead_name),
+                        self.keymap.key_for(Action::ClaimNext)
+                    );
+                    self.warn(text);
+                    self.announced.extend(due.iter().map(|c| c.id));
+                }
                 self.callbacks = callbacks;
-                self.leads.selected = self.leads.selected.min(self.callbacks.len().saturating_sub(1));
+                if self.tab == QueueTab::Callbacks {
+                    self.leads.selected = self.leads.selected.min(self.callbacks.len().saturating_sub(1));
+                }
                 Vec::new()
             }
             Reply::Claimed(Some(claim)) => {
