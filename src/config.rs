@@ -63,6 +63,8 @@ pub struct Config {
     /// How often the console reads the change feed, in milliseconds.
     #[serde(default = "default_feed_poll_ms")]
     pub feed_poll_ms: u64,
+    /// A softphone command run when a call starts (and one when it ends).
+    pub dial: Option<crate::dialer::DialHook>,
     /// Key overrides: action name → keys.
     #[serde(default)]
     pub keys: HashMap<Action, Vec<String>>,
@@ -84,6 +86,7 @@ impl Default for Config {
             region: None,
             color: true,
             feed_poll_ms: default_feed_poll_ms(),
+            dial: None,
             keys: HashMap::new(),
         }
     }
@@ -108,6 +111,13 @@ const EXAMPLE: &str = r#"# coldcall configuration. Every line is optional; COLDC
 # How often the console reads what changed on the floor, in milliseconds. On PostgreSQL a
 # notification also wakes it at once when a call starts or ends anywhere.
 # feed_poll_ms = 1000
+
+# A softphone to dial through: a command as a list of arguments (no shell), run when a call
+# starts, and optionally one run when it ends. {number}, {lead_id} and {agent} are filled in.
+# Without it the console shows the number to dial by hand.
+# [dial]
+# command = ["softphone", "--dial", "{number}"]
+# hangup = ["softphone", "--hangup"]
 
 # Rebind keys: an action and the keys for it. Keys look like "n", "G", "ctrl-r", "shift-tab",
 # "pgdn", "enter", "esc", "space", "f5". Actions: claim_next, search, filter, open, focus_next,

@@ -380,3 +380,72 @@ async fn a_due_callback_is_announced_once() {
         console.status_text()
     );
 }
+
+#[tokio::test]
+async fn the_dial_hook_gets_the_number_and_its_failure_is_on_record() {
+    let (db, leads) = floor().await;
+    let dir = tempfile::tempdir().unwrap();
+    let dialled = dir.path().join("dialled");
+    let hung_up = dir.path().join("hung-up");
+    let mut console = Console::open(&db.store, "alice").await;
+    let script = |file: &std::path::Path| format!("printf '%s %s' \"$0\" \"$1\" > '{}'", file.display());
+    console.app.dial = Some(coldcall::dialer::DialHook {
+        command: vec![
+            "sh".into(),
+            "-c".into(),
+            script(&dialled),
+            "{number}".into(),
+            "{agent}".into(),
+        ],
+        hangup: vec![
+            "sh".into(),
+            "-c".into(),
+            script(&hung_up),
+            "{lead_id}".into(),
+            "{agent}".into(),
+        ],
+    });
+    console.press("nc").await;
+    assert!(console.app.call.is_some(), "{}", console.status_text());
+    assert_eq!(std::fs::read_to_string(&dialled).unwrap(), "+12125550001 alice");
+    console.press("e").await;
+    console.press("o<Enter>").await;
+    assert_eq!(
+        std::fs::read_to_string(&hung_up).unwrap(),
+        format!("{} alice", leads[0].id)
+    );
+
+    // a softphone that fails: the agent is told and the call keeps the reason
+    console.tick(Duration::minutes(10)).await;
+    console.app.dial = Some(coldcall::dialer::DialHook {
+        command: vec!["sh".into(), "-c".into(), "echo softphone offline >&2; exit 7".into()],
+        hangup: Vec::new(),
+    });
+    console.press("<Esc>]").await;
+    let row = console
+        .app
+        .leads
+        .items
+        .iter()
+        .position(|l| l.id == leads[1].id)
+        .unwrap();
+    for _ in 0..row {
+        console.press("j").await;
+    }
+    console.press("<Enter>c").await;
+    assert!(
+        console.app.call.is_some(),
+        "the call goes on: the number can be dialled by hand"
+    );
+    assert!(
+        console.status_text().contains("dialling failed"),
+        "{}",
+        console.status_text()
+    );
+    let call = console.app.call.as_ref().unwrap().call_id;
+    let notes = db.store.call(call).await.unwrap().unwrap().notes.unwrap_or_default();
+    assert!(
+        notes.contains("dial hook failed") && notes.contains("softphone offline"),
+        "{notes}"
+    );
+}

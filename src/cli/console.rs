@@ -83,7 +83,8 @@ pub async fn demo(config: &Config, agent_name: Option<String>, region: String, l
 
 async fn run_console(store: Store, agent: Agent, config: &Config, region: String) -> Result<(), CliError> {
     let keymap = Keymap::with_overrides(&config.keys).map_err(|e| CliError::Usage(format!("config [keys]: {e}")))?;
-    let app = App::new(agent, store.describe().to_string(), region, keymap, store.now());
+    let mut app = App::new(agent, store.describe().to_string(), region, keymap, store.now());
+    app.dial = config.dial.clone();
     let feed = crate::tui::feed::FeedOptions {
         poll_every: std::time::Duration::from_millis(config.feed_poll_ms.clamp(100, 60_000)),
         notify: true,

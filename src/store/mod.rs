@@ -353,6 +353,11 @@ impl Store {
         dispatch!(self.force_release(call_id, by, reason, self.now()))
     }
 
+    /// Adds a line to a call's notes; false when there is no such call.
+    pub async fn note_call(&self, call_id: Uuid, text: &str) -> Result<bool> {
+        dispatch!(self.note_call(call_id, text))
+    }
+
     pub async fn active_calls(&self) -> Result<Vec<ActiveCall>> {
         dispatch!(self.active_calls())
     }

@@ -840,6 +840,16 @@ impl SqliteStore {
         })
     }
 
+    /// Adds a line to a call's notes (e.g. what went wrong with the dial hook).
+    pub async fn note_call(&self, call_id: Uuid, text: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE call_logs SET notes = coalesce(notes || char(10), '') || $2 WHERE id = $1")
+            .bind(call_id)
+            .bind(text)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn active_calls(&self) -> Result<Vec<ActiveCall>> {
         Ok(sqlx::query_as(
             "SELECT ac.lead_id, ac.call_log_id AS call_id, ac.agent_id, a.name AS agent_name, \

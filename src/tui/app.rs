@@ -174,6 +174,8 @@ pub struct SearchBox {
 
 pub struct App {
     pub agent: Agent,
+    /// The softphone hook, when one is configured; without it the console is a manual dialer.
+    pub dial: Option<crate::dialer::DialHook>,
     pub database: String,
     pub region: String,
     pub keymap: Keymap,
@@ -215,6 +217,7 @@ impl App {
     pub fn new(agent: Agent, database: String, region: String, keymap: Keymap, now: DateTime<Utc>) -> App {
         App {
             agent,
+            dial: None,
             database,
             region,
             keymap,
@@ -928,18 +931,20 @@ impl App {
                     call_id: started.call_id,
                     lead_id: started.lead_id,
                     lead_name,
-                    phone: started.phone_number,
+                    phone: started.phone_number.clone(),
                     started_at: started.started_at,
                     ended_at: None,
                 });
                 self.agent_state = AgentState::OnCall;
                 self.last_heartbeat = Some(self.now);
-                vec![
+                let mut requests = vec![
                     Request::ActiveCalls,
                     Request::Detail {
                         lead_id: started.lead_id,
                     },
-                ]
+                ];
+                requests.extend(self.hook(&started.phone_number, started.lead_id, started.call_id, false));
+                requests
             }
             Reply::Refused(refusal) => {
                 self.error(format!("cannot call: {refusal}"));
@@ -952,6 +957,8 @@ impl App {
                 Vec::new()
             }
             Reply::CallEnded(ended) => {
+                let phone = self.call.as_ref().map(|c| c.phone.clone()).unwrap_or_default();
+                let hangup = self.hook(&phone, ended.lead_id, ended.call_id, true);
                 self.call = None;
                 self.outcome_draft = None;
                 self.agent_state = AgentState::Ready;
@@ -970,6 +977,7 @@ impl App {
                     });
                 }
                 requests.extend(self.reload_list());
+                requests.extend(hangup);
                 requests
             }
             Reply::LeadChanged { lead, message } => {
@@ -983,6 +991,13 @@ impl App {
                 let mut requests = vec![Request::Detail { lead_id }];
                 requests.extend(self.reload_list());
                 requests
+            }
+            Reply::Hooked { hangup, error } => {
+                if let Some(error) = error {
+                    let what = if hangup { "hang-up" } else { "dialling" };
+                    self.error(format!("{what} failed: {error} (noted on the call; dial by hand)"));
+                }
+                Vec::new()
             }
             Reply::Reaped(reaped) => {
                 if !reaped.is_empty() {
@@ -1075,6 +1090,25 @@ impl App {
             state,
             reason,
         }]
+    }
+
+    /// The configured hook for this call, if any.
+    fn hook(&self, phone: &str, lead_id: Uuid, call_id: Uuid, hangup: bool) -> Option<Request> {
+        let hook = self.dial.as_ref()?;
+        let args = if hangup { &hook.hangup } else { &hook.command };
+        if args.is_empty() {
+            return None;
+        }
+        let call = crate::dialer::CallInfo {
+            number: phone.to_string(),
+            lead_id: lead_id.to_string(),
+            agent: self.agent.name.clone(),
+        };
+        Some(Request::Hook {
+            call_id,
+            args: crate::dialer::expand(args, &call),
+            hangup,
+        })
     }
 
     /// Seconds the current call has lasted (stops when the agent pressed end).

@@ -73,6 +73,12 @@ pub enum Request {
         state: crate::domain::PresenceState,
         reason: Option<String>,
     },
+    /// Runs the dial (or hang-up) hook; a failure is shown and added to the call's notes.
+    Hook {
+        call_id: Uuid,
+        args: Vec<String>,
+        hangup: bool,
+    },
     /// Close locks whose console stopped sending heartbeats (any console may).
     ReapStaleLocks {
         agent_id: i64,
@@ -121,6 +127,11 @@ pub enum Reply {
         lead_id: Uuid,
     },
     Reaped(Vec<crate::store::ReapedLock>),
+    /// The hook ran; `error` says how it failed.
+    Hooked {
+        hangup: bool,
+        error: Option<String>,
+    },
     /// Input the store rejected (validation, unknown disposition, conflict): shown, not retried.
     Rejected {
         what: &'static str,
@@ -170,6 +181,7 @@ impl Request {
             Request::DeleteLead { .. } => "deleting the lead",
             Request::ReapStaleLocks { .. } => "releasing stale locks",
             Request::Presence { .. } => "publishing your state",
+            Request::Hook { .. } => "recording the dial hook's failure",
         }
     }
 
@@ -256,6 +268,20 @@ impl Request {
                 .add_contact(*lead_id, contact, region)
                 .await
                 .map(Reply::ContactAdded),
+            Request::Hook { call_id, args, hangup } => {
+                let error = crate::dialer::run(args).await.err();
+                let noted = match &error {
+                    Some(e) => {
+                        let what = if *hangup { "hang-up hook" } else { "dial hook" };
+                        store
+                            .note_call(*call_id, &format!("{what} failed: {e}"))
+                            .await
+                            .map(|_| ())
+                    }
+                    None => Ok(()),
+                };
+                noted.map(|()| Reply::Hooked { hangup: *hangup, error })
+            }
             Request::Presence {
                 agent_id,
                 state,
