@@ -19,6 +19,10 @@ struct Console {
 
 impl Console {
     async fn open(store: &Store, agent_name: &str) -> Console {
+        Console::open_as(store, agent_name, false).await
+    }
+
+    async fn open_as(store: &Store, agent_name: &str, supervising: bool) -> Console {
         let agent = store.agent_by_name(agent_name).await.unwrap().expect("agent exists");
         let mut app = App::new(
             agent,
@@ -27,6 +31,7 @@ impl Console {
             Keymap::default(),
             store.now(),
         );
+        app.supervising = supervising;
         let requests = app.start();
         let mut console = Console {
             app,
@@ -447,5 +452,56 @@ async fn the_dial_hook_gets_the_number_and_its_failure_is_on_record() {
     assert!(
         notes.contains("dial hook failed") && notes.contains("softphone offline"),
         "{notes}"
+    );
+}
+
+#[tokio::test]
+async fn a_supervisor_sees_the_floor_and_releases_a_call() {
+    use coldcall::domain::PresenceState;
+    let (db, leads) = floor().await;
+    supervisor(&db.store, "sam").await;
+    let bob = db.store.agent_by_name("bob").await.unwrap().unwrap();
+    let call = db
+        .store
+        .start_call(&StartCall {
+            lead_id: leads[1].id,
+            agent_id: bob.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    db.store
+        .set_presence(bob.id, PresenceState::OnCall, None)
+        .await
+        .unwrap();
+    let mut console = Console::open_as(&db.store, "sam", true).await;
+    let floor = console.app.floor.clone().expect("the floor is loaded");
+    let bobs = floor.presence.iter().find(|p| p.agent_name == "bob").unwrap();
+    assert_eq!(bobs.state, PresenceState::OnCall);
+    assert!(floor
+        .presence
+        .iter()
+        .any(|p| p.agent_name == "alice" && p.state == PresenceState::Offline));
+
+    // an agent cannot release; the supervisor selects the call and gives a reason
+    console.press("<Tab>x<Enter>").await;
+    assert!(
+        matches!(console.app.modal, Some(Modal::Release(..))),
+        "a reason is required"
+    );
+    console.press("line went dead<Enter>").await;
+    assert!(console.app.modal.is_none(), "{}", console.status_text());
+    assert!(console.app.active_calls.is_empty());
+    let record = db.store.call(call.call_id).await.unwrap().unwrap();
+    assert_eq!(record.status.as_str(), "abandoned");
+    assert!(record.notes.unwrap_or_default().contains("line went dead"));
+
+    let mut agent_console = Console::open(&db.store, "alice").await;
+    agent_console.press("<Tab>x").await;
+    assert!(agent_console.app.modal.is_none());
+    assert!(
+        agent_console.status_text().contains("only supervisors"),
+        "{}",
+        agent_console.status_text()
     );
 }

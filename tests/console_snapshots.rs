@@ -194,3 +194,33 @@ fn tiny_and_odd_sizes_do_not_panic() {
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn supervisor_floor() {
+    let (db, _) = floor().await;
+    let sam = db
+        .store
+        .add_agent(&coldcall::store::NewAgent {
+            name: "sam".into(),
+            email: None,
+            role: coldcall::domain::Role::Supervisor,
+        })
+        .await
+        .unwrap();
+    let bob = db.store.agent_by_name("bob").await.unwrap().unwrap();
+    db.store
+        .set_presence(bob.id, coldcall::domain::PresenceState::OnCall, None)
+        .await
+        .unwrap();
+    let mut app = App::new(
+        sam,
+        "sqlite:///tmp/floor.db".into(),
+        "US".into(),
+        Keymap::default(),
+        db.store.now(),
+    );
+    app.supervising = true;
+    let requests = app.start();
+    settle(&mut app, &db.store, requests).await;
+    check("supervisor_floor", &app);
+}

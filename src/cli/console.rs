@@ -27,7 +27,7 @@ pub fn config_command(cmd: &ConfigCommand, out: Output) -> Result<(), CliError> 
     Ok(())
 }
 
-pub async fn open(ctx: &Ctx, config: &Config, local_default: bool) -> Result<(), CliError> {
+pub async fn open(ctx: &Ctx, config: &Config, local_default: bool, supervise: bool) -> Result<(), CliError> {
     let agent = match ctx.agent_name.as_deref() {
         Some(name) => ctx.agent_named(name).await?,
         // Working alone on the local file: the computer's user is the agent.
@@ -38,7 +38,13 @@ pub async fn open(ctx: &Ctx, config: &Config, local_default: bool) -> Result<(),
             ))
         }
     };
-    run_console(ctx.store.clone(), agent, config, ctx.region.clone()).await
+    if supervise && !agent.role.can_force() {
+        return Err(CliError::Usage(format!(
+            "{} is an agent; the supervisor's console needs the supervisor or admin role",
+            agent.name
+        )));
+    }
+    run_console(ctx.store.clone(), agent, config, ctx.region.clone(), supervise).await
 }
 
 async fn local_agent(store: &Store) -> Result<Agent, CliError> {
@@ -76,15 +82,22 @@ pub async fn demo(config: &Config, agent_name: Option<String>, region: String, l
         .agent_by_name(&name)
         .await?
         .ok_or_else(|| StoreError::not_found("agent", &name))?;
-    let result = run_console(store.clone(), agent, config, region).await;
+    let result = run_console(store.clone(), agent, config, region, false).await;
     store.close().await;
     result
 }
 
-async fn run_console(store: Store, agent: Agent, config: &Config, region: String) -> Result<(), CliError> {
+async fn run_console(
+    store: Store,
+    agent: Agent,
+    config: &Config,
+    region: String,
+    supervise: bool,
+) -> Result<(), CliError> {
     let keymap = Keymap::with_overrides(&config.keys).map_err(|e| CliError::Usage(format!("config [keys]: {e}")))?;
     let mut app = App::new(agent, store.describe().to_string(), region, keymap, store.now());
     app.dial = config.dial.clone();
+    app.supervising = supervise;
     let feed = crate::tui::feed::FeedOptions {
         poll_every: std::time::Duration::from_millis(config.feed_poll_ms.clamp(100, 60_000)),
         notify: true,

@@ -81,6 +81,8 @@ pub enum Command {
     /// Shared policy: minimum gap, calling hours, lock TTL, attempts
     #[command(subcommand)]
     Settings(settings::SettingsCommand),
+    /// The supervisor's console: every agent's state, active calls, today's figures
+    Supervise,
     /// Figures per agent and for the floor (today by default), and the lead funnel
     Stats(stats::StatsArgs),
     /// Open the console on a fresh demo database with a few hundred leads
@@ -191,7 +193,8 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
         region,
     };
     let result = match cli.command {
-        None => console::open(&ctx, &config, local_default).await,
+        None => console::open(&ctx, &config, local_default, false).await,
+        Some(Command::Supervise) => console::open(&ctx, &config, local_default, true).await,
         Some(Command::Db(cmd)) => db::run(&ctx, cmd).await,
         Some(Command::Agent(cmd)) => agent::run(&ctx, cmd).await,
         Some(Command::Lead(cmd)) => lead::run(&ctx, cmd).await,

@@ -145,8 +145,17 @@ pub enum Modal {
     Filter(Box<FilterForm>),
     Pause(super::forms::Field),
     ConfirmDelete(Uuid, String),
+    /// A supervisor releasing a call lock: the call, whose it is, and the reason being typed.
+    Release(Uuid, String, super::forms::Field),
     ConfirmQuit,
     Help,
+}
+
+/// What a supervisor sees of the floor.
+#[derive(Debug, Clone)]
+pub struct Floor {
+    pub presence: Vec<crate::store::Presence>,
+    pub figures: crate::store::FloorFigures,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +185,11 @@ pub struct App {
     pub agent: Agent,
     /// The softphone hook, when one is configured; without it the console is a manual dialer.
     pub dial: Option<crate::dialer::DialHook>,
+    /// The supervisor's console: the floor (agents, figures) in place of the lead queue.
+    pub supervising: bool,
+    pub floor: Option<Floor>,
+    /// The selected row of the active-calls pane.
+    pub call_selected: usize,
     pub database: String,
     pub region: String,
     pub keymap: Keymap,
@@ -218,6 +232,9 @@ impl App {
         App {
             agent,
             dial: None,
+            supervising: false,
+            floor: None,
+            call_selected: 0,
             database,
             region,
             keymap,
@@ -253,7 +270,9 @@ impl App {
     /// What the console asks for when it opens.
     pub fn start(&mut self) -> Vec<Request> {
         self.last_refresh = Some(self.now);
-        let mut requests = vec![Request::Dispositions, Request::ActiveCalls];
+        // These run at once in the event loop; the floor view refreshes every 10 s anyway.
+        let mut requests: Vec<Request> = self.floor_request().into_iter().collect();
+        requests.extend([Request::Dispositions, Request::ActiveCalls]);
         requests.extend(self.publish_presence());
         requests.extend(self.reload_list());
         requests
@@ -472,6 +491,17 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::ReleaseLock => {
+                if !self.agent.role.can_force() {
+                    self.warn("only supervisors release other agents' calls");
+                } else if self.focus != Pane::Calls {
+                    self.warn("select a call in the active-calls pane first (Tab)");
+                } else if let Some(call) = self.active_calls.get(self.call_selected) {
+                    let field = super::forms::Field::new("Reason", "reason", "");
+                    self.modal = Some(Modal::Release(call.call_id, call.agent_name.clone(), field));
+                }
+                Vec::new()
+            }
             Action::Refresh => {
                 let mut requests = self.reload_list();
                 requests.push(Request::ActiveCalls);
@@ -506,7 +536,11 @@ impl App {
 
     fn move_selection(&mut self, by: i64) -> Vec<Request> {
         match self.focus {
-            Pane::Detail | Pane::Calls => Vec::new(),
+            Pane::Calls => {
+                self.call_selected = step(self.call_selected, by, self.active_calls.len());
+                Vec::new()
+            }
+            Pane::Detail => Vec::new(),
             Pane::Queue => {
                 if let Some(results) = &self.search.results {
                     self.search.selected = step(self.search.selected, by, results.len());
@@ -637,6 +671,28 @@ impl App {
                 self.info("not deleted");
                 Vec::new()
             }
+            Modal::Release(call_id, agent, mut field) => {
+                match key.code {
+                    KeyCode::Esc => {}
+                    KeyCode::Enter if field.value().trim().is_empty() => {
+                        field.error = Some("say why".into());
+                        self.modal = Some(Modal::Release(call_id, agent, field));
+                    }
+                    KeyCode::Enter => {
+                        let reason = field.value().trim().to_string();
+                        return vec![Request::ForceRelease {
+                            call_id,
+                            by: self.agent.id,
+                            reason,
+                        }];
+                    }
+                    _ => {
+                        field.type_key(&key);
+                        self.modal = Some(Modal::Release(call_id, agent, field));
+                    }
+                }
+                Vec::new()
+            }
             Modal::Pause(mut field) => {
                 match key.code {
                     KeyCode::Esc => {}
@@ -764,6 +820,7 @@ impl App {
             requests.push(Request::ReapStaleLocks {
                 agent_id: self.agent.id,
             });
+            requests.extend(self.floor_request());
             // Also how a callback coming due is noticed.
             requests.push(Request::Callbacks {
                 agent_id: self.agent.id,
@@ -915,6 +972,7 @@ impl App {
             }
             Reply::ActiveCalls(calls) => {
                 self.active_calls = calls;
+                self.call_selected = self.call_selected.min(self.active_calls.len().saturating_sub(1));
                 Vec::new()
             }
             Reply::Dispositions(list) => {
@@ -999,6 +1057,19 @@ impl App {
                 }
                 Vec::new()
             }
+            Reply::Floor { presence, figures } => {
+                self.floor = Some(Floor {
+                    presence,
+                    figures: *figures,
+                });
+                Vec::new()
+            }
+            Reply::Released(lock) => {
+                self.info(format!("call {} released; recorded as abandoned", lock.call_id));
+                let mut requests = vec![Request::ActiveCalls];
+                requests.extend(self.floor_request());
+                requests
+            }
             Reply::Reaped(reaped) => {
                 if !reaped.is_empty() {
                     self.info(format!(
@@ -1059,6 +1130,7 @@ impl App {
         }
         if changes.iter().any(|c| c.kind == "active_call") {
             requests.push(Request::ActiveCalls);
+            requests.extend(self.floor_request());
         }
         if let Some(detail) = &self.detail {
             if changes.iter().any(|c| c.lead_id == detail.lead.id) {
@@ -1090,6 +1162,19 @@ impl App {
             state,
             reason,
         }]
+    }
+
+    /// The supervisor's floor figures start at local midnight today.
+    fn floor_request(&self) -> Option<Request> {
+        self.supervising.then(|| {
+            let local = self.now.with_timezone(&chrono::Local);
+            let midnight = local.date_naive().and_hms_opt(0, 0, 0).unwrap_or_default();
+            let from = chrono::TimeZone::from_local_datetime(&chrono::Local, &midnight)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or(self.now - Duration::days(1));
+            Request::Floor { from }
+        })
     }
 
     /// The configured hook for this call, if any.

@@ -79,6 +79,16 @@ pub enum Request {
         args: Vec<String>,
         hangup: bool,
     },
+    /// The supervisor's view: every agent's state and today's figures.
+    Floor {
+        from: chrono::DateTime<chrono::Utc>,
+    },
+    /// A supervisor releases a call lock, with a reason.
+    ForceRelease {
+        call_id: Uuid,
+        by: i64,
+        reason: String,
+    },
     /// Close locks whose console stopped sending heartbeats (any console may).
     ReapStaleLocks {
         agent_id: i64,
@@ -127,6 +137,11 @@ pub enum Reply {
         lead_id: Uuid,
     },
     Reaped(Vec<crate::store::ReapedLock>),
+    Floor {
+        presence: Vec<crate::store::Presence>,
+        figures: Box<crate::store::FloorFigures>,
+    },
+    Released(crate::store::ReapedLock),
     /// The hook ran; `error` says how it failed.
     Hooked {
         hangup: bool,
@@ -182,6 +197,8 @@ impl Request {
             Request::ReapStaleLocks { .. } => "releasing stale locks",
             Request::Presence { .. } => "publishing your state",
             Request::Hook { .. } => "recording the dial hook's failure",
+            Request::Floor { .. } => "loading the floor",
+            Request::ForceRelease { .. } => "releasing the call lock",
         }
     }
 
@@ -268,6 +285,10 @@ impl Request {
                 .add_contact(*lead_id, contact, region)
                 .await
                 .map(Reply::ContactAdded),
+            Request::Floor { from } => floor(store, *from).await,
+            Request::ForceRelease { call_id, by, reason } => {
+                store.force_release(*call_id, *by, reason).await.map(Reply::Released)
+            }
             Request::Hook { call_id, args, hangup } => {
                 let error = crate::dialer::run(args).await.err();
                 let noted = match &error {
@@ -298,6 +319,18 @@ impl Request {
         };
         result.map_err(|e| (e, self))
     }
+}
+
+async fn floor(store: &Store, from: chrono::DateTime<chrono::Utc>) -> Result<Reply, StoreError> {
+    let presence = store.presence().await?;
+    // to a minute ahead, so calls started this very second count
+    let figures = store
+        .floor_figures(from, store.now() + chrono::Duration::minutes(1))
+        .await?;
+    Ok(Reply::Floor {
+        presence,
+        figures: Box::new(figures),
+    })
 }
 
 async fn detail(store: &Store, lead_id: Uuid) -> Result<Reply, StoreError> {

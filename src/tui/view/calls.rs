@@ -38,6 +38,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             }
         })
         .collect();
+    let selected = focused.then_some(app.call_selected);
     let table = Table::new(
         rows,
         [
@@ -48,6 +49,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             Constraint::Length(8),
         ],
     )
-    .header(Row::new(vec!["Agent", "Lead", "Company", "Number", "Time"]).style(theme.title()));
-    frame.render_widget(table, inner);
+    .header(Row::new(vec!["Agent", "Lead", "Company", "Number", "Time"]).style(theme.title()))
+    .row_highlight_style(theme.selected());
+    let mut state = ratatui::widgets::TableState::default().with_selected(selected);
+    frame.render_stateful_widget(table, inner, &mut state);
 }

@@ -62,6 +62,9 @@ pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 }
             }
             actions.extend([Action::Help, Action::Quit]);
+            if app.supervising {
+                actions.push(Action::ReleaseLock);
+            }
             if app.focus == Pane::Queue {
                 actions.extend([Action::Search, Action::Open, Action::Filter, Action::NextTab]);
             } else if app.focus == Pane::Detail {

@@ -4,6 +4,7 @@
 mod calls;
 mod chrome;
 mod detail;
+mod floor;
 mod modal;
 mod queue;
 pub mod theme;
@@ -45,6 +46,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
 }
 
 fn render_main(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    if app.supervising {
+        return floor::render(app, theme, frame, area);
+    }
     let wide = area.width >= SIDE_BY_SIDE_WIDTH;
     match (&app.detail, wide) {
         (Some(detail), true) => {

@@ -25,8 +25,17 @@ pub fn render(app: &App, modal: &Modal, theme: &Theme, frame: &mut Frame, screen
         Modal::Filter(_) => (" Filter leads ", 50, 10),
         Modal::Pause(_) => (" Pause ", 50, 5),
         Modal::ConfirmDelete(..) => (" Delete lead ", 50, 5),
+        Modal::Release(..) => (" Release call lock ", 60, 6),
         Modal::ConfirmQuit => (" Quit ", 56, 6),
-        Modal::Help => (" Keys ", 64, Action::ALL.len() as u16 + 3),
+        Modal::Help => {
+            let one_column = Action::ALL.len() as u16 + 2;
+            let height = if one_column > screen.height {
+                Action::ALL.len().div_ceil(2) as u16 + 2
+            } else {
+                one_column
+            };
+            (" Keys ", 64, height)
+        }
     };
     let area = centered(screen, width, height);
     frame.render_widget(Clear, area);
@@ -56,6 +65,15 @@ pub fn render(app: &App, modal: &Modal, theme: &Theme, frame: &mut Frame, screen
                 printable(name)
             );
             frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+        }
+        Modal::Release(_, agent, field) => {
+            let lines = vec![
+                Line::from(format!("End {}'s call now? It is kept as abandoned.", printable(agent))),
+                Line::from("Why (kept on the call and in the audit log):"),
+                field_line(field, true, theme),
+            ];
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+            cursor(frame, field, inner.x + field.label.len() as u16 + 2, inner.y + 2);
         }
         Modal::ConfirmQuit => {
             let text = "A call is in progress. Quit anyway? Its lock expires after the TTL and the call is \
@@ -298,14 +316,21 @@ fn filter(form: &FilterForm, theme: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 fn help(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let lines: Vec<Line> = Action::ALL
-        .iter()
-        .map(|a| {
-            Line::from(vec![
-                Span::styled(format!("{:<18}", app.keymap.keys_for(*a)), theme.key()),
-                Span::raw(a.label()),
-            ])
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(lines), area);
+    // One column when it fits, two on short screens (every key must be visible at 80×24).
+    let columns = if Action::ALL.len() as u16 > area.height { 2 } else { 1 };
+    let per_column = Action::ALL.len().div_ceil(columns);
+    let key_width = if columns == 1 { 18 } else { 12 };
+    let areas = Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns]).split(area);
+    for (column, actions) in Action::ALL.chunks(per_column).enumerate() {
+        let lines: Vec<Line> = actions
+            .iter()
+            .map(|a| {
+                Line::from(vec![
+                    Span::styled(format!("{:<key_width$}", app.keymap.keys_for(*a)), theme.key()),
+                    Span::raw(a.label()),
+                ])
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), areas[column]);
+    }
 }

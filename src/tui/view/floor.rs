@@ -1,0 +1,127 @@
+//! The supervisor's floor: every agent with state and time in state (marked when it runs long),
+//! today's figures per agent and for the floor, and the lead funnel.
+
+use chrono::{DateTime, Utc};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::Frame;
+
+use super::{clock, Theme};
+use crate::display::printable;
+use crate::domain::PresenceState;
+use crate::store::AgentFigures;
+use crate::tui::app::{App, Pane};
+
+/// Past these, a state is marked: a long call, a long pause, a long wrap-up.
+fn overdue(state: PresenceState) -> Option<i64> {
+    match state {
+        PresenceState::OnCall => Some(15 * 60),
+        PresenceState::Paused => Some(15 * 60),
+        PresenceState::WrapUp => Some(2 * 60),
+        _ => None,
+    }
+}
+
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let block = super::pane(" Floor ", app.focus == Pane::Queue, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(floor) = &app.floor else {
+        frame.render_widget(Paragraph::new("loading…").style(theme.dim()), inner);
+        return;
+    };
+    let agents_height = (floor.presence.len() as u16 + 1).min(inner.height / 2).max(2);
+    let [agents_area, figures_area, funnel_area] = Layout::vertical([
+        Constraint::Length(agents_height),
+        Constraint::Min(2),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+
+    let rows: Vec<Row> = floor
+        .presence
+        .iter()
+        .map(|p| {
+            let in_state = p.since.map(|since| (app.now - since).num_seconds()).unwrap_or(0);
+            let long = overdue(p.state).is_some_and(|limit| in_state > limit);
+            let style = if long { theme.warn() } else { Style::new() };
+            let state = match &p.reason {
+                Some(reason) => format!("{} ({})", p.state.label(), printable(reason)),
+                None => p.state.label().to_string(),
+            };
+            Row::new(vec![
+                Cell::from(printable(&p.agent_name)),
+                Cell::from(Span::styled(state, style)),
+                Cell::from(if p.state == PresenceState::Offline {
+                    "-".into()
+                } else {
+                    clock(in_state)
+                }),
+                Cell::from(since(p.heartbeat_at, app.now)),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(1),
+            Constraint::Fill(2),
+            Constraint::Length(8),
+            Constraint::Length(12),
+        ],
+    )
+    .header(Row::new(vec!["Agent", "State", "For", "Seen"]).style(theme.title()));
+    frame.render_widget(table, agents_area);
+
+    let figure_row = |a: &AgentFigures| {
+        Row::new(vec![
+            Cell::from(printable(&a.agent_name)),
+            Cell::from(a.calls.to_string()),
+            Cell::from(a.contacts.to_string()),
+            Cell::from(clock(a.talk_seconds)),
+            Cell::from(clock(a.average_call_seconds())),
+            Cell::from(a.conversions.to_string()),
+        ])
+    };
+    let mut rows: Vec<Row> = floor
+        .figures
+        .agents
+        .iter()
+        .filter(|a| a.calls > 0)
+        .map(figure_row)
+        .collect();
+    rows.push(figure_row(&floor.figures.total()).style(theme.title()));
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(1),
+            Constraint::Length(6),
+            Constraint::Length(9),
+            Constraint::Length(8),
+            Constraint::Length(9),
+            Constraint::Length(12),
+        ],
+    )
+    .header(Row::new(vec!["Today", "Calls", "Contacts", "Talk", "Avg call", "Conversions"]).style(theme.title()));
+    frame.render_widget(table, figures_area);
+
+    let funnel: Vec<String> = floor
+        .figures
+        .funnel
+        .iter()
+        .map(|(s, n)| format!("{} {n}", s.label()))
+        .collect();
+    frame.render_widget(
+        Paragraph::new(Line::from(Span::styled(funnel.join(" · "), theme.dim()))),
+        funnel_area,
+    );
+}
+
+fn since(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    match t {
+        Some(t) => format!("{} ago", clock((now - t).num_seconds())),
+        None => "never".into(),
+    }
+}
