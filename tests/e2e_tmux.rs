@@ -238,3 +238,49 @@ fn a_console_killed_mid_call_leaves_a_lock_that_expires() {
         String::from_utf8_lossy(&callable.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_real_consoles_on_postgres_see_each_others_calls() {
+    let db = common::postgres().await;
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap();
+        cli(dir.path(), &url, &["agent", "add", "alice"]);
+        cli(dir.path(), &url, &["agent", "add", "bob"]);
+        add_quinn(dir.path(), &url);
+        let console = |agent: &str| {
+            format!(
+                "COLDCALL_DATA_DIR='{}' NO_COLOR=1 exec '{BIN}' --database '{url}' --agent {agent}",
+                dir.path().display()
+            )
+        };
+        let alice = Tmux::start(&console("alice"), 100, 30);
+        let bob = Tmux::start(&console("bob"), 100, 30);
+        alice.wait_for("READY");
+        bob.wait_for("READY");
+        // bob opens the lead, then alice calls it
+        bob.keys(&["/"]);
+        bob.text("Quinn");
+        bob.wait_for("1 found");
+        bob.keys(&["Enter"]);
+        bob.wait_for("Quinn Freight");
+        alice.keys(&["n"]);
+        alice.wait_for("press c to call");
+        alice.keys(&["c"]);
+        alice.wait_for("ON CALL");
+        // bob's active-calls pane shows alice's call, and his own call is refused with why
+        let screen = bob.wait_for("Active calls (1)");
+        assert!(screen.contains("alice"), "{screen}");
+        bob.keys(&["c"]);
+        bob.wait_for("cannot call: alice is on a call");
+        // alice ends; bob sees the lock released
+        alice.keys(&["e"]);
+        alice.wait_for("Call outcome");
+        alice.keys(&["b"]);
+        alice.keys(&["Enter"]);
+        alice.wait_for("saved: busy");
+        bob.wait_for("Active calls (0)");
+    })
+    .await
+    .unwrap();
+}

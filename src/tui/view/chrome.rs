@@ -12,12 +12,13 @@ use crate::tui::keymap::Action;
 pub fn header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let connection = if app.online { "● online" } else { "○ OFFLINE" };
     let clock = app.now.with_timezone(&chrono::Local).format("%H:%M:%S").to_string();
+    // Most important first: the database name is the part cut on narrow screens.
     let left = format!(
         " coldcall │ {} │ {} │ {} │ {}",
         crate::display::printable(&app.agent.name),
-        app.database,
+        app.agent_state.label(),
         connection,
-        app.agent_state.label()
+        app.database,
     );
     let width = area.width as usize;
     let room = width.saturating_sub(clock.len() + 1);
