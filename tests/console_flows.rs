@@ -483,6 +483,18 @@ async fn a_supervisor_sees_the_floor_and_releases_a_call() {
         .iter()
         .any(|p| p.agent_name == "alice" && p.state == PresenceState::Offline));
 
+    assert_eq!(floor.figures.total().calls, 1, "today's figures count bob's call");
+    console.press("[").await;
+    assert_eq!(console.app.floor_days_back, 1);
+    assert_eq!(
+        console.app.floor.as_ref().unwrap().figures.total().calls,
+        0,
+        "yesterday had none"
+    );
+    console.press("]]").await;
+    assert_eq!(console.app.floor_days_back, 0, "never later than today");
+    assert_eq!(console.app.floor.as_ref().unwrap().figures.total().calls, 1);
+
     // an agent cannot release; the supervisor selects the call and gives a reason
     console.press("<Tab>x<Enter>").await;
     assert!(

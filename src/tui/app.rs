@@ -190,6 +190,8 @@ pub struct App {
     pub floor: Option<Floor>,
     /// The selected row of the active-calls pane.
     pub call_selected: usize,
+    /// Which day the supervisor's figures show: 0 today, 1 yesterday, …
+    pub floor_days_back: i64,
     pub database: String,
     pub region: String,
     pub keymap: Keymap,
@@ -235,6 +237,7 @@ impl App {
             supervising: false,
             floor: None,
             call_selected: 0,
+            floor_days_back: 0,
             database,
             region,
             keymap,
@@ -437,6 +440,11 @@ impl App {
             }
             Action::NextTab | Action::PrevTab => {
                 let forward = action == Action::NextTab;
+                if self.supervising && self.focus == Pane::Queue {
+                    // On the floor, the tabs step through days of figures.
+                    self.floor_days_back = (self.floor_days_back + if forward { -1 } else { 1 }).max(0);
+                    return self.floor_request().into_iter().collect();
+                }
                 if self.focus == Pane::Detail {
                     if let Some(d) = &mut self.detail {
                         d.tab = cycle(&DetailTab::ALL, d.tab, forward);
@@ -1164,16 +1172,18 @@ impl App {
         }]
     }
 
-    /// The supervisor's floor figures start at local midnight today.
+    /// The supervisor's figures cover one local day: today, or `floor_days_back` days before.
     fn floor_request(&self) -> Option<Request> {
         self.supervising.then(|| {
-            let local = self.now.with_timezone(&chrono::Local);
-            let midnight = local.date_naive().and_hms_opt(0, 0, 0).unwrap_or_default();
-            let from = chrono::TimeZone::from_local_datetime(&chrono::Local, &midnight)
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or(self.now - Duration::days(1));
-            Request::Floor { from }
+            let day = self.now.with_timezone(&chrono::Local).date_naive() - Duration::days(self.floor_days_back);
+            let midnight = |d: chrono::NaiveDate| {
+                chrono::TimeZone::from_local_datetime(&chrono::Local, &d.and_hms_opt(0, 0, 0).unwrap_or_default())
+                    .earliest()
+                    .map(|t| t.with_timezone(&Utc))
+            };
+            let from = midnight(day).unwrap_or(self.now - Duration::days(1));
+            let to = midnight(day + Duration::days(1)).unwrap_or(from + Duration::days(1));
+            Request::Floor { from, to }
         })
     }
 

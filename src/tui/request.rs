@@ -82,6 +82,7 @@ pub enum Request {
     /// The supervisor's view: every agent's state and today's figures.
     Floor {
         from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
     },
     /// A supervisor releases a call lock, with a reason.
     ForceRelease {
@@ -285,7 +286,7 @@ impl Request {
                 .add_contact(*lead_id, contact, region)
                 .await
                 .map(Reply::ContactAdded),
-            Request::Floor { from } => floor(store, *from).await,
+            Request::Floor { from, to } => floor(store, *from, *to).await,
             Request::ForceRelease { call_id, by, reason } => {
                 store.force_release(*call_id, *by, reason).await.map(Reply::Released)
             }
@@ -321,12 +322,13 @@ impl Request {
     }
 }
 
-async fn floor(store: &Store, from: chrono::DateTime<chrono::Utc>) -> Result<Reply, StoreError> {
+async fn floor(
+    store: &Store,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<Reply, StoreError> {
     let presence = store.presence().await?;
-    // to a minute ahead, so calls started this very second count
-    let figures = store
-        .floor_figures(from, store.now() + chrono::Duration::minutes(1))
-        .await?;
+    let figures = store.floor_figures(from, to).await?;
     Ok(Reply::Floor {
         presence,
         figures: Box::new(figures),

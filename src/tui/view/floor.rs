@@ -25,7 +25,18 @@ fn overdue(state: PresenceState) -> Option<i64> {
 }
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let block = super::pane(" Floor ", app.focus == Pane::Queue, theme);
+    let day = match app.floor_days_back {
+        0 => "today".to_string(),
+        1 => "yesterday".to_string(),
+        n => (app.now.with_timezone(&chrono::Local).date_naive() - chrono::Duration::days(n))
+            .format("%a %Y-%m-%d")
+            .to_string(),
+    };
+    let block = super::pane(
+        format!(" Floor · figures for {day} ([ earlier, ] later) "),
+        app.focus == Pane::Queue,
+        theme,
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(floor) = &app.floor else {
@@ -104,7 +115,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             Constraint::Length(12),
         ],
     )
-    .header(Row::new(vec!["Today", "Calls", "Contacts", "Talk", "Avg call", "Conversions"]).style(theme.title()));
+    .header(Row::new(vec!["Agent", "Calls", "Contacts", "Talk", "Avg call", "Conversions"]).style(theme.title()));
     frame.render_widget(table, figures_area);
 
     let funnel: Vec<String> = floor
