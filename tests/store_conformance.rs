@@ -904,6 +904,26 @@ async fn an_overdue_callback_goes_to_anyone_after_the_grace_period(store: &Store
         .unwrap()
         .expect("after 15 minutes anyone may take it");
     assert_eq!(claim.lead.id, promised.id);
+    // a supervisor can hand it to someone at once instead
+    let cal = agent(store, "cal").await;
+    let other = lead(store, 2).await;
+    let handed = store
+        .schedule_callback(other.id, ann.id, store.now() + Duration::minutes(1), None)
+        .await
+        .unwrap();
+    assert!(store.hand_callback(handed.id, cal.id, None).await.unwrap());
+    store.clock().advance(Duration::minutes(2));
+    assert_eq!(
+        store.due_callbacks(Some(cal.id), store.now()).await.unwrap()[0].id,
+        handed.id
+    );
+    assert!(store
+        .due_callbacks(Some(ann.id), store.now())
+        .await
+        .unwrap()
+        .iter()
+        .all(|c| c.id != handed.id));
+    assert!(!store.hand_callback(uuid::Uuid::now_v7(), cal.id, None).await.unwrap());
     store.set_setting("callback_grace_seconds", "60").await.unwrap();
     assert_eq!(settings_value(store, "callback_grace_seconds").await, "60");
 }

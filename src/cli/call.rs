@@ -77,6 +77,12 @@ pub enum CallbackCommand {
     },
     /// Mark a callback done
     Done { id: String },
+    /// Give an open callback to another agent (e.g. an overdue one)
+    Hand {
+        id: String,
+        /// The agent who takes it over
+        to: String,
+    },
 }
 
 pub async fn run_call(ctx: &Ctx, cmd: CallCommand) -> Result<(), CliError> {
@@ -288,6 +294,20 @@ pub async fn run_callback(ctx: &Ctx, cmd: CallbackCommand) -> Result<(), CliErro
                     })
                     .collect();
                 table(&["DUE", "AGENT", "LEAD", "LEAD ID", "CALLBACK ID"], &rows)
+            });
+        }
+        CallbackCommand::Hand { id, to } => {
+            let actor = ctx.actor().await?.map(|a| a.id);
+            let agent = ctx.agent_named(&to).await?;
+            if !ctx
+                .store
+                .hand_callback(parse_id("callback", &id)?, agent.id, actor)
+                .await?
+            {
+                return Err(CliError::Usage("no open callback with this id".into()));
+            }
+            ctx.out.show(&serde_json::json!({ "handed_to": agent.name }), || {
+                format!("callback handed to {}", agent.name)
             });
         }
         CallbackCommand::Done { id } => {

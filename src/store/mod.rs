@@ -463,6 +463,11 @@ impl Store {
         dispatch!(self.due_callbacks(agent_id, until))
     }
 
+    /// Hands an open callback to another agent; false when there is no open callback by that id.
+    pub async fn hand_callback(&self, id: Uuid, to: i64, by: Option<i64>) -> Result<bool> {
+        dispatch!(self.hand_callback(id, to, by, self.now()))
+    }
+
     pub async fn complete_callback(&self, id: Uuid) -> Result<bool> {
         dispatch!(self.complete_callback(id, self.now()))
     }

@@ -1169,6 +1169,32 @@ impl PgStore {
         .await?)
     }
 
+    /// Gives an open callback to another agent (a supervisor handing out an overdue one).
+    pub async fn hand_callback(&self, id: Uuid, to: i64, by: Option<i64>, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE callbacks SET agent_id = $2 WHERE id = $1 AND done_at IS NULL")
+            .bind(id)
+            .bind(to)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 1 {
+            let handed = serde_json::json!({ "agent_id": to });
+            audit(
+                &mut tx,
+                now,
+                by,
+                "hand_callback",
+                "callback",
+                &id.to_string(),
+                None,
+                Some(handed),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn complete_callback(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
         let done = sqlx::query("UPDATE callbacks SET done_at = $2 WHERE id = $1 AND done_at IS NULL")
             .bind(id)
