@@ -71,6 +71,20 @@ impl Console {
         self.settle(requests).await;
     }
 
+    /// Moves the selection down the list on screen to the lead, as an agent would with j.
+    async fn select(&mut self, lead_id: uuid::Uuid) {
+        let row = self
+            .app
+            .leads
+            .items
+            .iter()
+            .position(|l| l.id == lead_id)
+            .expect("the lead is on this page");
+        for _ in 0..row {
+            self.press("j").await;
+        }
+    }
+
     fn status_text(&self) -> String {
         self.app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default()
     }
@@ -196,16 +210,7 @@ async fn a_refused_call_says_who_is_on_it() {
     let mut console = Console::open(&db.store, "alice").await;
     console.press("]").await;
     assert_eq!(console.app.tab, QueueTab::All);
-    let row = console
-        .app
-        .leads
-        .items
-        .iter()
-        .position(|l| l.id == leads[1].id)
-        .unwrap();
-    for _ in 0..row {
-        console.press("j").await;
-    }
+    console.select(leads[1].id).await;
     console.press("<Enter>c").await;
     assert!(console.app.call.is_none());
     let text = console.status_text();
@@ -427,16 +432,7 @@ async fn the_dial_hook_gets_the_number_and_its_failure_is_on_record() {
         hangup: Vec::new(),
     });
     console.press("<Esc>]").await;
-    let row = console
-        .app
-        .leads
-        .items
-        .iter()
-        .position(|l| l.id == leads[1].id)
-        .unwrap();
-    for _ in 0..row {
-        console.press("j").await;
-    }
+    console.select(leads[1].id).await;
     console.press("<Enter>c").await;
     assert!(
         console.app.call.is_some(),

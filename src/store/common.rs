@@ -132,6 +132,31 @@ impl From<DispositionRow> for Disposition {
     }
 }
 
+/// The values the claim queue's SQL binds after the agent and `now` ($3–$7), worked out once
+/// from the shared settings so the claim and its preview can never disagree.
+#[derive(Debug, Clone)]
+pub(crate) struct QueueParams {
+    pub gap_cutoff: DateTime<Utc>,
+    pub max_attempts: i32,
+    pub zones: Vec<String>,
+    pub default_open: bool,
+    pub grace_cutoff: DateTime<Utc>,
+}
+
+impl QueueParams {
+    pub fn new(rows: &[(String, String)], now: DateTime<Utc>) -> QueueParams {
+        let policy = super::settings::policy_from(rows);
+        let (zones, default_open) = crate::domain::zones::open_zones(&policy, now);
+        QueueParams {
+            gap_cutoff: now - policy.min_gap,
+            max_attempts: policy.max_attempts,
+            zones,
+            default_open,
+            grace_cutoff: now - super::settings::callback_grace(rows),
+        }
+    }
+}
+
 /// A lock is stale once its heartbeat is older than the TTL; can-call then ignores it and the
 /// next writer reaps it. Same comparison as the rule, so both agree to the microsecond.
 pub(crate) fn lock_is_stale(policy: &Policy, heartbeat_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {

@@ -23,7 +23,7 @@ pub use model::*;
 
 pub(crate) use common::{
     call_status_for, lock_is_stale, migration_infos, replayed_end, undo_target, ActiveCallRow, CallFacts,
-    DispositionRow, LeadFactsRow,
+    DispositionRow, LeadFactsRow, QueueParams,
 };
 
 use crate::domain::{Disposition, LeadFields, LeadStatus, Policy, PresenceState, Refusal};

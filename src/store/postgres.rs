@@ -13,10 +13,10 @@ use uuid::Uuid;
 
 use super::model::*;
 use super::search::{like_contains, SearchTerms};
-use super::{settings, CallFacts, ConnectOptions, Result, StoreError};
+use super::{settings, CallFacts, ConnectOptions, QueueParams, Result, StoreError};
 use crate::domain::{
-    self, disposition::OutcomeInput, zones::open_zones, AssignmentFacts, Disposition, LastCallFacts, LeadFacts,
-    LeadFields, LeadStatus, PresenceState, Refusal,
+    self, disposition::OutcomeInput, AssignmentFacts, Disposition, LastCallFacts, LeadFacts, LeadFields, LeadStatus,
+    PresenceState, Refusal,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -59,6 +59,20 @@ const QUEUE: &str = "FROM leads \
                                AND c.agent_id <> $1 AND c.due_at > $7) \
                AND NOT EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = leads.phone) \
      ORDER BY priority_rank DESC, lead_score DESC, next_call_at ASC NULLS FIRST, id";
+
+/// Binds the claim queue's parameters ($1–$7, see `QUEUE`) on any query over it.
+macro_rules! bind_queue {
+    ($query:expr, $agent:expr, $now:expr, $p:expr) => {
+        $query
+            .bind($agent)
+            .bind($now)
+            .bind($p.gap_cutoff)
+            .bind($p.max_attempts)
+            .bind(&$p.zones)
+            .bind($p.default_open)
+            .bind($p.grace_cutoff)
+    };
+}
 
 type Tx = Transaction<'static, Postgres>;
 
@@ -933,7 +947,6 @@ impl PgStore {
     pub async fn claim_next(&self, agent_id: i64, now: DateTime<Utc>) -> Result<Option<Claim>> {
         let mut tx = self.begin().await?;
         let rows = settings_in(&mut tx).await?;
-        let policy = settings::policy_from(&rows);
         let claim_ttl = settings::claim_ttl(&rows);
         let callbacks: Vec<Uuid> = sqlx::query_scalar(
             "SELECT l.id FROM callbacks c JOIN leads l ON l.id = c.lead_id \
@@ -944,15 +957,9 @@ impl PgStore {
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
-        let (zones, default_open) = open_zones(&policy, now);
-        let queue: Vec<Uuid> = sqlx::query_scalar(&format!("SELECT id {QUEUE} LIMIT 8 FOR UPDATE SKIP LOCKED"))
-            .bind(agent_id)
-            .bind(now)
-            .bind(now - policy.min_gap)
-            .bind(policy.max_attempts)
-            .bind(&zones)
-            .bind(default_open)
-            .bind(now - settings::callback_grace(&rows))
+        let params = QueueParams::new(&rows, now);
+        let sql = format!("SELECT id {QUEUE} LIMIT 8 FOR UPDATE SKIP LOCKED");
+        let queue: Vec<Uuid> = bind_queue!(sqlx::query_scalar(&sql), agent_id, now, params)
             .fetch_all(&mut *tx)
             .await?;
         let candidates = callbacks
@@ -1009,9 +1016,7 @@ impl PgStore {
     /// What claim-next would hand this agent, in order, without claiming: due callbacks of the
     /// agent first, then the shared queue.
     pub async fn queue_preview(&self, agent_id: i64, limit: u32, now: DateTime<Utc>) -> Result<Vec<Lead>> {
-        let rows = self.settings().await?;
-        let policy = settings::policy_from(&rows);
-        let (zones, default_open) = open_zones(&policy, now);
+        let params = QueueParams::new(&self.settings().await?, now);
         let mut leads: Vec<Lead> = sqlx::query_as(&format!(
             "SELECT {LEAD_COLUMNS} FROM leads WHERE deleted_at IS NULL AND id IN \
              (SELECT lead_id FROM callbacks WHERE agent_id = $1 AND done_at IS NULL AND due_at <= $2) \
@@ -1022,14 +1027,8 @@ impl PgStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let queue: Vec<Lead> = sqlx::query_as(&format!("SELECT {LEAD_COLUMNS} {QUEUE} LIMIT $8"))
-            .bind(agent_id)
-            .bind(now)
-            .bind(now - policy.min_gap)
-            .bind(policy.max_attempts)
-            .bind(&zones)
-            .bind(default_open)
-            .bind(now - settings::callback_grace(&rows))
+        let sql = format!("SELECT {LEAD_COLUMNS} {QUEUE} LIMIT $8");
+        let queue: Vec<Lead> = bind_queue!(sqlx::query_as(&sql), agent_id, now, params)
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
