@@ -36,9 +36,9 @@ async fn a_late_commit_with_a_lower_id_is_not_skipped() {
         cursor = change.cursor();
         seen.push(change.id);
     }
+    assert!(seen.is_empty(), "nothing past the running writer is read: {seen:?}");
     sqlx::query("COMMIT").execute(&mut first).await.unwrap();
-    // Both are final once no older transaction in the cluster is running; other tests may hold
-    // one open for a moment, so poll as a console would.
+    // Both are final once no older writer in this database is running.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while seen.len() < 2 && std::time::Instant::now() < deadline {
         for change in store.changes_since(cursor, 100).await.unwrap() {
@@ -105,4 +105,25 @@ async fn many_interleaved_writers_lose_nothing() {
     written.sort();
     seen.sort();
     assert_eq!(seen, written);
+}
+
+/// The horizon is this database's oldest running writer, not the cluster's: a long transaction
+/// in another database on the same server must not hold back this floor's screens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_writer_in_another_database_does_not_hold_the_feed_back() {
+    let db = common::postgres().await;
+    let elsewhere = common::postgres().await;
+    let mut cursor = db.store.feed_head().await.unwrap();
+
+    let mut long = PgConnection::connect(&elsewhere.url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut long).await.unwrap();
+    write_change(&mut long, Uuid::now_v7()).await;
+
+    let mut conn = PgConnection::connect(&db.url).await.unwrap();
+    let id = write_change(&mut conn, Uuid::now_v7()).await;
+    let page = db.store.changes_since(cursor, 100).await.unwrap();
+    assert_eq!(page.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id]);
+    cursor = page[0].cursor();
+    assert!(db.store.changes_since(cursor, 100).await.unwrap().is_empty());
+    sqlx::query("ROLLBACK").execute(&mut long).await.unwrap();
 }

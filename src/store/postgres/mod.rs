@@ -21,6 +21,28 @@ use crate::domain::{
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
+/// The change feed's horizon: the oldest transaction that may still add rows to this database's
+/// feed, as seen by the statement's own snapshot. Every row below it is final.
+///
+/// The snapshot lists the transactions still running (`xip`) across the whole cluster; the
+/// simpler `pg_snapshot_xmin` would let one long transaction in another database stall every
+/// screen. So running transactions that `pg_stat_activity` shows in another database are left
+/// out (it shows any role each backend's database and 32-bit transaction id, compared here with
+/// the low 32 bits of the snapshot's 64-bit ids). A transaction that ended between the snapshot
+/// and that lookup has no row there and still counts: the horizon errs early, for one poll,
+/// never late. The snapshot and the rows read with it are one statement's, so they agree.
+/// (Prepared two-phase transactions have no backend; coldcall never prepares one.)
+macro_rules! feed_horizon {
+    () => {
+        "SELECT least(pg_snapshot_xmax(s.snap), \
+        (SELECT min(x) FROM pg_snapshot_xip(s.snap) AS x \
+         WHERE (x::text)::bigint % 4294967296 NOT IN \
+               (SELECT (a.backend_xid::text)::bigint FROM pg_stat_activity a \
+                WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database()))) AS xid \
+         FROM (SELECT pg_current_snapshot() AS snap) s"
+    };
+}
+
 const LEAD_COLUMNS: &str = "id, first_name, last_name, email, phone, company, title, timezone, status, priority, \
     lead_score, conversion_probability, source, notes, consent_given, consent_date, do_not_call, do_not_email, \
     call_attempts, last_call_at, next_call_at, data_quality, created_at, updated_at, updated_by, deleted_at";
@@ -1271,16 +1293,17 @@ impl PgStore {
 
     // ------------------------------------------------------------------ change feed
 
-    /// Sequence values are taken at insert, not at commit, so a row with a lower id can become
-    /// visible after a higher one was read. Paging by (writing transaction, id) and reading only
-    /// transactions older than the oldest one still running makes every page final: nothing can
-    /// later appear before the cursor.
+    /// The change feed from `cursor`. On PostgreSQL a sequence value is taken at insert, not at
+    /// commit, so a lower id can become visible after a higher one was read. Paging by (writing
+    /// transaction, id) and reading only below the feed horizon (see `feed_horizon!`) makes every
+    /// page final: nothing can later appear before the cursor.
     pub async fn changes_since(&self, cursor: FeedCursor, limit: u32) -> Result<Vec<Change>> {
-        Ok(sqlx::query_as(
-            "SELECT id, (tx::text)::bigint AS tx, kind, lead_id, op, at FROM changes \
-             WHERE (tx, id) > ($1::text::xid8, $2) AND tx < pg_snapshot_xmin(pg_current_snapshot()) \
-             ORDER BY tx, id LIMIT $3",
-        )
+        Ok(sqlx::query_as(concat!(
+            "WITH horizon AS (",
+            feed_horizon!(),
+            ") SELECT id, (tx::text)::bigint AS tx, kind, lead_id, op, at FROM changes, horizon \
+             WHERE (tx, id) > ($1::text::xid8, $2) AND tx < horizon.xid ORDER BY tx, id LIMIT $3"
+        ))
         .bind(cursor.tx.to_string())
         .bind(cursor.id)
         .bind(i64::from(limit))
@@ -1296,10 +1319,14 @@ impl PgStore {
     }
 
     pub async fn feed_head(&self) -> Result<FeedCursor> {
-        let tx: i64 = sqlx::query_scalar("SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")
-            .fetch_one(&self.pool)
-            .await?;
-        // Everything below the oldest running transaction is final and counts as seen.
+        let tx: i64 = sqlx::query_scalar(concat!(
+            "SELECT (xid::text)::bigint FROM (",
+            feed_horizon!(),
+            ") horizon"
+        ))
+        .fetch_one(&self.pool)
+        .await?;
+        // Everything below the oldest running writer is final and counts as seen.
         Ok(FeedCursor {
             tx: tx - 1,
             id: i64::MAX,
