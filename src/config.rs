@@ -65,6 +65,9 @@ pub struct Config {
     pub feed_poll_ms: u64,
     /// A softphone command run when a call starts (and one when it ends).
     pub dial: Option<crate::dialer::DialHook>,
+    /// When the supervisor's floor marks a call, pause or wrap-up as running long.
+    #[serde(default)]
+    pub floor: crate::tui::floor::FloorLimits,
     /// Key overrides: action name → keys.
     #[serde(default)]
     pub keys: HashMap<Action, Vec<String>>,
@@ -87,6 +90,7 @@ impl Default for Config {
             color: true,
             feed_poll_ms: default_feed_poll_ms(),
             dial: None,
+            floor: Default::default(),
             keys: HashMap::new(),
         }
     }
@@ -119,10 +123,17 @@ const EXAMPLE: &str = r#"# coldcall configuration. Every line is optional; COLDC
 # command = ["softphone", "--dial", "{number}"]
 # hangup = ["softphone", "--hangup"]
 
+# On the supervisor's floor, when a state is marked as running long (minutes).
+# [floor]
+# long_call_minutes = 15
+# long_pause_minutes = 15
+# long_wrap_up_minutes = 2
+
 # Rebind keys: an action and the keys for it. Keys look like "n", "G", "ctrl-r", "shift-tab",
 # "pgdn", "enter", "esc", "space", "f5". Actions: claim_next, search, filter, open, focus_next,
 # focus_prev, down, up, page_down, page_up, top, bottom, back, next_tab, prev_tab, start_call,
-# end_call, change_status, edit_lead, add_contact, delete_lead, toggle_pause, refresh, help, quit.
+# end_call, change_status, edit_lead, add_contact, delete_lead, toggle_pause, release_lock,
+# toggle_floor, widen_range, assign, refresh, help, quit.
 [keys]
 # claim_next = ["n", "space"]
 "#;
@@ -203,5 +214,8 @@ mod tests {
     fn mistakes_are_named() {
         assert!(parse("agnet = \"ann\"").unwrap_err().contains("agnet"));
         assert!(parse("[keys]\ncall_everyone = [\"x\"]").is_err());
+        let config = parse("[floor]\nlong_wrap_up_minutes = 5\n").unwrap();
+        assert_eq!(config.floor.long_wrap_up_minutes, 5);
+        assert_eq!(config.floor.long_call_minutes, 15);
     }
 }

@@ -481,14 +481,14 @@ async fn a_supervisor_sees_the_floor_and_releases_a_call() {
 
     assert_eq!(floor.figures.total().calls, 1, "today's figures count bob's call");
     console.press("[").await;
-    assert_eq!(console.app.floor_days_back, 1);
+    assert_eq!(console.app.floor_range.back, 1);
     assert_eq!(
         console.app.floor.as_ref().unwrap().figures.total().calls,
         0,
         "yesterday had none"
     );
     console.press("]]").await;
-    assert_eq!(console.app.floor_days_back, 0, "never later than today");
+    assert_eq!(console.app.floor_range.back, 0, "never later than today");
     assert_eq!(console.app.floor.as_ref().unwrap().figures.total().calls, 1);
 
     // an agent cannot release; the supervisor selects the call and gives a reason
@@ -512,4 +512,123 @@ async fn a_supervisor_sees_the_floor_and_releases_a_call() {
         "{}",
         agent_console.status_text()
     );
+}
+
+#[tokio::test]
+async fn a_supervisor_hands_an_overdue_callback_on_and_assigns_a_lead_from_the_screen() {
+    let (db, leads) = floor().await;
+    let sam = supervisor(&db.store, "sam").await;
+    let alice = db.store.agent_by_name("alice").await.unwrap().unwrap();
+    let bob = db.store.agent_by_name("bob").await.unwrap().unwrap();
+    let due = db.store.now() + Duration::minutes(5);
+    let callback = db
+        .store
+        .schedule_callback(leads[2].id, alice.id, due, Some("asked for a Monday call"))
+        .await
+        .unwrap();
+    let mut console = Console::open_as(&db.store, "sam", true).await;
+    assert!(console.app.floor.as_ref().unwrap().overdue.is_empty(), "not due yet");
+
+    // the floor refreshes on its own as time passes
+    console.tick(Duration::minutes(40)).await;
+    let overdue = console.app.floor.as_ref().unwrap().overdue.clone();
+    assert_eq!(overdue.iter().map(|c| c.id).collect::<Vec<_>>(), vec![callback.id]);
+
+    // an unknown name is refused and nothing moves
+    console.press("A").await;
+    assert!(matches!(console.app.modal, Some(Modal::Assign(_))));
+    console.press("nobody<Enter>").await;
+    assert!(
+        console.status_text().contains("agent not found: nobody"),
+        "{}",
+        console.status_text()
+    );
+    assert_eq!(
+        db.store.due_callbacks(None, db.store.now()).await.unwrap()[0].agent_id,
+        alice.id
+    );
+
+    console.press("Abob<Enter>").await;
+    assert!(
+        console.status_text().contains("callback handed to bob"),
+        "{}",
+        console.status_text()
+    );
+    let handed = db.store.due_callbacks(None, db.store.now()).await.unwrap();
+    assert_eq!(handed[0].agent_id, bob.id);
+    assert_eq!(console.app.floor.as_ref().unwrap().overdue[0].agent_name, "bob");
+
+    // the lead view: F leaves the floor, A on the selected lead assigns it
+    console.press("F").await;
+    assert!(!console.app.supervising);
+    console.select(leads[3].id).await;
+    console.press("Aalice<Enter>").await;
+    assert!(
+        console.status_text().contains("lead assigned to alice"),
+        "{}",
+        console.status_text()
+    );
+    let assignments = db.store.assignments(leads[3].id).await.unwrap();
+    assert_eq!(assignments[0].agent_id, alice.id);
+    assert_eq!(assignments[0].assigned_by, Some(sam.id));
+    assert!(assignments[0].active);
+    console.press("F").await;
+    assert!(console.app.supervising, "F goes back to the floor");
+
+    // agents neither see the floor nor assign
+    let mut agent_console = Console::open(&db.store, "bob").await;
+    agent_console.press("F").await;
+    assert!(!agent_console.app.supervising);
+    agent_console.press("A").await;
+    assert!(agent_console.app.modal.is_none());
+    assert!(
+        agent_console.status_text().contains("only supervisors"),
+        "{}",
+        agent_console.status_text()
+    );
+}
+
+#[tokio::test]
+async fn the_floor_figures_cover_a_week_or_a_month_when_widened() {
+    let (db, leads) = floor().await;
+    supervisor(&db.store, "sam").await;
+    let bob = db.store.agent_by_name("bob").await.unwrap().unwrap();
+    // a call three days ago, ended with an outcome
+    db.store.clock().advance(Duration::days(-3));
+    let call = db
+        .store
+        .start_call(&StartCall {
+            lead_id: leads[1].id,
+            agent_id: bob.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    db.store
+        .end_call(&coldcall::store::EndCall {
+            call_id: call.call_id,
+            agent_id: bob.id,
+            disposition: "no_answer".into(),
+            duration_s: None,
+            notes: None,
+            recording_url: None,
+            callback_at: None,
+            force: false,
+        })
+        .await
+        .unwrap();
+    db.store.clock().advance(Duration::days(3));
+
+    let mut console = Console::open_as(&db.store, "sam", true).await;
+    let calls = |c: &Console| c.app.floor.as_ref().unwrap().figures.total().calls;
+    assert_eq!(calls(&console), 0, "nothing today");
+    console.press("w").await;
+    assert_eq!(calls(&console), 1, "the last 7 days hold bob's call");
+    console.press("[").await;
+    assert_eq!(calls(&console), 0, "the 7 days before that had none");
+    console.press("w").await;
+    assert_eq!(console.app.floor_range.back, 0, "widening starts from today");
+    assert_eq!(calls(&console), 1, "the last 30 days hold it too");
+    console.press("w").await;
+    assert_eq!(calls(&console), 0, "back to today");
 }

@@ -208,6 +208,14 @@ async fn supervisor_floor() {
         .await
         .unwrap();
     let bob = db.store.agent_by_name("bob").await.unwrap().unwrap();
+    // a callback of bob's that nobody took: the supervisor may hand it on
+    let lead = db.store.list_leads(&Default::default(), None, 1).await.unwrap().items[0].id;
+    let due = db.store.now() + chrono::Duration::minutes(5);
+    db.store
+        .schedule_callback(lead, bob.id, due, Some("wants the price list"))
+        .await
+        .unwrap();
+    db.store.clock().advance(chrono::Duration::minutes(20));
     db.store
         .set_presence(bob.id, coldcall::domain::PresenceState::OnCall, None)
         .await

@@ -98,6 +98,7 @@ async fn run_console(
     let mut app = App::new(agent, store.describe().to_string(), region, keymap, store.now());
     app.dial = config.dial.clone();
     app.supervising = supervise;
+    app.floor_limits = config.floor;
     let feed = crate::tui::feed::FeedOptions {
         poll_every: std::time::Duration::from_millis(config.feed_poll_ms.clamp(100, 60_000)),
         notify: true,

@@ -147,16 +147,29 @@ pub enum Modal {
     ConfirmDelete(Uuid, String),
     /// A supervisor releasing a call lock: the call, whose it is, and the reason being typed.
     Release(Uuid, String, super::forms::Field),
+    /// A supervisor giving a lead, or an open callback, to a named agent.
+    Assign(AssignForm),
     ConfirmQuit,
     Help,
 }
 
-/// What a supervisor sees of the floor.
+/// What a supervisor is giving away, and to whom (being typed).
 #[derive(Debug, Clone)]
-pub struct Floor {
-    pub presence: Vec<crate::store::Presence>,
-    pub figures: crate::store::FloorFigures,
+pub struct AssignForm {
+    pub target: AssignTarget,
+    /// The lead's name, or whose callback on which lead.
+    pub what: String,
+    pub agent: super::forms::Field,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignTarget {
+    Lead(Uuid),
+    Callback(Uuid),
+}
+
+pub use super::floor::Floor;
+use super::floor::{FloorLimits, FloorRange};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -190,8 +203,12 @@ pub struct App {
     pub floor: Option<Floor>,
     /// The selected row of the active-calls pane.
     pub call_selected: usize,
-    /// Which day the supervisor's figures show: 0 today, 1 yesterday, …
-    pub floor_days_back: i64,
+    /// Which days the supervisor's figures cover.
+    pub floor_range: FloorRange,
+    /// When an agent's state is marked as running long on the floor.
+    pub floor_limits: FloorLimits,
+    /// The selected overdue callback on the floor.
+    pub floor_selected: usize,
     pub database: String,
     pub region: String,
     pub keymap: Keymap,
@@ -237,7 +254,9 @@ impl App {
             supervising: false,
             floor: None,
             call_selected: 0,
-            floor_days_back: 0,
+            floor_range: FloorRange::default(),
+            floor_limits: FloorLimits::default(),
+            floor_selected: 0,
             database,
             region,
             keymap,
@@ -441,8 +460,8 @@ impl App {
             Action::NextTab | Action::PrevTab => {
                 let forward = action == Action::NextTab;
                 if self.supervising && self.focus == Pane::Queue {
-                    // On the floor, the tabs step through days of figures.
-                    self.floor_days_back = (self.floor_days_back + if forward { -1 } else { 1 }).max(0);
+                    // On the floor, the tabs step the figures through time.
+                    self.floor_range.step(!forward);
                     return self.floor_request().into_iter().collect();
                 }
                 if self.focus == Pane::Detail {
@@ -510,6 +529,26 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::ToggleFloor => {
+                if self.agent.role.can_force() {
+                    self.supervising = !self.supervising;
+                    self.focus = Pane::Queue;
+                    self.floor_request().into_iter().collect()
+                } else {
+                    self.warn("the floor view is for supervisors");
+                    Vec::new()
+                }
+            }
+            Action::WidenRange => {
+                if self.supervising {
+                    self.floor_range.widen();
+                }
+                self.floor_request().into_iter().collect()
+            }
+            Action::Assign => {
+                self.open_assign();
+                Vec::new()
+            }
             Action::Refresh => {
                 let mut requests = self.reload_list();
                 requests.push(Request::ActiveCalls);
@@ -549,6 +588,11 @@ impl App {
                 Vec::new()
             }
             Pane::Detail => Vec::new(),
+            Pane::Queue if self.supervising => {
+                let len = self.floor.as_ref().map_or(0, |f| f.overdue.len());
+                self.floor_selected = step(self.floor_selected, by, len);
+                Vec::new()
+            }
             Pane::Queue => {
                 if let Some(results) = &self.search.results {
                     self.search.selected = step(self.search.selected, by, results.len());
@@ -697,6 +741,36 @@ impl App {
                     _ => {
                         field.type_key(&key);
                         self.modal = Some(Modal::Release(call_id, agent, field));
+                    }
+                }
+                Vec::new()
+            }
+            Modal::Assign(mut form) => {
+                match key.code {
+                    KeyCode::Esc => {}
+                    KeyCode::Enter if form.agent.value().trim().is_empty() => {
+                        form.agent.error = Some("whose? type an agent's name".into());
+                        self.modal = Some(Modal::Assign(form));
+                    }
+                    KeyCode::Enter => {
+                        let agent_name = form.agent.value().trim().to_string();
+                        let by = self.agent.id;
+                        return vec![match form.target {
+                            AssignTarget::Lead(lead_id) => Request::Assign {
+                                lead_id,
+                                agent_name,
+                                by,
+                            },
+                            AssignTarget::Callback(callback_id) => Request::HandCallback {
+                                callback_id,
+                                agent_name,
+                                by,
+                            },
+                        }];
+                    }
+                    _ => {
+                        form.agent.type_key(&key);
+                        self.modal = Some(Modal::Assign(form));
                     }
                 }
                 Vec::new()
@@ -1065,12 +1139,27 @@ impl App {
                 }
                 Vec::new()
             }
-            Reply::Floor { presence, figures } => {
+            Reply::Floor {
+                presence,
+                figures,
+                overdue,
+            } => {
+                self.floor_selected = self.floor_selected.min(overdue.len().saturating_sub(1));
                 self.floor = Some(Floor {
                     presence,
                     figures: *figures,
+                    overdue,
                 });
                 Vec::new()
+            }
+            Reply::Assigned(message) => {
+                self.info(message);
+                let mut requests = self.refresh_list();
+                requests.extend(self.floor_request());
+                if let Some(d) = &self.detail {
+                    requests.push(Request::Detail { lead_id: d.lead.id });
+                }
+                requests
             }
             Reply::Released(lock) => {
                 self.info(format!("call {} released; recorded as abandoned", lock.call_id));
@@ -1172,17 +1261,37 @@ impl App {
         }]
     }
 
-    /// The supervisor's figures cover one local day: today, or `floor_days_back` days before.
+    /// A supervisor gives the selected overdue callback (on the floor) or the current lead (in
+    /// the lead views) to an agent they name.
+    fn open_assign(&mut self) {
+        if !self.agent.role.can_force() {
+            return self.warn("only supervisors assign leads and hand callbacks on");
+        }
+        let target = if self.supervising {
+            let callback = self.floor.as_ref().and_then(|f| f.overdue.get(self.floor_selected));
+            match callback {
+                Some(cb) => Some((
+                    AssignTarget::Callback(cb.id),
+                    format!("{}'s callback to {}", cb.agent_name, cb.lead_name),
+                )),
+                None => return self.warn("no overdue callback selected; F shows the leads to assign one"),
+            }
+        } else {
+            self.current_lead()
+                .map(|lead| (AssignTarget::Lead(lead.id), lead.full_name()))
+        };
+        if let Some((target, what)) = target {
+            self.modal = Some(Modal::Assign(AssignForm {
+                target,
+                what,
+                agent: super::forms::Field::new("Agent", "agent name", ""),
+            }));
+        }
+    }
+
     fn floor_request(&self) -> Option<Request> {
         self.supervising.then(|| {
-            let day = self.now.with_timezone(&chrono::Local).date_naive() - Duration::days(self.floor_days_back);
-            let midnight = |d: chrono::NaiveDate| {
-                chrono::TimeZone::from_local_datetime(&chrono::Local, &d.and_hms_opt(0, 0, 0).unwrap_or_default())
-                    .earliest()
-                    .map(|t| t.with_timezone(&Utc))
-            };
-            let from = midnight(day).unwrap_or(self.now - Duration::days(1));
-            let to = midnight(day + Duration::days(1)).unwrap_or(from + Duration::days(1));
+            let (from, to) = self.floor_range.bounds(self.now);
             Request::Floor { from, to }
         })
     }

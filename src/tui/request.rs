@@ -90,6 +90,18 @@ pub enum Request {
         by: i64,
         reason: String,
     },
+    /// A supervisor gives a lead to a named agent (replacing any assignment it had).
+    Assign {
+        lead_id: Uuid,
+        agent_name: String,
+        by: i64,
+    },
+    /// A supervisor hands an open callback to a named agent.
+    HandCallback {
+        callback_id: Uuid,
+        agent_name: String,
+        by: i64,
+    },
     /// Close locks whose console stopped sending heartbeats (any console may).
     ReapStaleLocks {
         agent_id: i64,
@@ -141,7 +153,10 @@ pub enum Reply {
     Floor {
         presence: Vec<crate::store::Presence>,
         figures: Box<crate::store::FloorFigures>,
+        overdue: Vec<Callback>,
     },
+    /// A lead or callback was given to someone; the message says to whom.
+    Assigned(String),
     Released(crate::store::ReapedLock),
     /// The hook ran; `error` says how it failed.
     Hooked {
@@ -200,6 +215,8 @@ impl Request {
             Request::Hook { .. } => "recording the dial hook's failure",
             Request::Floor { .. } => "loading the floor",
             Request::ForceRelease { .. } => "releasing the call lock",
+            Request::Assign { .. } => "assigning the lead",
+            Request::HandCallback { .. } => "handing the callback on",
         }
     }
 
@@ -290,6 +307,32 @@ impl Request {
             Request::ForceRelease { call_id, by, reason } => {
                 store.force_release(*call_id, *by, reason).await.map(Reply::Released)
             }
+            Request::Assign {
+                lead_id,
+                agent_name,
+                by,
+            } => {
+                let assign = async {
+                    let agent = active_agent(store, agent_name).await?;
+                    store.assign(*lead_id, agent.id, Some(*by), None).await?;
+                    Ok(Reply::Assigned(format!("lead assigned to {}", agent.name)))
+                };
+                assign.await
+            }
+            Request::HandCallback {
+                callback_id,
+                agent_name,
+                by,
+            } => {
+                let hand = async {
+                    let agent = active_agent(store, agent_name).await?;
+                    if !store.hand_callback(*callback_id, agent.id, Some(*by)).await? {
+                        return Err(StoreError::not_found("open callback", callback_id));
+                    }
+                    Ok(Reply::Assigned(format!("callback handed to {}", agent.name)))
+                };
+                hand.await
+            }
             Request::Hook { call_id, args, hangup } => {
                 let error = crate::dialer::run(args).await.err();
                 let noted = match &error {
@@ -329,10 +372,21 @@ async fn floor(
 ) -> Result<Reply, StoreError> {
     let presence = store.presence().await?;
     let figures = store.floor_figures(from, to).await?;
+    let overdue = store.due_callbacks(None, store.now()).await?;
     Ok(Reply::Floor {
         presence,
         figures: Box::new(figures),
+        overdue,
     })
+}
+
+/// The agent a supervisor named, if it exists and still works here.
+async fn active_agent(store: &Store, name: &str) -> Result<crate::store::Agent, StoreError> {
+    match store.agent_by_name(name).await? {
+        Some(agent) if agent.active => Ok(agent),
+        Some(_) => Err(StoreError::Conflict(format!("agent '{name}' is deactivated"))),
+        None => Err(StoreError::not_found("agent", name)),
+    }
 }
 
 async fn detail(store: &Store, lead_id: Uuid) -> Result<Reply, StoreError> {

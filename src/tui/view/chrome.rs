@@ -51,6 +51,16 @@ pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 ("Esc".into(), "clear"),
             ]
         }
+        None if app.supervising => {
+            let mut actions = vec![Action::Help, Action::Quit];
+            if app.focus == Pane::Calls {
+                actions.push(Action::ReleaseLock);
+            } else {
+                actions.extend([Action::Assign, Action::WidenRange, Action::NextTab]);
+            }
+            actions.extend([Action::ToggleFloor, Action::FocusNext]);
+            actions.into_iter().map(|a| (keys.key_for(a), a.label())).collect()
+        }
         None => {
             // Most important first: the footer is cut at the right edge on narrow screens.
             let mut actions = Vec::new();
@@ -63,8 +73,8 @@ pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 }
             }
             actions.extend([Action::Help, Action::Quit]);
-            if app.supervising {
-                actions.push(Action::ReleaseLock);
+            if app.agent.role.can_force() {
+                actions.extend([Action::ToggleFloor, Action::Assign]);
             }
             if app.focus == Pane::Queue {
                 actions.extend([Action::Search, Action::Open, Action::Filter, Action::NextTab]);

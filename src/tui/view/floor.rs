@@ -12,28 +12,14 @@ use super::{clock, Theme};
 use crate::display::printable;
 use crate::domain::PresenceState;
 use crate::store::AgentFigures;
-use crate::tui::app::{App, Pane};
-
-/// Past these, a state is marked: a long call, a long pause, a long wrap-up.
-fn overdue(state: PresenceState) -> Option<i64> {
-    match state {
-        PresenceState::OnCall => Some(15 * 60),
-        PresenceState::Paused => Some(15 * 60),
-        PresenceState::WrapUp => Some(2 * 60),
-        _ => None,
-    }
-}
+use crate::tui::app::{App, Floor, Pane};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let day = match app.floor_days_back {
-        0 => "today".to_string(),
-        1 => "yesterday".to_string(),
-        n => (app.now.with_timezone(&chrono::Local).date_naive() - chrono::Duration::days(n))
-            .format("%a %Y-%m-%d")
-            .to_string(),
-    };
     let block = super::pane(
-        format!(" Floor · figures for {day} ([ earlier, ] later) "),
+        format!(
+            " Floor · figures for {} ([ ] step, w widen) ",
+            app.floor_range.label(app.now)
+        ),
         app.focus == Pane::Queue,
         theme,
     );
@@ -43,10 +29,16 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new("loading…").style(theme.dim()), inner);
         return;
     };
-    let agents_height = (floor.presence.len() as u16 + 1).min(inner.height / 2).max(2);
-    let [agents_area, figures_area, funnel_area] = Layout::vertical([
+    let agents_height = (floor.presence.len() as u16 + 1).min(inner.height / 3).max(2);
+    let callbacks_height = if floor.overdue.is_empty() {
+        0
+    } else {
+        (floor.overdue.len() as u16 + 1).min(inner.height / 4).max(2)
+    };
+    let [agents_area, figures_area, callbacks_area, funnel_area] = Layout::vertical([
         Constraint::Length(agents_height),
         Constraint::Min(2),
+        Constraint::Length(callbacks_height),
         Constraint::Length(1),
     ])
     .areas(inner);
@@ -56,7 +48,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         .iter()
         .map(|p| {
             let in_state = p.since.map(|since| (app.now - since).num_seconds()).unwrap_or(0);
-            let long = overdue(p.state).is_some_and(|limit| in_state > limit);
+            let long = app.floor_limits.is_long(p.state, in_state);
             let style = if long { theme.warn() } else { Style::new() };
             let state = match &p.reason {
                 Some(reason) => format!("{} ({})", p.state.label(), printable(reason)),
@@ -118,6 +110,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     .header(Row::new(vec!["Agent", "Calls", "Contacts", "Talk", "Avg call", "Conversions"]).style(theme.title()));
     frame.render_widget(table, figures_area);
 
+    overdue_callbacks(app, floor, theme, frame, callbacks_area);
+
     let funnel: Vec<String> = floor
         .figures
         .funnel
@@ -128,6 +122,55 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         Paragraph::new(Line::from(Span::styled(funnel.join(" · "), theme.dim()))),
         funnel_area,
     );
+}
+
+/// Callbacks past due, oldest first; the selected one is what `A` hands to another agent.
+fn overdue_callbacks(app: &App, floor: &Floor, theme: &Theme, frame: &mut Frame, area: Rect) {
+    if area.height == 0 {
+        return;
+    }
+    let visible = area.height.saturating_sub(1) as usize;
+    // Keep the selection on screen: scroll by whole rows past the last visible one.
+    let skip = app.floor_selected.saturating_sub(visible.saturating_sub(1));
+    let rows: Vec<Row> = floor
+        .overdue
+        .iter()
+        .enumerate()
+        .skip(skip)
+        .take(visible)
+        .map(|(i, cb)| {
+            let row = Row::new(vec![
+                Cell::from(printable(&cb.agent_name)),
+                Cell::from(printable(&cb.lead_name)),
+                Cell::from(clock((app.now - cb.due_at).num_seconds())),
+                Cell::from(printable(cb.note.as_deref().unwrap_or(""))),
+            ]);
+            if i == app.floor_selected && app.focus == Pane::Queue {
+                row.style(theme.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(1),
+            Constraint::Fill(2),
+            Constraint::Length(12),
+            Constraint::Fill(2),
+        ],
+    )
+    .header(
+        Row::new(vec![
+            format!("Overdue ({})", floor.overdue.len()),
+            "Lead".into(),
+            "Late".into(),
+            "Note".into(),
+        ])
+        .style(theme.title()),
+    );
+    frame.render_widget(table, area);
 }
 
 fn since(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {

@@ -26,6 +26,7 @@ pub fn render(app: &App, modal: &Modal, theme: &Theme, frame: &mut Frame, screen
         Modal::Pause(_) => (" Pause ", 50, 5),
         Modal::ConfirmDelete(..) => (" Delete lead ", 50, 5),
         Modal::Release(..) => (" Release call lock ", 60, 6),
+        Modal::Assign(_) => (" Assign ", 60, 5),
         Modal::ConfirmQuit => (" Quit ", 56, 6),
         Modal::Help => {
             let one_column = Action::ALL.len() as u16 + 2;
@@ -74,6 +75,19 @@ pub fn render(app: &App, modal: &Modal, theme: &Theme, frame: &mut Frame, screen
             ];
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
             cursor(frame, field, inner.x + field.label.len() as u16 + 2, inner.y + 2);
+        }
+        Modal::Assign(form) => {
+            let lines = vec![
+                Line::from(format!("Give {} to:", printable(&form.what))),
+                field_line(&form.agent, true, theme),
+            ];
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+            cursor(
+                frame,
+                &form.agent,
+                inner.x + form.agent.label.len() as u16 + 2,
+                inner.y + 1,
+            );
         }
         Modal::ConfirmQuit => {
             let text = "A call is in progress. Quit anyway? Its lock expires after the TTL and the call is \
