@@ -911,7 +911,12 @@ async fn an_overdue_callback_goes_to_anyone_after_the_grace_period(store: &Store
         .schedule_callback(other.id, ann.id, store.now() + Duration::minutes(1), None)
         .await
         .unwrap();
-    assert!(store.hand_callback(handed.id, cal.id, None).await.unwrap());
+    assert!(matches!(
+        store.hand_callback(handed.id, cal.id, Some(ann.id)).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    let sue = supervisor(store, "sue").await;
+    assert!(store.hand_callback(handed.id, cal.id, Some(sue.id)).await.unwrap());
     store.clock().advance(Duration::minutes(2));
     assert_eq!(
         store.due_callbacks(Some(cal.id), store.now()).await.unwrap()[0].id,
@@ -988,9 +993,19 @@ async fn do_not_call_outcome_lists_the_number_for_good(store: &Store) {
 async fn assignments_reserve_a_lead_for_one_agent(store: &Store) {
     let ann = agent(store, "ann").await;
     let bob = agent(store, "bob").await;
+    let sue = supervisor(store, "sue").await;
     let lead = lead(store, 1).await;
     let until = store.now() + Duration::hours(1);
-    let assignment = store.assign(lead.id, ann.id, Some(bob.id), Some(until)).await.unwrap();
+    assert!(
+        matches!(
+            store.assign(lead.id, ann.id, Some(bob.id), Some(until)).await,
+            Err(StoreError::Forbidden(_))
+        ),
+        "an agent cannot give a lead to another"
+    );
+    assert!(store.assignments(lead.id).await.unwrap().is_empty());
+    let assignment = store.assign(lead.id, ann.id, Some(sue.id), Some(until)).await.unwrap();
+    assert_eq!(assignment.assigned_by, Some(sue.id));
     assert_eq!((assignment.agent_name.as_str(), assignment.active), ("ann", true));
     assert!(matches!(
         store.can_call(lead.id, bob.id).await.unwrap(),
@@ -1018,7 +1033,7 @@ async fn assignments_reserve_a_lead_for_one_agent(store: &Store) {
 }
 
 /// Polls the feed until `done` holds. On PostgreSQL a change becomes readable once every older
-/// transaction in the cluster has finished (other tests' included), so it may take a moment.
+/// writer in this database has finished, so it may take a moment.
 async fn feed_until(
     store: &Store,
     from: FeedCursor,

@@ -341,16 +341,24 @@ impl Store {
         if reason.is_empty() {
             return Err(StoreError::BadInput("say why the lock is released (--reason)".into()));
         }
+        self.require_supervisor(by, "release another agent's call").await?;
+        dispatch!(self.force_release(call_id, by, reason, self.now()))
+    }
+
+    /// Fails unless the agent `by` is a supervisor or admin; `what` says what was refused.
+    async fn require_supervisor(&self, by: i64, what: &str) -> Result<()> {
         let agent = self
             .agent(by)
             .await?
             .ok_or_else(|| StoreError::not_found("agent", by))?;
-        if !agent.role.can_force() {
-            return Err(StoreError::Forbidden(
-                "only a supervisor or admin can release another agent's call".into(),
-            ));
+        if agent.role.can_force() {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden(format!(
+                "only a supervisor or admin can {what}; {} is an agent",
+                agent.name
+            )))
         }
-        dispatch!(self.force_release(call_id, by, reason, self.now()))
     }
 
     /// Adds a line to a call's notes; false when there is no such call.
@@ -418,7 +426,9 @@ impl Store {
         dispatch!(self.queue_preview(agent_id, limit.clamp(1, 1000), self.now()))
     }
 
-    /// Gives the lead to an agent (replacing any live assignment).
+    /// Gives the lead to an agent (replacing any live assignment). An agent may take a lead for
+    /// themselves; giving one to someone else is a supervisor's call. `by` None is the admin's
+    /// shell (the command line without an agent).
     pub async fn assign(
         &self,
         lead_id: Uuid,
@@ -426,6 +436,9 @@ impl Store {
         by: Option<i64>,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<Assignment> {
+        if let Some(by) = by.filter(|by| *by != agent_id) {
+            self.require_supervisor(by, "assign a lead to another agent").await?;
+        }
         dispatch!(self.assign(Uuid::now_v7(), lead_id, agent_id, by, expires_at, self.now()))
     }
 
@@ -463,8 +476,12 @@ impl Store {
         dispatch!(self.due_callbacks(agent_id, until))
     }
 
-    /// Hands an open callback to another agent; false when there is no open callback by that id.
+    /// Hands an open callback to another agent (supervisors; `by` None is the admin's shell);
+    /// false when there is no open callback by that id.
     pub async fn hand_callback(&self, id: Uuid, to: i64, by: Option<i64>) -> Result<bool> {
+        if let Some(by) = by {
+            self.require_supervisor(by, "hand a callback to another agent").await?;
+        }
         dispatch!(self.hand_callback(id, to, by, self.now()))
     }
 
