@@ -9,6 +9,7 @@ pub mod demo;
 pub mod dialer;
 pub mod display;
 pub mod domain;
+pub mod import;
 pub mod logging;
 pub mod store;
 pub mod tui;

@@ -1,0 +1,3 @@
+//! Lead lists and do-not-call lists from CSV files.
+pub mod reader;
+pub mod sniff;
