@@ -50,7 +50,7 @@ pub enum RowOutcome {
     /// An earlier row of the file already stands for this lead.
     SameLeadAs { line: u64 },
     /// The row cannot be taken; the reason says why and what to do.
-    Rejected { reason: String },
+    Rejected { kind: &'static str, reason: String },
 }
 
 /// The answer for one row, in the order the rows were given.
@@ -159,6 +159,7 @@ fn two_leads(mode: DuplicateMode, row: &ImportRow, by_phone: &Lead, by_email: &L
             note: what,
         },
         _ => RowOutcome::Rejected {
+            kind: "two leads",
             reason: format!("{what}; fix the row or those leads, then import it again"),
         },
     }
@@ -176,6 +177,7 @@ fn match_stored(
         return match mode {
             DuplicateMode::Skip => RowOutcome::Duplicate { lead_id: lead.id, note },
             _ => RowOutcome::Rejected {
+                kind: "deleted lead",
                 reason: format!("{note}; restore it (coldcall lead restore {}) to import into it", lead.id),
             },
         };
