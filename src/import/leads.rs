@@ -393,9 +393,9 @@ async fn apply_batch(
                 tally.duplicates_in_database += 1;
                 true
             }
-            RowOutcome::SameLeadAs { line } => {
+            RowOutcome::SameLeadAs { line, key } => {
                 tally.duplicates_in_file += 1;
-                fates[index] = Some(Fate::Reject(format!("duplicate: same lead as line {line}")));
+                fates[index] = Some(Fate::Reject(format!("duplicate: same lead as line {line} ({key})")));
                 false
             }
             RowOutcome::Rejected { kind, reason } => {

@@ -47,8 +47,8 @@ pub enum RowOutcome {
     Unchanged { lead_id: Uuid },
     /// A stored lead has the row's phone or email and the mode keeps it as it is.
     Duplicate { lead_id: Uuid, note: String },
-    /// An earlier row of the file already stands for this lead.
-    SameLeadAs { line: u64 },
+    /// An earlier row of the file already stands for this lead (`key` is the shared value).
+    SameLeadAs { line: u64, key: String },
     /// The row cannot be taken; the reason says why and what to do.
     Rejected { kind: &'static str, reason: String },
 }
@@ -117,9 +117,11 @@ pub(crate) fn plan_batch(batch: &ImportBatch<'_>, stored: Vec<Lead>) -> BatchPla
             (None, None) => None,
         };
         let matched_keys = matched.iter().flat_map(|k| std::iter::once(&k.phone).chain(k.email.as_ref()));
-        let earlier = own_keys().chain(matched_keys.clone()).find_map(|key| used.get(key));
+        let earlier = own_keys()
+            .chain(matched_keys.clone())
+            .find_map(|key| used.get(key).map(|line| (*line, key.clone())));
         let outcome = match (earlier, phone_lead, email_lead) {
-            (Some(line), _, _) => RowOutcome::SameLeadAs { line: *line },
+            (Some((line, key)), _, _) => RowOutcome::SameLeadAs { line, key },
             (None, Some(a), Some(b)) if a.id != b.id => two_leads(batch.mode, row, a, b),
             (None, Some(lead), _) | (None, None, Some(lead)) => match_stored(batch.mode, row, lead, index, &mut plan.updates),
             (None, None, None) => {
