@@ -59,7 +59,8 @@ pub enum ExportError {
 }
 
 fn time(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)).unwrap_or_default()
+    t.map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        .unwrap_or_default()
 }
 
 fn write_row<W: Write>(out: &mut csv::Writer<W>, cells: &[String]) -> Result<(), csv::Error> {

@@ -64,8 +64,8 @@ impl Target {
         let mut partial = path.as_os_str().to_owned();
         partial.push(".partial");
         let partial = PathBuf::from(partial);
-        let file = File::create(&partial)
-            .map_err(|e| CliError::Usage(format!("cannot create {}: {e}", partial.display())))?;
+        let file =
+            File::create(&partial).map_err(|e| CliError::Usage(format!("cannot create {}: {e}", partial.display())))?;
         Ok((
             Target {
                 path: path.to_path_buf(),
@@ -100,9 +100,10 @@ pub async fn run(ctx: &Ctx, cmd: ExportCommand) -> Result<(), CliError> {
         Ok(count) => {
             target.commit()?;
             let path = path.display().to_string();
-            ctx.out.show(&serde_json::json!({ "exported": what, "rows": count, "file": path }), || {
-                format!("exported {count} {what} to {path}")
-            });
+            ctx.out.show(
+                &serde_json::json!({ "exported": what, "rows": count, "file": path }),
+                || format!("exported {count} {what} to {path}"),
+            );
             Ok(())
         }
         Err(e) => {

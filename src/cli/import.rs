@@ -110,7 +110,12 @@ impl Progress {
 pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<(), CliError> {
     let actor = ctx.actor().await?.map(|a| a.id);
     let mode: DuplicateMode = args.on_duplicate.parse().map_err(usage)?;
-    let delimiter = args.delimiter.as_deref().map(sniff::parse_delimiter).transpose().map_err(usage)?;
+    let delimiter = args
+        .delimiter
+        .as_deref()
+        .map(sniff::parse_delimiter)
+        .transpose()
+        .map_err(usage)?;
     let options = ImportOptions {
         mode,
         region: ctx.region.clone(),
@@ -150,7 +155,12 @@ pub async fn run_dnc(ctx: &Ctx, args: DncImportArgs) -> Result<(), CliError> {
     let actor = ctx.actor().await?.map(|a| a.id);
     let options = DncImportOptions {
         overrides: overrides(&args.map)?,
-        delimiter: args.delimiter.as_deref().map(sniff::parse_delimiter).transpose().map_err(usage)?,
+        delimiter: args
+            .delimiter
+            .as_deref()
+            .map(sniff::parse_delimiter)
+            .transpose()
+            .map_err(usage)?,
         rejects: args.rejects,
         dry_run: args.dry_run,
         actor,
@@ -163,7 +173,10 @@ pub async fn run_dnc(ctx: &Ctx, args: DncImportArgs) -> Result<(), CliError> {
             progress.update(
                 r.rows_read,
                 bytes,
-                format!("{} added, {} duplicates, {} rejected", r.added, r.duplicates, r.rejected),
+                format!(
+                    "{} added, {} duplicates, {} rejected",
+                    r.added, r.duplicates, r.rejected
+                ),
             )
         })
         .await;
@@ -187,7 +200,11 @@ fn mapping_table(mapping: &Mapping) -> String {
                 Placement::ExportOnly => "not imported (written by export)".into(),
                 Placement::Unknown => format!("not a lead field: --map '{}=FIELD' to import it", c.header),
             };
-            let field = if matches!(c.placement, Placement::Ignored) { "-".into() } else { field };
+            let field = if matches!(c.placement, Placement::Ignored) {
+                "-".into()
+            } else {
+                field
+            };
             vec![c.header.clone(), field, note]
         })
         .collect();
@@ -260,12 +277,7 @@ fn dnc_summary(r: &DncReport) -> String {
     text.push_str(&format!("{}: {} rows read ({columns})\n", clean(&r.file), r.rows_read));
     text.push_str(&format!(
         "  {:<12}{:>9}\n  {:<12}{:>9}  (already listed or repeated in the file)\n  {:<12}{:>9}\n",
-        "added",
-        r.added,
-        "duplicates",
-        r.duplicates,
-        "rejected",
-        r.rejected
+        "added", r.added, "duplicates", r.duplicates, "rejected", r.rejected
     ));
     text.push_str(&format!("leads marked do-not-call: {}\n", r.leads_marked));
     match &r.rejects_file {

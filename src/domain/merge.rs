@@ -351,6 +351,9 @@ mod tests {
     #[test]
     fn modes_parse() {
         assert_eq!("Update".parse(), Ok(DuplicateMode::Update));
-        assert!("overwrite".parse::<DuplicateMode>().unwrap_err().contains("skip, update or merge"));
+        assert!("overwrite"
+            .parse::<DuplicateMode>()
+            .unwrap_err()
+            .contains("skip, update or merge"));
     }
 }

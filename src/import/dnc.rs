@@ -38,7 +38,15 @@ const NUMBER_HEADERS: &[&str] = &[
     "e164",
     "telefon",
 ];
-const REASON_HEADERS: &[&str] = &["reason", "note", "notes", "comment", "comments", "source", "description"];
+const REASON_HEADERS: &[&str] = &[
+    "reason",
+    "note",
+    "notes",
+    "comment",
+    "comments",
+    "source",
+    "description",
+];
 
 #[derive(Debug, Clone)]
 pub struct DncImportOptions {
@@ -179,11 +187,7 @@ impl DncImport {
         self.source.total_bytes
     }
 
-    pub async fn run(
-        self,
-        store: &Store,
-        mut progress: impl FnMut(&DncReport, u64),
-    ) -> Result<DncReport, DncStopped> {
+    pub async fn run(self, store: &Store, mut progress: impl FnMut(&DncReport, u64)) -> Result<DncReport, DncStopped> {
         let started = Instant::now();
         let file = self.source.name();
         let has_header = self.has_header;
@@ -246,7 +250,8 @@ impl DncImport {
             match batches.recv().await {
                 Some(Chunk::Rows(rows, bytes)) => {
                     let first_line = rows.first().map(|r| r.line).unwrap_or(0);
-                    if let Err(cause) = apply_batch(store, &options, rows, &mut seen, &mut report, rejects.as_mut()).await
+                    if let Err(cause) =
+                        apply_batch(store, &options, rows, &mut seen, &mut report, rejects.as_mut()).await
                     {
                         if let Some(mut r) = rejects {
                             let _ = r.flush();
@@ -281,11 +286,16 @@ impl DncImport {
             store
                 .record_import("dnc", &file, &summary, options.actor)
                 .await
-                .map_err(|e| stop(&report, 0, format!("the numbers are in, but the audit log entry failed: {e}")))?;
+                .map_err(|e| {
+                    stop(
+                        &report,
+                        0,
+                        format!("the numbers are in, but the audit log entry failed: {e}"),
+                    )
+                })?;
         }
         Ok(report)
     }
-
 }
 
 fn column_label(headers: &[String], index: usize, has_header: bool) -> String {

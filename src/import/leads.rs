@@ -229,16 +229,8 @@ impl LeadImport {
             let rows = match chunk {
                 Chunk::Rows(rows, bytes) => {
                     let first_line = rows.first().map(|r| r.line).unwrap_or(0);
-                    if let Err(cause) = apply_batch(
-                        store,
-                        &options,
-                        &reason,
-                        rows,
-                        &mut seen,
-                        &mut report,
-                        rejects.as_mut(),
-                    )
-                    .await
+                    if let Err(cause) =
+                        apply_batch(store, &options, &reason, rows, &mut seen, &mut report, rejects.as_mut()).await
                     {
                         let stopped = stop(&report, first_line, cause);
                         finish_stopped(store, &options, &file, rejects, &stopped).await;
@@ -276,7 +268,13 @@ impl LeadImport {
             store
                 .record_import("leads", &file, &summary, options.actor)
                 .await
-                .map_err(|e| stop(&report, 0, format!("the rows are in, but the audit log entry failed: {e}")))?;
+                .map_err(|e| {
+                    stop(
+                        &report,
+                        0,
+                        format!("the rows are in, but the audit log entry failed: {e}"),
+                    )
+                })?;
         }
         Ok(report)
     }
@@ -352,7 +350,9 @@ async fn apply_batch(
                 match earlier {
                     Some((line, key)) => {
                         tally.duplicates_in_file += 1;
-                        fates.push(Some(Fate::Reject(format!("duplicate: same lead as line {line} ({key})"))));
+                        fates.push(Some(Fate::Reject(format!(
+                            "duplicate: same lead as line {line} ({key})"
+                        ))));
                     }
                     None => {
                         stored_index.push(fates.len());
@@ -406,7 +406,10 @@ async fn apply_batch(
             }
         };
         if remember {
-            let matched = result.matched.iter().flat_map(|k| std::iter::once(&k.phone).chain(k.email.as_ref()));
+            let matched = result
+                .matched
+                .iter()
+                .flat_map(|k| std::iter::once(&k.phone).chain(k.email.as_ref()));
             for key in std::iter::once(&row.fields.phone)
                 .chain(row.fields.email.as_ref())
                 .chain(matched)

@@ -109,45 +109,122 @@ const ALIASES: &[(LeadField, &[&str])] = &[
     (
         LeadField::FirstName,
         &[
-            "firstname", "first", "givenname", "forename", "fname", "contactfirstname", "personfirstname",
-            "leadfirstname", "vorname", "prenom", "nombre",
+            "firstname",
+            "first",
+            "givenname",
+            "forename",
+            "fname",
+            "contactfirstname",
+            "personfirstname",
+            "leadfirstname",
+            "vorname",
+            "prenom",
+            "nombre",
         ],
     ),
     (
         LeadField::LastName,
         &[
-            "lastname", "last", "surname", "familyname", "lname", "contactlastname", "personlastname", "leadlastname",
-            "nachname", "nom", "apellido", "apellidos",
+            "lastname",
+            "last",
+            "surname",
+            "familyname",
+            "lname",
+            "contactlastname",
+            "personlastname",
+            "leadlastname",
+            "nachname",
+            "nom",
+            "apellido",
+            "apellidos",
         ],
     ),
     (
         LeadField::Email,
         &[
-            "email", "emailaddress", "email1", "primaryemail", "workemail", "businessemail", "contactemail",
-            "personemail", "emailwork", "mail", "email2", "personalemail", "otheremail",
+            "email",
+            "emailaddress",
+            "email1",
+            "primaryemail",
+            "workemail",
+            "businessemail",
+            "contactemail",
+            "personemail",
+            "emailwork",
+            "mail",
+            "email2",
+            "personalemail",
+            "otheremail",
         ],
     ),
     (
         LeadField::Phone,
         &[
-            "phone", "phonenumber", "telephone", "telephonenumber", "tel", "primaryphone", "directphone",
-            "directdial", "workphone", "businessphone", "officephone", "mainphone", "phone1", "contactphone",
-            "personphone", "phonework", "mobile", "mobilephone", "mobilephonenumber", "mobilenumber", "cell",
-            "cellphone", "cellular", "phonemobile", "phone2", "homephone", "otherphone", "telefon", "telefono",
+            "phone",
+            "phonenumber",
+            "telephone",
+            "telephonenumber",
+            "tel",
+            "primaryphone",
+            "directphone",
+            "directdial",
+            "workphone",
+            "businessphone",
+            "officephone",
+            "mainphone",
+            "phone1",
+            "contactphone",
+            "personphone",
+            "phonework",
+            "mobile",
+            "mobilephone",
+            "mobilephonenumber",
+            "mobilenumber",
+            "cell",
+            "cellphone",
+            "cellular",
+            "phonemobile",
+            "phone2",
+            "homephone",
+            "otherphone",
+            "telefon",
+            "telefono",
             "telephone1",
         ],
     ),
     (
         LeadField::Company,
         &[
-            "company", "companyname", "organization", "organisation", "organizationname", "organisationname",
-            "account", "accountname", "business", "businessname", "employer", "firm", "firma", "empresa",
-            "societe", "entreprise",
+            "company",
+            "companyname",
+            "organization",
+            "organisation",
+            "organizationname",
+            "organisationname",
+            "account",
+            "accountname",
+            "business",
+            "businessname",
+            "employer",
+            "firm",
+            "firma",
+            "empresa",
+            "societe",
+            "entreprise",
         ],
     ),
     (
         LeadField::Title,
-        &["title", "jobtitle", "position", "designation", "jobposition", "role", "jobrole", "function"],
+        &[
+            "title",
+            "jobtitle",
+            "position",
+            "designation",
+            "jobposition",
+            "role",
+            "jobrole",
+            "function",
+        ],
     ),
     (LeadField::Timezone, &["timezone", "tz", "timezonename", "zone"]),
     (LeadField::Status, &["status", "leadstatus"]),
@@ -155,11 +232,23 @@ const ALIASES: &[(LeadField, &[&str])] = &[
     (LeadField::LeadScore, &["leadscore", "score"]),
     (
         LeadField::ConversionProbability,
-        &["conversionprobability", "probability", "closeprobability", "winprobability"],
+        &[
+            "conversionprobability",
+            "probability",
+            "closeprobability",
+            "winprobability",
+        ],
     ),
     (
         LeadField::Source,
-        &["source", "leadsource", "originalsource", "origin", "channel", "sourcename"],
+        &[
+            "source",
+            "leadsource",
+            "originalsource",
+            "origin",
+            "channel",
+            "sourcename",
+        ],
     ),
     (
         LeadField::Notes,
@@ -167,22 +256,50 @@ const ALIASES: &[(LeadField, &[&str])] = &[
     ),
     (
         LeadField::ConsentGiven,
-        &["consentgiven", "consent", "optin", "marketingconsent", "gdprconsent", "hasconsent"],
+        &[
+            "consentgiven",
+            "consent",
+            "optin",
+            "marketingconsent",
+            "gdprconsent",
+            "hasconsent",
+        ],
     ),
     (
         LeadField::DoNotCall,
-        &["donotcall", "dnc", "nocall", "donotphone", "dontcall", "calloptout", "optoutcall"],
+        &[
+            "donotcall",
+            "dnc",
+            "nocall",
+            "donotphone",
+            "dontcall",
+            "calloptout",
+            "optoutcall",
+        ],
     ),
     (
         LeadField::DoNotEmail,
         &[
-            "donotemail", "emailoptout", "hasoptedoutofemail", "optedoutofemail", "unsubscribed", "dontemail",
+            "donotemail",
+            "emailoptout",
+            "hasoptedoutofemail",
+            "optedoutofemail",
+            "unsubscribed",
+            "dontemail",
             "optoutemail",
         ],
     ),
 ];
 
-const FULL_NAME: &[&str] = &["name", "fullname", "contactname", "contact", "personname", "leadname", "contactperson"];
+const FULL_NAME: &[&str] = &[
+    "name",
+    "fullname",
+    "contactname",
+    "contact",
+    "personname",
+    "leadname",
+    "contactperson",
+];
 
 /// Columns of coldcall's own export (and of its rejects files) that import does not read.
 const EXPORT_ONLY: &[&str] = &[
@@ -465,7 +582,11 @@ mod tests {
     fn several_phone_columns_fall_back_in_alias_order() {
         let h = headers(&["Name", "Mobile Phone Number", "Phone Number", "Company"]);
         let m = Mapping::new(&h, &[]).unwrap();
-        assert_eq!(m.columns_for(LeadField::Phone), [2, 1], "the main phone first, the mobile when it is empty");
+        assert_eq!(
+            m.columns_for(LeadField::Phone),
+            [2, 1],
+            "the main phone first, the mobile when it is empty"
+        );
         assert_eq!(m.columns[1].placement, Placement::Fallback);
         assert_eq!(m.full_name_column(), Some(0));
     }
@@ -475,7 +596,11 @@ mod tests {
         let h = headers(&["Vorname", "Nachname", "Handy", "Telefon", "Firma", "Lead Status"]);
         let m = Mapping::new(&h, &overrides(&["Handy=phone", "Lead Status=ignore"])).unwrap();
         assert_eq!(m.columns_for(LeadField::Phone), [2]);
-        assert_eq!(m.columns[3].placement, Placement::Ignored, "Telefon was replaced by the --map");
+        assert_eq!(
+            m.columns[3].placement,
+            Placement::Ignored,
+            "Telefon was replaced by the --map"
+        );
         assert_eq!(m.columns[5].placement, Placement::Ignored);
         assert!(m.columns_for(LeadField::Status).is_empty());
         // a loose field name works too
@@ -487,9 +612,15 @@ mod tests {
     fn missing_required_columns_are_named() {
         let h = headers(&["First Name", "Last Name", "Email"]);
         let err = Mapping::new(&h, &[]).unwrap_err();
-        assert_eq!(err, MappingError::MissingRequired(vec![LeadField::Phone, LeadField::Company]));
+        assert_eq!(
+            err,
+            MappingError::MissingRequired(vec![LeadField::Phone, LeadField::Company])
+        );
         let text = err.to_string();
-        assert!(text.starts_with("missing required columns: phone (a header such as 'Phone'"), "{text}");
+        assert!(
+            text.starts_with("missing required columns: phone (a header such as 'Phone'"),
+            "{text}"
+        );
         assert!(text.contains("--map 'YOUR COLUMN=phone'"), "{text}");
     }
 

@@ -20,7 +20,10 @@ pub const REASON_COLUMN: &str = "import_error";
 
 /// `leads.csv` → `leads.rejects.csv`, beside the input.
 pub fn default_path(input: &Path) -> PathBuf {
-    let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     input.with_file_name(format!("{stem}.rejects.csv"))
 }
 

@@ -14,7 +14,11 @@ use super::reader::Record;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowError {
     /// The row has another number of cells than the header (a stray delimiter or quote).
-    FieldCount { got: usize, expected: usize, last_line: u64 },
+    FieldCount {
+        got: usize,
+        expected: usize,
+        last_line: u64,
+    },
     /// A cell is not UTF-8 text (a file saved in a legacy encoding).
     NotUtf8 { column: String },
     /// Field values that fail validation, each with the column it came from.
@@ -27,11 +31,7 @@ impl RowError {
         match self {
             RowError::FieldCount { .. } => "field count".into(),
             RowError::NotUtf8 { .. } => "encoding".into(),
-            RowError::Invalid(errors) => errors
-                .iter()
-                .map(|(e, _)| e.field)
-                .collect::<Vec<_>>()
-                .join("+"),
+            RowError::Invalid(errors) => errors.iter().map(|(e, _)| e.field).collect::<Vec<_>>().join("+"),
         }
     }
 }
@@ -117,27 +117,29 @@ pub fn parse_row(record: &Record<'_>, mapping: &Mapping, region: &str) -> Result
             }
         }
     }
-    input.validate(region).map_err(|errors| {
-        RowError::Invalid(
-            errors
-                .0
-                .into_iter()
-                .map(|e| {
-                    let column = origin
-                        .iter()
-                        .find(|(f, _)| f.as_str() == e.field)
-                        .map(|(_, i)| mapping.header(*i).to_string())
-                        .unwrap_or_default();
-                    (e, column)
-                })
-                .collect(),
-        )
-    })
-    .map(|fields| ImportRow {
-        line: record.line,
-        fields,
-        provided,
-    })
+    input
+        .validate(region)
+        .map_err(|errors| {
+            RowError::Invalid(
+                errors
+                    .0
+                    .into_iter()
+                    .map(|e| {
+                        let column = origin
+                            .iter()
+                            .find(|(f, _)| f.as_str() == e.field)
+                            .map(|(_, i)| mapping.header(*i).to_string())
+                            .unwrap_or_default();
+                        (e, column)
+                    })
+                    .collect(),
+            )
+        })
+        .map(|fields| ImportRow {
+            line: record.line,
+            fields,
+            provided,
+        })
 }
 
 /// "Ada King Lovelace" → ("Ada King", "Lovelace"); one word is a first name only.
@@ -206,14 +208,20 @@ mod tests {
             "email: 'nope' is not a valid email address (column 'E-mail'); \
              phone: '123' is not a valid phone number for region US (column 'Phone')"
         );
-        assert_eq!(parsed[1].as_ref().unwrap_err().to_string(), "row has 3 fields, header has 5");
+        assert_eq!(
+            parsed[1].as_ref().unwrap_err().to_string(),
+            "row has 3 fields, header has 5"
+        );
     }
 
     #[test]
     fn a_full_name_is_split_and_guarded_cells_are_restored() {
         let parsed = rows("Name,Phone,Company\nAda King Lovelace,'+14155550123,'=Engines\n");
         let row = parsed[0].as_ref().unwrap();
-        assert_eq!((row.fields.first_name.as_str(), row.fields.last_name.as_str()), ("Ada King", "Lovelace"));
+        assert_eq!(
+            (row.fields.first_name.as_str(), row.fields.last_name.as_str()),
+            ("Ada King", "Lovelace")
+        );
         assert_eq!(row.fields.phone, "+14155550123");
         assert_eq!(row.fields.company, "=Engines");
     }

@@ -13,7 +13,9 @@ pub fn byte_order_mark(start: &[u8]) -> Result<usize, String> {
         return Ok(UTF8_BOM.len());
     }
     if start.starts_with(b"\xFF\xFE") || start.starts_with(b"\xFE\xFF") {
-        return Err("the file is UTF-16 text; save it as \"CSV UTF-8\" (or convert it with iconv) and try again".into());
+        return Err(
+            "the file is UTF-16 text; save it as \"CSV UTF-8\" (or convert it with iconv) and try again".into(),
+        );
     }
     Ok(0)
 }

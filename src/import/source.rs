@@ -51,7 +51,9 @@ impl Source {
         let file = File::open(path).map_err(|e| fail(format!("cannot open the file: {e}")))?;
         let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
         let mut input = BufReader::with_capacity(256 << 10, file);
-        let start = input.fill_buf().map_err(|e| fail(format!("cannot read the file: {e}")))?;
+        let start = input
+            .fill_buf()
+            .map_err(|e| fail(format!("cannot read the file: {e}")))?;
         let bom = sniff::byte_order_mark(start).map_err(fail)?;
         let delimiter = delimiter.unwrap_or_else(|| sniff::delimiter(&start[bom..]));
         input.consume(bom);

@@ -116,14 +116,18 @@ pub(crate) fn plan_batch(batch: &ImportBatch<'_>, stored: Vec<Lead>) -> BatchPla
             }),
             (None, None) => None,
         };
-        let matched_keys = matched.iter().flat_map(|k| std::iter::once(&k.phone).chain(k.email.as_ref()));
+        let matched_keys = matched
+            .iter()
+            .flat_map(|k| std::iter::once(&k.phone).chain(k.email.as_ref()));
         let earlier = own_keys()
             .chain(matched_keys.clone())
             .find_map(|key| used.get(key).map(|line| (*line, key.clone())));
         let outcome = match (earlier, phone_lead, email_lead) {
             (Some((line, key)), _, _) => RowOutcome::SameLeadAs { line, key },
             (None, Some(a), Some(b)) if a.id != b.id => two_leads(batch.mode, row, a, b),
-            (None, Some(lead), _) | (None, None, Some(lead)) => match_stored(batch.mode, row, lead, index, &mut plan.updates),
+            (None, Some(lead), _) | (None, None, Some(lead)) => {
+                match_stored(batch.mode, row, lead, index, &mut plan.updates)
+            }
             (None, None, None) => {
                 let id = Uuid::now_v7();
                 plan.inserts.push((index, id, row.fields.clone()));
@@ -180,7 +184,10 @@ fn match_stored(
             DuplicateMode::Skip => RowOutcome::Duplicate { lead_id: lead.id, note },
             _ => RowOutcome::Rejected {
                 kind: "deleted lead",
-                reason: format!("{note}; restore it (coldcall lead restore {}) to import into it", lead.id),
+                reason: format!(
+                    "{note}; restore it (coldcall lead restore {}) to import into it",
+                    lead.id
+                ),
             },
         };
     }

@@ -115,13 +115,12 @@ impl PgStore {
         let numbers: Vec<&str> = rows.iter().map(|r| r.number.as_str()).collect();
         let reasons: Vec<Option<&str>> = rows.iter().map(|r| r.reason.as_deref()).collect();
         let added: HashSet<String> = if dry_run {
-            let listed: HashSet<String> =
-                sqlx::query_scalar("SELECT number FROM dnc_numbers WHERE number = ANY($1)")
-                    .bind(&numbers)
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .into_iter()
-                    .collect();
+            let listed: HashSet<String> = sqlx::query_scalar("SELECT number FROM dnc_numbers WHERE number = ANY($1)")
+                .bind(&numbers)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
             numbers
                 .iter()
                 .filter(|n| !listed.contains(**n))
@@ -146,11 +145,10 @@ impl PgStore {
         };
         // Same as adding one number: every lead with it is marked, listed before or not.
         let leads_marked = if dry_run {
-            let count: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM leads WHERE phone = ANY($1) AND NOT do_not_call")
-                    .bind(&numbers)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let count: i64 = sqlx::query_scalar("SELECT count(*) FROM leads WHERE phone = ANY($1) AND NOT do_not_call")
+                .bind(&numbers)
+                .fetch_one(&mut *tx)
+                .await?;
             tx.rollback().await?;
             count as u64
         } else {

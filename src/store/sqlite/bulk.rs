@@ -150,9 +150,13 @@ impl SqliteStore {
         } else {
             let mut added = HashSet::with_capacity(rows.len());
             for chunk in rows.chunks(MAX_PARAMS / DNC_PARAMS) {
-                let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO dnc_numbers (number, reason, added_by, added_at) ");
+                let mut insert =
+                    QueryBuilder::<Sqlite>::new("INSERT INTO dnc_numbers (number, reason, added_by, added_at) ");
                 insert.push_values(chunk, |mut row, r| {
-                    row.push_bind(&r.number).push_bind(&r.reason).push_bind(actor).push_bind(now);
+                    row.push_bind(&r.number)
+                        .push_bind(&r.reason)
+                        .push_bind(actor)
+                        .push_bind(now);
                 });
                 // A number already listed keeps its entry (and its reason): an import never
                 // rewrites or removes what is on the list.
