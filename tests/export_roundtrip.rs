@@ -46,28 +46,34 @@ fn leads() -> impl Strategy<Value = Vec<LeadFields>> {
     proptest::collection::vec(one, 1..8).prop_map(|rows| {
         rows.into_iter()
             .enumerate()
-            .filter_map(|(i, ((first, last, company, title), (notes, source, status, priority, score, p, flags)))| {
-                LeadInput {
-                    first_name: first,
-                    last_name: last,
-                    email: if flags.3 { format!("Person.{i}@Example.com") } else { String::new() },
-                    phone: format!("+1212555{:04}", 100 + i),
-                    company,
-                    title: title.unwrap_or_default(),
-                    timezone: if flags.0 { "Europe/Berlin".into() } else { String::new() },
-                    status: status.as_str().into(),
-                    priority: priority.as_str().into(),
-                    lead_score: score.to_string(),
-                    conversion_probability: p.to_string(),
-                    source: source.unwrap_or_default(),
-                    notes: notes.unwrap_or_default(),
-                    consent_given: flags.1.to_string(),
-                    do_not_call: flags.2.to_string(),
-                    do_not_email: flags.0.to_string(),
-                }
-                .validate("US")
-                .ok()
-            })
+            .filter_map(
+                |(i, ((first, last, company, title), (notes, source, status, priority, score, p, flags)))| {
+                    LeadInput {
+                        first_name: first,
+                        last_name: last,
+                        email: if flags.3 {
+                            format!("Person.{i}@Example.com")
+                        } else {
+                            String::new()
+                        },
+                        phone: format!("+1212555{:04}", 100 + i),
+                        company,
+                        title: title.unwrap_or_default(),
+                        timezone: if flags.0 { "Europe/Berlin".into() } else { String::new() },
+                        status: status.as_str().into(),
+                        priority: priority.as_str().into(),
+                        lead_score: score.to_string(),
+                        conversion_probability: p.to_string(),
+                        source: source.unwrap_or_default(),
+                        notes: notes.unwrap_or_default(),
+                        consent_given: flags.1.to_string(),
+                        do_not_call: flags.2.to_string(),
+                        do_not_email: flags.0.to_string(),
+                    }
+                    .validate("US")
+                    .ok()
+                },
+            )
             .collect::<Vec<_>>()
     })
 }
