@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::Duration;
 use coldcall::domain::{DuplicateMode, LeadStatus};
 use coldcall::import::{DncImport, DncImportOptions, ImportError, ImportOptions, ImportReport, LeadImport};
-use coldcall::store::{BackendKind, Clock, FeedCursor, Lead, LeadFilter, Store};
+use coldcall::store::{BackendKind, CallFilter, Clock, EndCall, FeedCursor, Lead, LeadFilter, StartCall, Store};
 use common::*;
 
 /// Generates one test per backend for every scenario named; each gets a fresh database.
@@ -49,6 +49,7 @@ on_both_backends!(
     a_dry_run_decides_everything_and_writes_nothing,
     a_do_not_call_list_is_imported_and_marks_leads,
     a_bare_list_of_numbers_needs_no_header,
+    calls_export_in_order_by_page_and_filter,
 );
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -695,4 +696,82 @@ async fn a_bare_list_of_numbers_needs_no_header(db: &TestDb) {
     let err = DncImport::open(&path, DncImportOptions::new("US")).err().unwrap();
     assert!(err.to_string().contains("no column of numbers"), "{err}");
     assert!(err.to_string().contains("--map 'YOUR COLUMN=number'"), "{err}");
+}
+
+async fn calls_export_in_order_by_page_and_filter(db: &TestDb) {
+    let store = &db.store;
+    let (ann, bob) = (agent(store, "ann").await, agent(store, "bob").await);
+    let mut calls = Vec::new();
+    for n in 1..=5 {
+        let who = if n <= 3 { &ann } else { &bob };
+        let lead = lead(store, n).await;
+        let started = store
+            .start_call(&StartCall {
+                lead_id: lead.id,
+                agent_id: who.id,
+                from_number: None,
+            })
+            .await
+            .unwrap();
+        store.clock().advance(Duration::seconds(30));
+        store
+            .end_call(&EndCall {
+                call_id: started.call_id,
+                agent_id: who.id,
+                disposition: "interested".into(),
+                notes: (n == 2).then(|| "=cmd|' /C calc'!A0".to_string()),
+                ..EndCall::default()
+            })
+            .await
+            .unwrap();
+        calls.push(started);
+        store.clock().advance(Duration::seconds(30));
+    }
+
+    // Keyset pages of two walk every call once, oldest first.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.export_calls(&CallFilter::default(), after, 2).await.unwrap();
+        seen.extend(page.iter().map(|r| r.call.id));
+        match page.last() {
+            Some(last) if page.len() == 2 => after = Some(last.cursor()),
+            _ => break,
+        }
+    }
+    assert_eq!(seen, calls.iter().map(|c| c.call_id).collect::<Vec<_>>());
+
+    let bobs = CallFilter {
+        agent_id: Some(bob.id),
+        ..CallFilter::default()
+    };
+    assert_eq!(store.export_calls(&bobs, None, 100).await.unwrap().len(), 2);
+    let window = CallFilter {
+        from: Some(calls[1].started_at),
+        to: Some(calls[3].started_at),
+        agent_id: None,
+    };
+    let inside: Vec<_> = store.export_calls(&window, None, 100).await.unwrap();
+    assert_eq!(
+        inside.iter().map(|r| r.call.id).collect::<Vec<_>>(),
+        [calls[1].call_id, calls[2].call_id]
+    );
+    assert_eq!(inside[0].lead_name, "Lead2 Tester");
+    assert_eq!(inside[0].company, "Company 2");
+
+    let mut out = Vec::new();
+    let written = coldcall::export::export_calls(store, &CallFilter::default(), &mut out)
+        .await
+        .unwrap();
+    assert_eq!(written, 5);
+    let mut reader = csv::Reader::from_reader(out.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(&rows[1][4], "ann");
+    assert_eq!(&rows[1][6], "Lead2 Tester");
+    assert_eq!(&rows[1][12], "interested");
+    assert_eq!(&rows[1][13], "30");
+    assert_eq!(
+        &rows[1][14], "'=cmd|' /C calc'!A0",
+        "a note is never a formula in a spreadsheet"
+    );
 }

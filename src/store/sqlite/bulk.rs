@@ -32,9 +32,11 @@ impl SqliteStore {
     pub async fn import_leads(&self, batch: &ImportBatch<'_>, now: DateTime<Utc>) -> Result<Vec<RowResult>> {
         let mut tx = self.begin().await?;
         let (phones, emails) = batch_keys(batch.rows);
+        // OR of two indexed IN lists: SQLite probes both unique indexes and merges the rowids
+        // (a UNION would sort whole rows instead).
         let stored: Vec<Lead> = sqlx::query_as(&format!(
             "SELECT {LEAD_COLUMNS} FROM leads WHERE phone IN (SELECT value FROM json_each($1)) \
-             UNION SELECT {LEAD_COLUMNS} FROM leads WHERE email IN (SELECT value FROM json_each($2))"
+             OR email IN (SELECT value FROM json_each($2))"
         ))
         .bind(json_list(&phones))
         .bind(json_list(&emails))
