@@ -4,6 +4,7 @@
 //!
 //!     cargo bench --bench import               # 200,000 rows
 //!     cargo bench --bench import -- 50000      # another size
+//!     cargo bench --bench import -- 200000 10000   # and another batch size (rows per transaction)
 //!
 //! The file looks like a HubSpot export: "First Name", "Phone Number" written nationally with
 //! punctuation, "Lead Status" labels, comma-separated, quoted where needed. PostgreSQL is found
@@ -16,6 +17,15 @@ use std::time::Instant;
 use coldcall::domain::phone::format_international;
 use coldcall::import::{ImportOptions, ImportReport, LeadImport};
 use coldcall::store::{ConnectOptions, Store};
+
+/// Rows per transaction (0: the import's default for the backend).
+static BATCH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn options() -> ImportOptions {
+    let mut options = ImportOptions::new("US");
+    options.batch_size = BATCH.load(std::sync::atomic::Ordering::Relaxed);
+    options
+}
 
 const HEADER: &[&str] = &[
     "First Name",
@@ -31,7 +41,11 @@ const HEADER: &[&str] = &[
 ];
 
 fn main() {
-    let rows: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(200_000);
+    let numbers: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let rows = numbers.first().copied().unwrap_or(200_000);
+    if let Some(batch) = numbers.get(1) {
+        BATCH.store(*batch as usize, std::sync::atomic::Ordering::Relaxed);
+    }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -48,9 +62,10 @@ async fn run(rows: u64) {
     write_file(&large, rows);
     let size = std::fs::metadata(&large).unwrap().len();
     println!(
-        "file: {rows} rows, {:.1} MB, written in {:.1} s",
+        "file: {rows} rows, {:.1} MB, written in {:.1} s; rows per transaction: {} (0: the default)",
         size as f64 / 1e6,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        BATCH.load(std::sync::atomic::Ordering::Relaxed)
     );
 
     sqlite(dir.path(), &small, &large, rows).await;
@@ -81,7 +96,7 @@ fn write_file(path: &Path, rows: u64) {
 }
 
 async fn import(store: &Store, path: &Path) -> ImportReport {
-    LeadImport::open(path, ImportOptions::new("US"))
+    LeadImport::open(path, options())
         .unwrap()
         .run(store, |_, _| {})
         .await
@@ -90,7 +105,7 @@ async fn import(store: &Store, path: &Path) -> ImportReport {
 
 /// Imports and samples resident memory at each tenth of the file.
 async fn import_sampling_memory(store: &Store, path: &Path) -> (ImportReport, Vec<u64>) {
-    let import = LeadImport::open(path, ImportOptions::new("US")).unwrap();
+    let import = LeadImport::open(path, options()).unwrap();
     let total = import.total_bytes().max(1);
     let mut samples = Vec::new();
     let report = import

@@ -36,8 +36,8 @@ pub struct ImportArgs {
     /// (default: FILE.rejects.csv beside FILE)
     #[arg(long, value_name = "PATH")]
     rejects: Option<PathBuf>,
-    /// Rows per transaction
-    #[arg(long, default_value_t = crate::import::leads::DEFAULT_BATCH, hide = true)]
+    /// Rows per transaction (0: the backend's default)
+    #[arg(long, default_value_t = 0, hide = true)]
     batch_size: usize,
 }
 

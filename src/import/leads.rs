@@ -20,11 +20,20 @@ use super::rejects::{self, Rejects, RejectsFile};
 use super::row::parse_row;
 use super::source::{Chunk, FileError, Parsed, Reject, Source};
 use crate::domain::DuplicateMode;
-use crate::store::{ImportBatch, ImportRow, RowOutcome, Store};
+use crate::store::{BackendKind, ImportBatch, ImportRow, RowOutcome, Store};
 
-/// Rows per transaction: large enough that per-batch costs (commit, look-up round trip) vanish,
-/// small enough that a failure loses little work and locks are held briefly.
-pub const DEFAULT_BATCH: usize = 2_000;
+/// Rows per transaction, by backend (`batch_size` 0 picks these). Large enough that per-batch
+/// costs vanish, small enough that a failure loses little work and locks are held briefly.
+/// SQLite gets larger batches because each commit flushes the full-text indexes' pending terms
+/// as a new segment that must later be merged: measured on 200,000 rows, 10,000 rows per
+/// transaction ran at ~17k rows/s against ~10k rows/s with 2,000 (memory stays bounded by the
+/// batch: ~110 MB peak against ~75 MB). PostgreSQL showed no such difference.
+pub fn default_batch(kind: BackendKind) -> usize {
+    match kind {
+        BackendKind::Sqlite => 10_000,
+        BackendKind::Postgres => 2_000,
+    }
+}
 
 /// How many rejects the report lists by line (the rejects file has them all).
 const SAMPLE: usize = 20;
@@ -43,6 +52,7 @@ pub struct ImportOptions {
     /// Decide everything, write nothing to the database (nor a rejects file, unless `rejects`
     /// names one).
     pub dry_run: bool,
+    /// Rows per transaction; 0 for the backend's default (`default_batch`).
     pub batch_size: usize,
     /// The acting agent, kept on new and changed leads and in the audit log.
     pub actor: Option<i64>,
@@ -57,7 +67,7 @@ impl ImportOptions {
             delimiter: None,
             rejects: None,
             dry_run: false,
-            batch_size: DEFAULT_BATCH,
+            batch_size: 0,
             actor: None,
         }
     }
@@ -208,7 +218,11 @@ impl LeadImport {
         let options = self.options;
         let mapping = self.mapping.clone();
         let region = options.region.clone();
-        let mut batches = self.source.spawn(options.batch_size.max(1), move |record| {
+        let batch_size = match options.batch_size {
+            0 => default_batch(store.kind()),
+            n => n,
+        };
+        let mut batches = self.source.spawn(batch_size, move |record| {
             parse_row(record, &mapping, &region).map_err(|e| Reject {
                 kind: e.kind(),
                 reason: e.to_string(),
