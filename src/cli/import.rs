@@ -80,7 +80,8 @@ impl Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
             bar.set_style(
-                ProgressStyle::with_template("{elapsed_precise} [{wide_bar}] {percent:>3}% {msg}")
+                // The counts go on a line of their own so the bar keeps its width at 80 columns.
+                ProgressStyle::with_template("{elapsed_precise} [{wide_bar}] {percent:>3}%\n{msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> "),
             );
