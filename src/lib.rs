@@ -9,6 +9,8 @@ pub mod demo;
 pub mod dialer;
 pub mod display;
 pub mod domain;
+pub mod export;
+pub mod import;
 pub mod logging;
 pub mod store;
 pub mod tui;

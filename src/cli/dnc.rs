@@ -16,11 +16,14 @@ pub enum DncCommand {
     Remove { number: String },
     /// Is the number on the list? Exit code 3 when it is
     Check { number: String },
+    /// Load a do-not-call list from a CSV file (leads with its numbers are marked do-not-call)
+    Import(super::import::DncImportArgs),
 }
 
 pub async fn run(ctx: &Ctx, cmd: DncCommand) -> Result<(), CliError> {
     let normalize = |n: &str| normalize_phone(n, &ctx.region).map_err(|e| CliError::Usage(format!("number: {e}")));
     match cmd {
+        DncCommand::Import(args) => return super::import::run_dnc(ctx, args).await,
         DncCommand::Add { number, reason } => {
             let actor = ctx.actor().await?.map(|a| a.id);
             let entry = ctx

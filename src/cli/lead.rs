@@ -156,7 +156,7 @@ pub struct FilterArgs {
 }
 
 impl FilterArgs {
-    async fn resolve(self, ctx: &Ctx) -> Result<LeadFilter, CliError> {
+    pub(super) async fn resolve(self, ctx: &Ctx) -> Result<LeadFilter, CliError> {
         let status = self
             .status
             .map(|s| s.parse::<LeadStatus>())

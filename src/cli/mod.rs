@@ -9,6 +9,8 @@ mod call;
 mod console;
 mod db;
 mod dnc;
+mod export;
+mod import;
 mod lead;
 mod output;
 mod settings;
@@ -78,6 +80,11 @@ pub enum Command {
     /// The do-not-call list
     #[command(subcommand)]
     Dnc(dnc::DncCommand),
+    /// Load leads from a CSV file (exports of other CRMs are mapped automatically)
+    Import(import::ImportArgs),
+    /// Write leads or calls to a CSV file
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// Shared policy: minimum gap, calling hours, lock TTL, attempts
     #[command(subcommand)]
     Settings(settings::SettingsCommand),
@@ -203,6 +210,8 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
         Some(Command::Queue(cmd)) => call::run_queue(&ctx, cmd).await,
         Some(Command::Callback(cmd)) => call::run_callback(&ctx, cmd).await,
         Some(Command::Dnc(cmd)) => dnc::run(&ctx, cmd).await,
+        Some(Command::Import(args)) => import::run(&ctx, args).await,
+        Some(Command::Export(cmd)) => export::run(&ctx, cmd).await,
         Some(Command::Settings(cmd)) => settings::run(&ctx, cmd).await,
         Some(Command::Stats(args)) => stats::run(&ctx, args).await,
         Some(Command::Demo { .. } | Command::Config(_)) => Ok(()),

@@ -17,7 +17,7 @@ pub struct StatsArgs {
     to: Option<String>,
 }
 
-fn day_start(text: &str) -> Result<DateTime<Utc>, CliError> {
+pub(super) fn day_start(text: &str) -> Result<DateTime<Utc>, CliError> {
     let day = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|_| CliError::Usage(format!("'{text}' is not a day (use YYYY-MM-DD)")))?;
     Local

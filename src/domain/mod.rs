@@ -3,8 +3,10 @@
 
 pub mod can_call;
 pub mod disposition;
+pub mod formula;
 pub mod hours;
 pub mod lead;
+pub mod merge;
 pub mod phone;
 pub mod types;
 pub mod zones;
@@ -13,5 +15,6 @@ pub use can_call::*;
 pub use disposition::{Disposition, OutcomeEffects, OutcomeError, OutcomeInput};
 pub use hours::{parse_tz, CallingHours, Window};
 pub use lead::{DuplicateKeys, FieldError, LeadFields, LeadInput, ValidationErrors};
+pub use merge::{DuplicateMode, FieldSet, LeadField};
 pub use phone::{normalize_phone, PhoneError};
 pub use types::*;

@@ -3,6 +3,7 @@
 //! all of its SQL; rules are decided by `crate::domain` and made atomic by the backend's
 //! transactions. Backends never read a clock: the store passes `now` in, so tests can move time.
 
+mod bulk;
 mod clock;
 mod common;
 mod error;
@@ -17,6 +18,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use bulk::{
+    CallCursor, CallFilter, CallRecord, DncBatchResult, DncRow, ImportBatch, ImportRow, RowOutcome, RowResult,
+};
 pub use clock::Clock;
 pub use error::{Result, StoreError};
 pub use model::*;
@@ -520,6 +524,50 @@ impl Store {
     /// The cursor a new screen starts from: everything already committed counts as seen.
     pub async fn feed_head(&self) -> Result<FeedCursor> {
         dispatch!(self.feed_head())
+    }
+
+    // ------------------------------------------------------------------ import and export
+
+    /// Writes one batch of import rows in one transaction: each row is matched to stored leads
+    /// by phone and email (looked up inside the transaction, rows locked on PostgreSQL), decided
+    /// by the duplicate mode, and new and changed leads are written together. Answers one result
+    /// per row, in order. With `dry_run` nothing is written.
+    pub async fn import_leads(&self, batch: &ImportBatch<'_>) -> Result<Vec<RowResult>> {
+        if batch.rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self.import_leads(batch, self.now()))
+    }
+
+    /// Puts a batch of numbers (E.164) on the do-not-call list in one transaction and marks the
+    /// leads with those numbers do-not-call, as `dnc_add` does for one number.
+    pub async fn import_dnc(&self, rows: &[DncRow], actor: Option<i64>, dry_run: bool) -> Result<DncBatchResult> {
+        if rows.is_empty() {
+            return Ok(DncBatchResult::default());
+        }
+        dispatch!(self.import_dnc(rows, actor, dry_run, self.now()))
+    }
+
+    /// One audit-log entry for a whole import: what was imported (`leads` or `dnc`), from which
+    /// file, and the counts.
+    pub async fn record_import(
+        &self,
+        what: &str,
+        file: &str,
+        summary: &serde_json::Value,
+        actor: Option<i64>,
+    ) -> Result<()> {
+        dispatch!(self.record_import(what, file, summary, actor, self.now()))
+    }
+
+    /// One page of calls for an export, oldest first, starting after `after`.
+    pub async fn export_calls(
+        &self,
+        filter: &CallFilter,
+        after: Option<CallCursor>,
+        limit: u32,
+    ) -> Result<Vec<CallRecord>> {
+        dispatch!(self.export_calls(filter, after, limit.clamp(1, 5000)))
     }
 }
 
