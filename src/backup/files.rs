@@ -69,7 +69,11 @@ mod tests {
         for day in 0..5 {
             std::fs::write(dir.path().join(file_name(start + chrono::Duration::days(day))), b"x").unwrap();
         }
-        for other in ["notes.txt", "coldcall-20261101T000000.000Z.backup.zst.partial", "coldcall.db"] {
+        for other in [
+            "notes.txt",
+            "coldcall-20261101T000000.000Z.backup.zst.partial",
+            "coldcall.db",
+        ] {
             std::fs::write(dir.path().join(other), b"x").unwrap();
         }
         let removed = prune(dir.path(), 2).unwrap();

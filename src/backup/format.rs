@@ -296,7 +296,10 @@ impl<W: Write> BackupWriter<W> {
 
     fn start_frame(&mut self) -> Result<()> {
         self.end_frame()?;
-        let out = self.idle.take().ok_or_else(|| BackupError::Content("backup writer used after failing".into()))?;
+        let out = self
+            .idle
+            .take()
+            .ok_or_else(|| BackupError::Content("backup writer used after failing".into()))?;
         let mut encoder = zstd::Encoder::new(out, LEVEL).map_err(|e| BackupError::io("cannot start compressing", e))?;
         encoder
             .include_checksum(true)
@@ -307,7 +310,11 @@ impl<W: Write> BackupWriter<W> {
 
     fn end_frame(&mut self) -> Result<()> {
         if let Some(encoder) = self.frame.take() {
-            self.idle = Some(encoder.finish().map_err(|e| BackupError::io("cannot write the backup", e))?);
+            self.idle = Some(
+                encoder
+                    .finish()
+                    .map_err(|e| BackupError::io("cannot write the backup", e))?,
+            );
         }
         Ok(())
     }
@@ -389,7 +396,10 @@ impl<W: Write> BackupWriter<W> {
         self.start_frame()?;
         self.marker(&Marker::Manifest(manifest.clone()))?;
         self.end_frame()?;
-        let hashed = self.idle.take().ok_or_else(|| BackupError::Content("backup writer lost its output".into()))?;
+        let hashed = self
+            .idle
+            .take()
+            .ok_or_else(|| BackupError::Content("backup writer lost its output".into()))?;
         let mut out = hashed.inner;
         out.write_all(&trailer(&hashed.hasher.finalize()))
             .and_then(|()| out.flush())
@@ -453,7 +463,12 @@ impl<R: Read> BackupReader<R> {
             unpacked_bytes: 0,
         };
         let not_ours = |problem: String| {
-            BackupError::corrupt(None, None, Some(1), format!("this is not a coldcall backup, or its start is damaged ({problem})"))
+            BackupError::corrupt(
+                None,
+                None,
+                Some(1),
+                format!("this is not a coldcall backup, or its start is damaged ({problem})"),
+            )
         };
         match reader.read_line() {
             Ok(true) => {}
@@ -560,7 +575,12 @@ impl<R: Read> BackupReader<R> {
                     ))
                 })?;
                 if self.seen.iter().any(|t| t.name == spec.name) {
-                    return Err(BackupError::corrupt(Some(spec.name), None, Some(self.line_no), "the table appears twice"));
+                    return Err(BackupError::corrupt(
+                        Some(spec.name),
+                        None,
+                        Some(self.line_no),
+                        "the table appears twice",
+                    ));
                 }
                 let mut columns = Vec::with_capacity(start.columns.len());
                 for name in &start.columns {
@@ -612,14 +632,24 @@ impl<R: Read> BackupReader<R> {
         if line.first() == Some(&b'{') {
             let marker = serde_json::from_slice::<Marker>(line).map_err(|e| {
                 let (table, _) = self.here();
-                BackupError::corrupt(table.as_deref(), None, Some(self.line_no), format!("a line cannot be read ({e})"))
+                BackupError::corrupt(
+                    table.as_deref(),
+                    None,
+                    Some(self.line_no),
+                    format!("a line cannot be read ({e})"),
+                )
             })?;
             self.close_table();
             self.pending = Some(marker);
             return Ok(None);
         }
         let Some(table) = self.table.as_mut() else {
-            return Err(BackupError::corrupt(None, None, Some(self.line_no), "a row before any table"));
+            return Err(BackupError::corrupt(
+                None,
+                None,
+                Some(self.line_no),
+                "a row before any table",
+            ));
         };
         table.rows += 1;
         table.hasher.update(&self.buf);
@@ -628,14 +658,19 @@ impl<R: Read> BackupReader<R> {
                 Some(column) => format!("column {column}: {}", e.message),
                 None => e.message,
             };
-            BackupError::corrupt(Some(table.section.spec.name), Some(table.rows), Some(self.line_no), problem)
+            BackupError::corrupt(
+                Some(table.section.spec.name),
+                Some(table.rows),
+                Some(self.line_no),
+                problem,
+            )
         })?;
         Ok(Some(values))
     }
 
     /// Reads to the end and checks everything against the manifest: its own checksum, the
     /// header, and every table's columns, row count and checksum. All mismatches are reported.
-    pub fn finish(mut self) -> Result<Manifest> {
+    pub fn finish(&mut self) -> Result<Manifest> {
         while self.next_table()?.is_some() {}
         let Some(Marker::Manifest(manifest)) = self.next_marker()? else {
             return Err(self.damaged(std::io::ErrorKind::UnexpectedEof.into()));
@@ -660,7 +695,10 @@ impl<R: Read> BackupReader<R> {
             })
         };
         if Manifest::checksum(&manifest.header, &manifest.tables) != manifest.manifest_sha256 {
-            problem(None, "the manifest's own checksum does not match: the manifest is damaged".into());
+            problem(
+                None,
+                "the manifest's own checksum does not match: the manifest is damaged".into(),
+            );
         }
         if manifest.header != self.header {
             problem(None, "the header and the manifest disagree".into());
@@ -693,7 +731,10 @@ impl<R: Read> BackupReader<R> {
         }
         for listed in &manifest.tables {
             if !self.seen.iter().any(|t| t.name == listed.name) {
-                problem(Some(&listed.name), "listed in the manifest but missing from the file".into());
+                problem(
+                    Some(&listed.name),
+                    "listed in the manifest but missing from the file".into(),
+                );
             }
         }
         // Only when the content checked out: then the damage is in the compressed framing.
@@ -741,7 +782,11 @@ mod tests {
     use chrono::TimeZone;
 
     fn header() -> Header {
-        Header::new(20261123000004, "sqlite", Utc.with_ymd_and_hms(2026, 11, 23, 15, 0, 0).unwrap())
+        Header::new(
+            20261123000004,
+            "sqlite",
+            Utc.with_ymd_and_hms(2026, 11, 23, 15, 0, 0).unwrap(),
+        )
     }
 
     fn agent(id: i64, name: &str) -> Vec<Value> {
@@ -760,7 +805,8 @@ mod tests {
         let mut w = BackupWriter::new(Vec::new(), header()).unwrap();
         w.begin_table(tables::table("agents").unwrap()).unwrap();
         for id in 1..=200 {
-            w.row(&agent(id, &format!("agent number {id} with a long enough name"))).unwrap();
+            w.row(&agent(id, &format!("agent number {id} with a long enough name")))
+                .unwrap();
         }
         w.begin_table(tables::table("settings").unwrap()).unwrap();
         w.row(&[
@@ -799,7 +845,10 @@ mod tests {
         assert_eq!(reader.header(), &header());
         let agents = reader.next_table().unwrap().unwrap();
         assert_eq!(agents.spec.name, "agents");
-        assert_eq!(reader.next_row().unwrap().unwrap(), agent(1, "agent number 1 with a long enough name"));
+        assert_eq!(
+            reader.next_row().unwrap().unwrap(),
+            agent(1, "agent number 1 with a long enough name")
+        );
         let settings = reader.next_table().unwrap().unwrap();
         assert_eq!(settings.spec.name, "settings");
         assert!(reader.next_row().unwrap().is_some());
@@ -819,10 +868,15 @@ mod tests {
         let mut w = BackupWriter::new(Vec::new(), Header::new(20261123000004, "postgres", Utc::now())).unwrap();
         w.begin_table(tables::table("agents").unwrap()).unwrap();
         for id in 1..=200 {
-            w.row(&agent(id, &format!("agent number {id} with a long enough name"))).unwrap();
+            w.row(&agent(id, &format!("agent number {id} with a long enough name")))
+                .unwrap();
         }
         let (_, b) = w.finish().unwrap();
-        assert_eq!(a.table("agents"), b.table("agents"), "same rows, same checksum, whatever the source");
+        assert_eq!(
+            a.table("agents"),
+            b.table("agents"),
+            "same rows, same checksum, whatever the source"
+        );
         assert_ne!(a.manifest_sha256, b.manifest_sha256);
     }
 
@@ -860,16 +914,30 @@ mod tests {
         assert_eq!(list[0].table.as_deref(), Some("agents"));
         assert_eq!(list[0].row, Some(5));
         assert_eq!(list[0].line, Some(7), "header, table start, then rows 1-5");
-        assert!(list[0].to_string().starts_with("table agents, row 5 (line 7 unpacked): column id"), "{}", list[0]);
+        assert!(
+            list[0]
+                .to_string()
+                .starts_with("table agents, row 5 (line 7 unpacked): column id"),
+            "{}",
+            list[0]
+        );
     }
 
     #[test]
     fn a_missing_row_and_a_cut_file_are_reported() {
         let (file, _) = sample();
         let text = unpack(&file);
-        let without: String = text.lines().filter(|l| !l.starts_with("[9,")).map(|l| format!("{l}\n")).collect();
+        let without: String = text
+            .lines()
+            .filter(|l| !l.starts_with("[9,"))
+            .map(|l| format!("{l}\n"))
+            .collect();
         let list = problems(verify(&repack(&without)[..]).unwrap_err());
-        assert!(list.iter().any(|c| c.problem.contains("199 rows where the manifest lists 200")), "{list:?}");
+        assert!(
+            list.iter()
+                .any(|c| c.problem.contains("199 rows where the manifest lists 200")),
+            "{list:?}"
+        );
 
         let cut = &file[..file.len() / 2];
         let list = problems(verify(cut).unwrap_err());
@@ -886,7 +954,10 @@ mod tests {
         let (file, _) = sample();
         let text = unpack(&file).replace("\"rows\":200", "\"rows\":201");
         let list = problems(verify(&repack(&text)[..]).unwrap_err());
-        assert!(list.iter().any(|c| c.table.is_none() && c.problem.contains("manifest")), "{list:?}");
+        assert!(
+            list.iter().any(|c| c.table.is_none() && c.problem.contains("manifest")),
+            "{list:?}"
+        );
     }
 
     #[test]
@@ -899,7 +970,10 @@ mod tests {
         let (file, _) = sample();
         let newer = unpack(&file).replacen("\"format_version\":1", "\"format_version\":2", 1);
         assert!(matches!(verify(&repack(&newer)[..]), Err(BackupError::Incompatible(m)) if m.contains("upgrade")));
-        let unknown = unpack(&file).replace("{\"table\":{\"name\":\"settings\"", "{\"table\":{\"name\":\"campaigns\"");
+        let unknown = unpack(&file).replace(
+            "{\"table\":{\"name\":\"settings\"",
+            "{\"table\":{\"name\":\"campaigns\"",
+        );
         assert!(matches!(verify(&repack(&unknown)[..]), Err(BackupError::Incompatible(m)) if m.contains("campaigns")));
     }
 
@@ -907,7 +981,8 @@ mod tests {
     fn a_backup_of_an_older_schema_may_lack_columns() {
         let mut w = BackupWriter::new(Vec::new(), header()).unwrap();
         w.begin_table(tables::table("settings").unwrap()).unwrap();
-        w.row(&[Value::Text("k".into()), Value::Text("v".into()), Value::Null]).unwrap();
+        w.row(&[Value::Text("k".into()), Value::Text("v".into()), Value::Null])
+            .unwrap();
         let (file, _) = w.finish().unwrap();
         // Remove the updated_at column everywhere, as if the table once had two columns.
         let older = unpack(&file)
@@ -924,7 +999,10 @@ mod tests {
         let mut reader = BackupReader::open(&packed[..]).unwrap();
         let section = reader.next_table().unwrap().unwrap();
         assert_eq!(section.columns.len(), 2);
-        assert_eq!(reader.next_row().unwrap().unwrap(), vec![Value::Text("k".into()), Value::Text("v".into())]);
+        assert_eq!(
+            reader.next_row().unwrap().unwrap(),
+            vec![Value::Text("k".into()), Value::Text("v".into())]
+        );
         reader.finish().unwrap();
     }
 }

@@ -287,8 +287,14 @@ pub static TABLES: &[TableSpec] = &[
 /// test checks that every table is either backed up or listed here, so a new table cannot be
 /// forgotten silently.
 pub const NOT_BACKED_UP: &[(&str, &str)] = &[
-    ("changes", "the change feed of the live database; a restored one starts its own"),
-    ("agent_presence", "what running consoles last reported; republished when they open"),
+    (
+        "changes",
+        "the change feed of the live database; a restored one starts its own",
+    ),
+    (
+        "agent_presence",
+        "what running consoles last reported; republished when they open",
+    ),
 ];
 
 /// Columns a backend keeps beside the backed-up ones, derived from them and rebuilt on restore.

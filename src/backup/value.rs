@@ -151,14 +151,38 @@ mod tests {
     use chrono::TimeZone;
 
     const COLUMNS: &[Column] = &[
-        Column { name: "id", ty: ColumnType::Uuid },
-        Column { name: "n", ty: ColumnType::Int },
-        Column { name: "p", ty: ColumnType::Float },
-        Column { name: "ok", ty: ColumnType::Bool },
-        Column { name: "name", ty: ColumnType::Text },
-        Column { name: "at", ty: ColumnType::Timestamp },
-        Column { name: "doc", ty: ColumnType::Json },
-        Column { name: "gone", ty: ColumnType::Text },
+        Column {
+            name: "id",
+            ty: ColumnType::Uuid,
+        },
+        Column {
+            name: "n",
+            ty: ColumnType::Int,
+        },
+        Column {
+            name: "p",
+            ty: ColumnType::Float,
+        },
+        Column {
+            name: "ok",
+            ty: ColumnType::Bool,
+        },
+        Column {
+            name: "name",
+            ty: ColumnType::Text,
+        },
+        Column {
+            name: "at",
+            ty: ColumnType::Timestamp,
+        },
+        Column {
+            name: "doc",
+            ty: ColumnType::Json,
+        },
+        Column {
+            name: "gone",
+            ty: ColumnType::Text,
+        },
     ];
 
     fn sample() -> Vec<Value> {
@@ -184,17 +208,26 @@ mod tests {
             "[\"01930000-0000-7000-8000-000000000001\",-42,0.35,true,\"Zoë \\\"Q\\\" O'Neil\\n\\u001b[2J\",\
              \"2026-11-23T15:00:00.000000Z\",\"{\\\"a\\\":[1.5,null],\\\"b\\\":1}\",null]\n"
         );
-        assert_eq!(text.matches('\n').count(), 1, "one row is one line, whatever the text holds");
+        assert_eq!(
+            text.matches('\n').count(),
+            1,
+            "one row is one line, whatever the text holds"
+        );
         assert_eq!(decode_row(line.trim_ascii_end(), COLUMNS).unwrap(), sample());
     }
 
     #[test]
     fn timestamps_keep_microseconds_whatever_the_source_precision() {
         let t = Utc.timestamp_opt(1_700_000_000, 123_456_789).unwrap();
-        let Value::Timestamp(kept) = Value::timestamp(t) else { unreachable!() };
+        let Value::Timestamp(kept) = Value::timestamp(t) else {
+            unreachable!()
+        };
         assert_eq!(format_timestamp(&kept), "2023-11-14T22:13:20.123456Z");
         // an offset other than UTC in a hand-edited file still means the same instant
-        let read = decode_value(serde_json::json!("2023-11-14T23:13:20.123456+01:00"), ColumnType::Timestamp);
+        let read = decode_value(
+            serde_json::json!("2023-11-14T23:13:20.123456+01:00"),
+            ColumnType::Timestamp,
+        );
         assert_eq!(read.unwrap(), Value::Timestamp(kept));
     }
 
@@ -209,14 +242,21 @@ mod tests {
 
     #[test]
     fn wrong_values_name_their_column() {
-        let err = decode_row(br#"["not-a-uuid",1,0.5,true,"a","2026-01-01T00:00:00Z","{}",null]"#, COLUMNS).unwrap_err();
+        let err = decode_row(
+            br#"["not-a-uuid",1,0.5,true,"a","2026-01-01T00:00:00Z","{}",null]"#,
+            COLUMNS,
+        )
+        .unwrap_err();
         assert_eq!(err.column, Some("id"));
         assert!(err.message.contains("UUID"), "{}", err.message);
         let err = decode_row(br#"[1,2]"#, COLUMNS).unwrap_err();
         assert_eq!(err.column, None);
         assert!(err.message.contains("2 values"), "{}", err.message);
-        let err = decode_row(b"[\"01930000-0000-7000-8000-000000000001\",1.5,0.5,true,\"a\",null,null,null]", COLUMNS)
-            .unwrap_err();
+        let err = decode_row(
+            b"[\"01930000-0000-7000-8000-000000000001\",1.5,0.5,true,\"a\",null,null,null]",
+            COLUMNS,
+        )
+        .unwrap_err();
         assert_eq!(err.column, Some("n"));
         assert!(decode_row(b"[1,", COLUMNS).is_err());
         assert!(encode_row(&[Value::Float(f64::NAN)], &mut Vec::new()).is_err());
