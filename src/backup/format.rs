@@ -415,6 +415,54 @@ impl<W: Write> BackupWriter<W> {
 
 // ---------------------------------------------------------------------------------------- reading
 
+type Input<R> = BufReader<TailHashingReader<R>>;
+
+/// The unpacked lines of the file, one zstd frame at a time, so a reader always knows which
+/// part of the file it is in, even when damage stops it before the part's first line.
+struct FrameLines<R: Read> {
+    current: Option<BufReader<zstd::Decoder<'static, Input<R>>>>,
+    /// The input between frames.
+    between: Option<Input<R>>,
+    /// No line has come out of the current frame yet.
+    fresh: bool,
+}
+
+impl<R: Read> FrameLines<R> {
+    /// Appends the next line to `buf`; false at the end of the file.
+    fn read_line(&mut self, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+        loop {
+            if self.current.is_none() {
+                let Some(mut input) = self.between.take() else {
+                    return Ok(false);
+                };
+                if input.fill_buf()?.is_empty() {
+                    self.between = Some(input);
+                    return Ok(false);
+                }
+                let decoder = zstd::Decoder::with_buffer(input)?.single_frame();
+                // Small reads: zstd hands over a block's output before it decodes the next
+                // block, so damage is met after the rows before it were read.
+                self.current = Some(BufReader::with_capacity(16 * 1024, decoder));
+                self.fresh = true;
+            }
+            let Some(frame) = self.current.as_mut() else {
+                return Ok(false);
+            };
+            if frame.read_until(b'\n', buf)? > 0 {
+                self.fresh = false;
+                return Ok(true);
+            }
+            if let Some(frame) = self.current.take() {
+                self.between = Some(frame.into_inner().finish());
+            }
+        }
+    }
+
+    fn input(&self) -> Option<&TailHashingReader<R>> {
+        self.between.as_ref().map(|b| b.get_ref())
+    }
+}
+
 /// The table a reader is in: the spec it maps to and the columns the backup has, in its order.
 #[derive(Debug, Clone)]
 pub struct TableSection {
@@ -433,7 +481,7 @@ struct ReadingTable {
 /// Every row is decoded (so a bad value is named where it is) and hashed; `finish` compares all
 /// of it with the manifest.
 pub struct BackupReader<R: Read> {
-    lines: BufReader<zstd::Decoder<'static, BufReader<TailHashingReader<R>>>>,
+    lines: FrameLines<R>,
     header: Header,
     line_no: u64,
     buf: Vec<u8>,
@@ -451,9 +499,12 @@ impl<R: Read> BackupReader<R> {
             hasher: Sha256::new(),
             tail: Vec::with_capacity(2 * TRAILER_LEN),
         };
-        let decoder = zstd::Decoder::new(input).map_err(|e| BackupError::io("cannot start decompressing", e))?;
         let mut reader = BackupReader {
-            lines: BufReader::with_capacity(256 * 1024, decoder),
+            lines: FrameLines {
+                current: None,
+                between: Some(BufReader::with_capacity(64 * 1024, input)),
+                fresh: false,
+            },
             header: Header::new(0, "", DateTime::<Utc>::MIN_UTC),
             line_no: 0,
             buf: Vec::with_capacity(4096),
@@ -499,12 +550,11 @@ impl<R: Read> BackupReader<R> {
     /// Reads the next line into `buf`; false at the end of the file.
     fn read_line(&mut self) -> std::io::Result<bool> {
         self.buf.clear();
-        let n = self.lines.read_until(b'\n', &mut self.buf)?;
-        if n == 0 {
+        if !self.lines.read_line(&mut self.buf)? {
             return Ok(false);
         }
         self.line_no += 1;
-        self.unpacked_bytes += n as u64;
+        self.unpacked_bytes += self.buf.len() as u64;
         if self.buf.last() != Some(&b'\n') {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
@@ -523,10 +573,28 @@ impl<R: Read> BackupReader<R> {
 
     /// A read failure inside the stream: damaged compressed data or a file cut short.
     fn damaged(&self, err: std::io::Error) -> BackupError {
-        let (table, rows) = self.here();
-        let place = match &table {
-            Some(_) => format!("after row {rows}"),
-            None => "after the header".to_string(),
+        let (mut table, rows) = self.here();
+        let place = match &self.table {
+            Some(_) if !self.lines.fresh => format!("after row {rows}"),
+            // Between parts: the damage is in the next part, before its first line could be
+            // read. coldcall writes the tables in one fixed order, so that part is known.
+            ended => {
+                let next = match ended {
+                    Some(t) => tables::TABLES
+                        .iter()
+                        .position(|s| s.name == t.section.spec.name)
+                        .and_then(|i| tables::TABLES.get(i + 1)),
+                    None => tables::TABLES.first(),
+                };
+                table = next.map(|spec| spec.name.to_string());
+                match (next, ended) {
+                    (Some(_), Some(t)) => {
+                        format!("before its first row (the part after table {})", t.section.spec.name)
+                    }
+                    (Some(_), None) => "before its first row (the part after the header)".to_string(),
+                    (None, _) => "in the manifest".to_string(),
+                }
+            }
         };
         let problem = if err.kind() == std::io::ErrorKind::UnexpectedEof {
             format!("the file ends early, {place}: it is truncated or was never finished")
@@ -738,8 +806,8 @@ impl<R: Read> BackupReader<R> {
             }
         }
         // Only when the content checked out: then the damage is in the compressed framing.
-        let file = self.lines.get_ref().get_ref().get_ref();
-        if problems.is_empty() && !file.trailer_matches() {
+        let intact = self.lines.input().is_some_and(|file| file.trailer_matches());
+        if problems.is_empty() && !intact {
             problems.push(Corruption {
                 table: None,
                 row: None,

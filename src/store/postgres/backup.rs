@@ -313,7 +313,7 @@ impl PgStore {
             "SELECT format('function %s %s', p.proname, md5(p.prosrc)) FROM pg_proc p \
              WHERE p.pronamespace = current_schema()::regnamespace \
              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')",
-            "SELECT 'table ' || c.relname || ' ' || c.relkind FROM pg_class c \
+            "SELECT 'table ' || c.relname || ' ' || c.relkind::text FROM pg_class c \
              WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'v', 'm', 'S') \
              AND c.relname NOT LIKE '\\_sqlx\\_migrations%' \
              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')",
