@@ -29,11 +29,17 @@ async fn the_export_holds_everything_about_the_person(store: &Store) {
     assert_eq!(data.lead.first_name, "Zoë");
     assert_eq!(data.contacts.len(), 2);
     assert_eq!(data.calls.len(), 1);
-    assert_eq!(data.calls[0].notes.as_deref(), Some("wants a demo; mentioned her daughter Mia"));
+    assert_eq!(
+        data.calls[0].notes.as_deref(),
+        Some("wants a demo; mentioned her daughter Mia")
+    );
     assert_eq!(data.status_history.len(), 2, "created, then qualified by the call");
     assert_eq!(data.assignments.len(), 1);
     assert!(data.audit.iter().any(|a| a.action == "assign" && a.entity == "lead"));
-    assert!(data.audit.iter().any(|a| a.action == "dnc_add" && a.entity_id == "+14155550123"));
+    assert!(data
+        .audit
+        .iter()
+        .any(|a| a.action == "dnc_add" && a.entity_id == "+14155550123"));
     assert_eq!(data.do_not_call.len(), 1);
     assert_eq!(data.do_not_call[0].number, "+14155550123");
     let text = serde_json::to_string(&data).unwrap();
@@ -47,7 +53,10 @@ async fn the_export_holds_everything_about_the_person(store: &Store) {
 
     // the export itself is on record, and only supervisors may make one
     let again = store.gdpr_export(floor.zoe.id, floor.sam.id).await.unwrap();
-    assert!(again.audit.iter().any(|a| a.action == "gdpr_export" && a.agent_id == Some(floor.sam.id)));
+    assert!(again
+        .audit
+        .iter()
+        .any(|a| a.action == "gdpr_export" && a.agent_id == Some(floor.sam.id)));
     let err = store.gdpr_export(floor.zoe.id, floor.ann.id).await.unwrap_err();
     assert!(matches!(err, StoreError::Forbidden(_)), "{err}");
     let err = store.gdpr_export(uuid::Uuid::now_v7(), floor.sam.id).await.unwrap_err();
@@ -73,9 +82,15 @@ async fn erasure_leaves_nothing_personal_and_keeps_the_figures(store: &Store) {
     assert_eq!(erased.kept_on_dnc_list, vec!["+14155550123".to_string()]);
 
     let lead = store.lead(floor.zoe.id).await.unwrap().unwrap();
-    assert_eq!((lead.first_name.as_str(), lead.last_name.as_str()), ("[erased]", "[erased]"));
+    assert_eq!(
+        (lead.first_name.as_str(), lead.last_name.as_str()),
+        ("[erased]", "[erased]")
+    );
     assert_eq!(lead.company, "[erased]");
-    assert_eq!((lead.email.as_ref(), lead.title.as_ref(), lead.notes.as_ref()), (None, None, None));
+    assert_eq!(
+        (lead.email.as_ref(), lead.title.as_ref(), lead.notes.as_ref()),
+        (None, None, None)
+    );
     assert!(lead.phone.starts_with("+999"), "{}", lead.phone);
     assert!(lead.deleted_at.is_some() && lead.do_not_call);
     assert_eq!(
@@ -117,7 +132,10 @@ async fn erasure_leaves_nothing_personal_and_keeps_the_figures(store: &Store) {
     let record: Vec<_> = data.audit.iter().filter(|a| a.action == "gdpr_erase").collect();
     assert_eq!(record.len(), 1);
     assert_eq!(record[0].agent_id, Some(floor.sam.id));
-    assert_eq!(record[0].new_value, Some(serde_json::json!({ "reason": "request by email of 2026-11-20" })));
+    assert_eq!(
+        record[0].new_value,
+        Some(serde_json::json!({ "reason": "request by email of 2026-11-20" }))
+    );
 
     // consoles hear of it through the feed
     let changes = store.changes_since(cursor, 100).await.unwrap();
@@ -127,7 +145,11 @@ async fn erasure_leaves_nothing_personal_and_keeps_the_figures(store: &Store) {
     let again = store.gdpr_erase(floor.zoe.id, floor.sam.id, "repeat").await.unwrap();
     assert!(again.already_erased);
     assert_eq!(
-        (again.contacts_removed, again.calls_anonymised, again.status_changes_anonymised),
+        (
+            again.contacts_removed,
+            again.calls_anonymised,
+            again.status_changes_anonymised
+        ),
         (0, 0, 0)
     );
     let data = store.gdpr_export(floor.zoe.id, floor.sam.id).await.unwrap();
@@ -155,15 +177,24 @@ async fn erasure_waits_for_the_call_and_a_supervisor(store: &Store) {
         .gdpr_erase(floor.on_call.id, floor.sam.id, "request")
         .await
         .unwrap_err();
-    assert!(matches!(&err, StoreError::Conflict(m) if m.contains("on a call")), "{err}");
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("on a call")),
+        "{err}"
+    );
     assert_eq!(
         store.lead(floor.on_call.id).await.unwrap().unwrap().first_name,
         floor.on_call.first_name
     );
-    let err = store.gdpr_erase(floor.zoe.id, floor.ann.id, "request").await.unwrap_err();
+    let err = store
+        .gdpr_erase(floor.zoe.id, floor.ann.id, "request")
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Forbidden(_)), "{err}");
     let err = store.gdpr_erase(floor.zoe.id, floor.sam.id, "  ").await.unwrap_err();
-    assert!(matches!(&err, StoreError::BadInput(m) if m.contains("--reason")), "{err}");
+    assert!(
+        matches!(&err, StoreError::BadInput(m) if m.contains("--reason")),
+        "{err}"
+    );
     assert_eq!(store.lead(floor.zoe.id).await.unwrap().unwrap().first_name, "Zoë");
 }
 
