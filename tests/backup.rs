@@ -67,6 +67,16 @@ async fn a_floor_moves_sqlite_to_postgres_and_back_with_identical_content() {
     let (_, back) = backup_bytes(&last.store).await;
     assert_eq!(content(&back), content(&from_sqlite), "and SQLite again");
 
+    // The restore leaves the schema as migrate made it: every index rebuilt, every trigger on.
+    assert_eq!(
+        pg.store.schema_objects().await.unwrap(),
+        postgres().await.store.schema_objects().await.unwrap()
+    );
+    assert_eq!(
+        last.store.schema_objects().await.unwrap(),
+        sqlite().await.store.schema_objects().await.unwrap()
+    );
+
     // Restored databases work, not just compare equal.
     for store in [&pg.store, &last.store] {
         let zoe = store.lead(floor.zoe.id).await.unwrap().unwrap();

@@ -67,6 +67,7 @@ impl PgStore {
         // needs only ownership of the tables (not superuser, unlike session_replication_role);
         // it is transactional, and foreign keys stay checked.
         set_triggers(&mut tx, false).await?;
+        let rebuild = drop_secondary_indexes(&mut tx).await?;
         for spec in TABLES.iter().filter(|t| t.seeded) {
             sqlx::query(&format!("DELETE FROM \"{}\"", spec.name))
                 .execute(&mut *tx)
@@ -104,6 +105,9 @@ impl PgStore {
             ))
             .execute(&mut *tx)
             .await?;
+        }
+        for definition in &rebuild {
+            sqlx::query(definition).execute(&mut *tx).await?;
         }
         set_triggers(&mut tx, true).await?;
         tx.commit().await?;
@@ -166,6 +170,28 @@ async fn ensure_empty(tx: &mut Tx) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Drops the tables' non-unique indexes (the search, list and queue indexes) and returns their
+/// definitions to build again after the load: building a GIN index once is several times faster
+/// than updating it row by row. Unique indexes stay, so a duplicate is still refused at its row.
+/// Index names and definitions come from the catalog of coldcall's own schema; this is DDL in
+/// the restore's transaction, so a failed restore leaves every index as it was.
+async fn drop_secondary_indexes(tx: &mut Tx) -> Result<Vec<String>> {
+    let tables: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT quote_ident(ic.relname), pg_get_indexdef(i.indexrelid) FROM pg_index i \
+         JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid \
+         WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY($1) \
+         AND NOT i.indisunique AND NOT i.indisprimary ORDER BY 1",
+    )
+    .bind(&tables)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (name, _) in &indexes {
+        sqlx::query(&format!("DROP INDEX {name}")).execute(&mut **tx).await?;
+    }
+    Ok(indexes.into_iter().map(|(_, definition)| definition).collect())
 }
 
 async fn set_triggers(tx: &mut Tx, on: bool) -> Result<()> {
@@ -308,7 +334,7 @@ impl PgStore {
             "SELECT format('constraint %s %s %s', c.conrelid::regclass, c.conname, pg_get_constraintdef(c.oid)) \
              FROM pg_constraint c WHERE c.connamespace = current_schema()::regnamespace \
              AND c.conrelid <> '_sqlx_migrations'::regclass",
-            "SELECT 'trigger ' || pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid \
+            "SELECT 'trigger ' || pg_get_triggerdef(t.oid) || ' enabled=' || t.tgenabled::text FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid \
              WHERE NOT t.tgisinternal AND r.relnamespace = current_schema()::regnamespace",
             "SELECT format('function %s %s', p.proname, md5(p.prosrc)) FROM pg_proc p \
              WHERE p.pronamespace = current_schema()::regnamespace \
