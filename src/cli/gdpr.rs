@@ -54,7 +54,7 @@ pub async fn run(ctx: &Ctx, cmd: GdprCommand) -> Result<(), CliError> {
                 } else {
                     format!(
                         "erased lead {}: {} contact point(s) removed; {} call(s), {} status change(s), {} callback(s) \
-                         and {} audit entr(ies) anonymised; recorded in the audit log",
+                         and {} audit entries anonymised; recorded in the audit log",
                         erased.lead_id,
                         erased.contacts_removed,
                         erased.calls_anonymised,
