@@ -1,5 +1,6 @@
 //! Backup and restore on SQLite: every table read in one read transaction (WAL gives it a
-//! snapshot while consoles keep writing), written back in one write transaction.
+//! snapshot while consoles keep writing), written back in one write transaction with the
+//! triggers paused and the search indexes rebuilt at the end.
 //!
 //! Table and column names in this file's SQL come only from the compiled-in list in
 //! `backup::tables` (never from the file being restored), which is why they may be spliced into
@@ -60,6 +61,7 @@ impl SqliteStore {
     pub async fn restore_tables<R: Read>(&self, reader: &mut BackupReader<R>) -> Result<u64> {
         let mut tx = self.begin().await?;
         ensure_empty(&mut tx).await?;
+        let paused = pause_triggers(&mut tx).await?;
         for spec in TABLES.iter().filter(|t| t.seeded) {
             sqlx::query(&format!("DELETE FROM \"{}\"", spec.name))
                 .execute(&mut *tx)
@@ -68,11 +70,6 @@ impl SqliteStore {
         let mut restored = 0u64;
         let mut batch: Vec<Vec<Value>> = Vec::new();
         while let Some(section) = reader.next_table()? {
-            if section.spec.name == "lead_status_log" {
-                // SQLite cannot pause triggers: inserting the leads logged each one as created.
-                // The backup holds the real history, which replaces those rows.
-                sqlx::query("DELETE FROM lead_status_log").execute(&mut *tx).await?;
-            }
             let per_batch = (MAX_VALUES / section.columns.len().max(1)).clamp(1, MAX_ROWS);
             while let Some(row) = reader.next_row()? {
                 batch.push(row);
@@ -90,9 +87,16 @@ impl SqliteStore {
         }
         // Anything wrong with the file's end or manifest undoes the whole restore.
         reader.finish()?;
-        // The inserts' triggers fed every row to the change feed; a restored database starts
-        // with an empty feed, as after a fresh migrate. (The search index they filled stays.)
-        sqlx::query("DELETE FROM changes").execute(&mut *tx).await?;
+        // The search indexes are built in one pass over the restored leads, which is much faster
+        // than the row-by-row updates of the triggers.
+        for index in SEARCH_INDEXES {
+            sqlx::query(&format!("INSERT INTO {index} ({index}) VALUES ('rebuild')"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        for definition in &paused {
+            sqlx::query(definition).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(restored)
     }
@@ -115,6 +119,33 @@ fn read_value(row: &SqliteRow, i: usize, column: &Column, spec: &TableSpec) -> R
         },
     };
     Ok(value.unwrap_or(Value::Null))
+}
+
+/// The full-text and trigram indexes over `leads` (external-content FTS5 tables, see the schema
+/// migration); fixed names, so they may be spliced into the rebuild statements.
+const SEARCH_INDEXES: [&str; 2] = ["leads_fts", "leads_trgm"];
+
+/// Drops the triggers of the backed-up tables and returns their definitions, to create again
+/// once the rows are in. The triggers would log every restored lead as a new status change,
+/// feed every row to the change feed and update the search indexes row by row; the backup
+/// already holds the real history, and the indexes are rebuilt in one pass. SQLite has no way
+/// to switch a trigger off, but its DDL is transactional: a failed restore rolls the triggers
+/// back with everything else. Names and definitions come from the schema's own catalog.
+async fn pause_triggers(tx: &mut Tx) -> Result<Vec<String>> {
+    let tables: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+    let triggers: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' \
+         AND tbl_name IN (SELECT value FROM json_each($1)) ORDER BY name",
+    )
+    .bind(serde_json::to_string(&tables).unwrap_or_else(|_| "[]".into()))
+    .fetch_all(&mut **tx)
+    .await?;
+    for (name, _) in &triggers {
+        sqlx::query(&format!("DROP TRIGGER \"{}\"", name.replace('"', "\"\"")))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(triggers.into_iter().map(|(_, sql)| sql).collect())
 }
 
 async fn ensure_empty(tx: &mut Tx) -> Result<()> {
