@@ -3,6 +3,7 @@
 //! `domain` holds the rules as plain Rust, `store` the async data layer over PostgreSQL and
 //! SQLite, `cli` the scriptable command line.
 
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod demo;

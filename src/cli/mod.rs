@@ -5,11 +5,13 @@
 //! dialer rule (the reason is on stderr, or in the JSON with `--json`).
 
 mod agent;
+mod backup;
 mod call;
 mod console;
 mod db;
 mod dnc;
 mod export;
+mod gdpr;
 mod import;
 mod lead;
 mod output;
@@ -101,6 +103,16 @@ pub enum Command {
     /// Where the config file is
     #[command(subcommand)]
     Config(console::ConfigCommand),
+    /// Back up the whole database to one compressed file (`backup verify FILE` checks one)
+    Backup(backup::BackupArgs),
+    /// Load a backup (from either backend) into an empty database
+    Restore {
+        /// The backup file
+        file: std::path::PathBuf,
+    },
+    /// A person's data on request: export it, or erase it
+    #[command(subcommand)]
+    Gdpr(gdpr::GdprCommand),
 }
 
 /// What every command gets: the open store, the output style and the global flags.
@@ -173,6 +185,14 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
     if let Some(Command::Config(cmd)) = &cli.command {
         return console::config_command(cmd, out);
     }
+    // Checking a backup file needs no database.
+    if let Some(Command::Backup(backup::BackupArgs {
+        command: Some(backup::BackupCommand::Verify { file }),
+        ..
+    })) = &cli.command
+    {
+        return backup::run_verify(file, out);
+    }
     let config = crate::config::load().map_err(CliError::Usage)?;
     let region = cli
         .region
@@ -190,7 +210,12 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
     tracing::info!(database = store.describe(), "connected");
     // Schema commands manage migrations themselves; everything else brings the schema up to date,
     // which is how a fresh SQLite file becomes usable on first run.
-    if !matches!(cli.command, Some(Command::Db(_))) {
+    // A backup records the database as it is (and is what to take before an upgrade), and a
+    // restore verifies its file before it creates anything: both leave migrating to themselves.
+    if !matches!(
+        cli.command,
+        Some(Command::Db(_) | Command::Backup(_) | Command::Restore { .. })
+    ) {
         store.migrate().await?;
     }
     let ctx = Ctx {
@@ -214,6 +239,9 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
         Some(Command::Export(cmd)) => export::run(&ctx, cmd).await,
         Some(Command::Settings(cmd)) => settings::run(&ctx, cmd).await,
         Some(Command::Stats(args)) => stats::run(&ctx, args).await,
+        Some(Command::Backup(args)) => backup::run_backup(&ctx, args).await,
+        Some(Command::Restore { file }) => backup::run_restore(&ctx, &file).await,
+        Some(Command::Gdpr(cmd)) => gdpr::run(&ctx, cmd).await,
         Some(Command::Demo { .. } | Command::Config(_)) => Ok(()),
     };
     ctx.store.close().await;

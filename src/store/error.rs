@@ -26,6 +26,9 @@ pub enum StoreError {
     Database(#[source] sqlx::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A backup file that cannot be read, is damaged, or does not fit this coldcall.
+    #[error("{0}")]
+    Backup(#[from] crate::backup::BackupError),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

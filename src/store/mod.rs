@@ -9,8 +9,10 @@ mod common;
 mod error;
 mod model;
 mod postgres;
+mod privacy;
 pub mod search;
 pub mod settings;
+mod snapshot;
 mod sqlite;
 
 use std::time::Duration;
@@ -24,6 +26,8 @@ pub use bulk::{
 pub use clock::Clock;
 pub use error::{Result, StoreError};
 pub use model::*;
+pub use privacy::{AuditEntry, Erasure, PersonalData};
+pub use snapshot::RestoreSummary;
 
 pub(crate) use common::{
     call_status_for, lock_is_stale, migration_infos, replayed_end, undo_target, ActiveCallRow, CallFacts,
@@ -568,6 +572,72 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<CallRecord>> {
         dispatch!(self.export_calls(filter, after, limit.clamp(1, 5000)))
+    }
+
+    // ------------------------------------------------------------------ backups and personal data
+
+    /// Writes a backup of every table to `out`, all from one snapshot, so consoles can keep
+    /// working meanwhile. The database must be at this coldcall's schema (see `backup::tables`).
+    pub async fn backup<W: std::io::Write>(&self, out: W) -> Result<(W, crate::backup::Manifest)> {
+        let version = snapshot::schema_version_for_backup(&self.migration_status().await?)?;
+        let backend = match self.kind() {
+            BackendKind::Postgres => "postgres",
+            BackendKind::Sqlite => "sqlite",
+        };
+        let header = crate::backup::Header::new(version, backend, self.now());
+        let mut writer = crate::backup::BackupWriter::new(out, header)?;
+        dispatch!(self.backup_tables(&mut writer))?;
+        Ok(writer.finish()?)
+    }
+
+    /// Restores the backup at `path` (from either backend) into this database, which must hold
+    /// no data yet. The whole file is verified before anything is written; a damaged file, or one
+    /// from a newer schema, is refused with the database untouched. The schema is created when
+    /// missing, then every table is loaded in one transaction; the settings and dispositions
+    /// `migrate` seeds are replaced by the backup's.
+    pub async fn restore(&self, path: &std::path::Path) -> Result<RestoreSummary> {
+        let open = || {
+            std::fs::File::open(path)
+                .map_err(|e| crate::backup::BackupError::io(format!("cannot open {}", path.display()), e))
+        };
+        let (manifest, _) = crate::backup::verify(open()?)?;
+        snapshot::check_restorable(&manifest, &self.migration_status().await?)?;
+        self.migrate().await?;
+        // Read again for the load (the first pass kept nothing in memory); it is checked as it
+        // goes, so a file changed in between still cannot be half restored.
+        let mut reader = crate::backup::BackupReader::open(open()?)?;
+        let rows = dispatch!(self.restore_tables(&mut reader))?;
+        Ok(RestoreSummary { manifest, rows })
+    }
+
+    /// Every schema object coldcall created, one normalised line each, sorted: equal lists mean
+    /// equal schemas (used to prove migrations go down and up again cleanly).
+    pub async fn schema_objects(&self) -> Result<Vec<String>> {
+        dispatch!(self.schema_objects())
+    }
+
+    /// Everything held about the person behind a lead, as one document (supervisors and admins;
+    /// the export itself is recorded in the audit log).
+    pub async fn gdpr_export(&self, lead_id: Uuid, by: i64) -> Result<PersonalData> {
+        self.require_supervisor(by, "export a person's data").await?;
+        dispatch!(self.gdpr_export(lead_id, by, self.now()))
+    }
+
+    /// Erases the person behind a lead (supervisors and admins): names, email, phone, company,
+    /// title, zone and notes of the lead, its contact points, call notes and recording links,
+    /// status-change reasons, callback notes and audit values about it. What the floor's
+    /// statistics count stays (calls with agent, times, duration and outcome; status history;
+    /// assignments), anonymous. A number on the do-not-call list stays there. The erasure is
+    /// recorded in the audit log with its reason; running it again changes nothing more.
+    pub async fn gdpr_erase(&self, lead_id: Uuid, by: i64, reason: &str) -> Result<Erasure> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::BadInput(
+                "say why the person's data is erased (--reason), e.g. \"request by email of 2026-11-20\"".into(),
+            ));
+        }
+        self.require_supervisor(by, "erase a person's data").await?;
+        dispatch!(self.gdpr_erase(lead_id, by, reason, self.now()))
     }
 }
 

@@ -5,7 +5,9 @@
 //! happened before they got the lock. Constraints (one active call per lead, one live assignment
 //! per lead) stay the last line of defence.
 
+mod backup;
 mod bulk;
+mod gdpr;
 
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;

@@ -5,7 +5,9 @@
 //! "database is locked" instead of waiting out the busy timeout. WAL lets readers go on meanwhile.
 //! Constraints (one active call per lead, one live assignment per lead) stay the last line of defence.
 
+mod backup;
 mod bulk;
+mod gdpr;
 
 use std::path::Path;
 use std::time::Duration;

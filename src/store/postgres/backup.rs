@@ -1,0 +1,355 @@
+//! Backup and restore on PostgreSQL: every table read from one snapshot, written back in one
+//! transaction.
+//!
+//! Table and column names in this file's SQL come only from the compiled-in list in
+//! `backup::tables` (never from the file being restored), which is why they may be spliced into
+//! statements with `format!`; values are always bound.
+
+use std::io::{Read, Write};
+
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{PgStore, Tx};
+use crate::backup::tables::{Column, ColumnType, TableSpec, TABLES};
+use crate::backup::{BackupReader, BackupWriter, TableSection, Value};
+use crate::store::{Result, StoreError};
+
+/// Rows per INSERT on restore: each column travels as one array, so the statement stays small
+/// while round trips stay few.
+const RESTORE_BATCH: usize = 5000;
+
+impl PgStore {
+    /// Streams every table into `out` from one REPEATABLE READ snapshot, so rows written by
+    /// consoles while the backup runs are either all in it or all out of it.
+    pub async fn backup_tables<W: Write>(&self, out: &mut BackupWriter<W>) -> Result<()> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await?;
+        // The session limits protect the floor from stuck consoles; a backup of a big floor is
+        // meant to take a while, and only reads.
+        sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
+        sqlx::query("SET LOCAL idle_in_transaction_session_timeout = 0")
+            .execute(&mut *tx)
+            .await?;
+        let mut values = Vec::new();
+        for spec in TABLES {
+            out.begin_table(spec)?;
+            let sql = select_all(spec);
+            let mut rows = sqlx::query(&sql).fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await? {
+                values.clear();
+                for (i, column) in spec.columns.iter().enumerate() {
+                    values.push(read_value(&row, i, column, spec)?);
+                }
+                // Writing the file blocks this task briefly; a backup is the only work of its
+                // process, so there is nothing else on the runtime to hold up.
+                out.row(&values)?;
+            }
+        }
+        tx.rollback().await?;
+        Ok(())
+    }
+
+    /// Loads a verified backup into this (migrated, empty) database in one transaction: either
+    /// everything is restored or nothing is. The reader checks every row again as it goes and
+    /// the manifest at the end, before the commit.
+    pub async fn restore_tables<R: Read>(&self, reader: &mut BackupReader<R>) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
+        ensure_empty(&mut tx).await?;
+        // The triggers would log every restored lead as a new status change and feed every row
+        // to the change feed; the backup already holds the real history. DISABLE TRIGGER USER
+        // needs only ownership of the tables (not superuser, unlike session_replication_role);
+        // it is transactional, and foreign keys stay checked.
+        set_triggers(&mut tx, false).await?;
+        let rebuild = drop_secondary_indexes(&mut tx).await?;
+        for spec in TABLES.iter().filter(|t| t.seeded) {
+            sqlx::query(&format!("DELETE FROM \"{}\"", spec.name))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut restored = 0u64;
+        let mut batch: Vec<Vec<Value>> = Vec::with_capacity(RESTORE_BATCH);
+        while let Some(section) = reader.next_table()? {
+            if section.spec.name == "lead_status_log" {
+                // Rows the status trigger wrote if triggers were ever on; the backup's replace them.
+                sqlx::query("DELETE FROM lead_status_log").execute(&mut *tx).await?;
+            }
+            while let Some(row) = reader.next_row()? {
+                batch.push(row);
+                if batch.len() == RESTORE_BATCH {
+                    insert_batch(&mut tx, &section, &batch).await?;
+                    restored += batch.len() as u64;
+                    batch.clear();
+                }
+            }
+            if !batch.is_empty() {
+                insert_batch(&mut tx, &section, &batch).await?;
+                restored += batch.len() as u64;
+                batch.clear();
+            }
+        }
+        // Anything wrong with the file's end or manifest undoes the whole restore.
+        reader.finish()?;
+        for spec in TABLES.iter().filter(|t| t.identity) {
+            // New rows must take ids after the restored ones.
+            sqlx::query(&format!(
+                "SELECT setval(pg_get_serial_sequence('\"{0}\"', '{1}'), \
+                 coalesce((SELECT max(\"{1}\") FROM \"{0}\"), 0) + 1, false)",
+                spec.name, spec.key
+            ))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for definition in &rebuild {
+            sqlx::query(definition).execute(&mut *tx).await?;
+        }
+        set_triggers(&mut tx, true).await?;
+        tx.commit().await?;
+        Ok(restored)
+    }
+}
+
+/// `SELECT` of a table's backed-up columns in key order. Integers are widened to BIGINT and JSON
+/// read as text, so one decoder serves every column of a kind; text keys sort bytewise
+/// (COLLATE "C"), as SQLite sorts them, so both backends write rows in the same order.
+fn select_all(spec: &TableSpec) -> String {
+    let columns: Vec<String> = spec
+        .columns
+        .iter()
+        .map(|c| match c.ty {
+            ColumnType::Int => format!("\"{}\"::int8", c.name),
+            ColumnType::Json => format!("\"{}\"::text", c.name),
+            _ => format!("\"{}\"", c.name),
+        })
+        .collect();
+    let collate = if spec.key_type() == ColumnType::Text {
+        " COLLATE \"C\""
+    } else {
+        ""
+    };
+    format!(
+        "SELECT {} FROM \"{}\" ORDER BY \"{}\"{collate}",
+        columns.join(", "),
+        spec.name,
+        spec.key
+    )
+}
+
+fn read_value(row: &PgRow, i: usize, column: &Column, spec: &TableSpec) -> Result<Value> {
+    let value = match column.ty {
+        ColumnType::Int => row.try_get::<Option<i64>, _>(i)?.map(Value::Int),
+        ColumnType::Float => row.try_get::<Option<f64>, _>(i)?.map(Value::Float),
+        ColumnType::Bool => row.try_get::<Option<bool>, _>(i)?.map(Value::Bool),
+        ColumnType::Text => row.try_get::<Option<String>, _>(i)?.map(Value::Text),
+        ColumnType::Uuid => row.try_get::<Option<Uuid>, _>(i)?.map(Value::Uuid),
+        ColumnType::Timestamp => row.try_get::<Option<DateTime<Utc>>, _>(i)?.map(Value::timestamp),
+        ColumnType::Json => match row.try_get::<Option<String>, _>(i)? {
+            Some(text) => Some(
+                Value::json(&text)
+                    .map_err(|e| StoreError::BadInput(format!("table {}, column {}: {e}", spec.name, column.name)))?,
+            ),
+            None => None,
+        },
+    };
+    Ok(value.unwrap_or(Value::Null))
+}
+
+async fn ensure_empty(tx: &mut Tx) -> Result<()> {
+    for spec in TABLES.iter().filter(|t| !t.seeded) {
+        let any: bool = sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM \"{}\")", spec.name))
+            .fetch_one(&mut **tx)
+            .await?;
+        if any {
+            return Err(crate::store::snapshot::restore_needs_empty(spec.name));
+        }
+    }
+    Ok(())
+}
+
+/// Drops the tables' non-unique indexes (the search, list and queue indexes) and returns their
+/// definitions to build again after the load: building a GIN index once is several times faster
+/// than updating it row by row. Unique indexes stay, so a duplicate is still refused at its row.
+/// Index names and definitions come from the catalog of coldcall's own schema; this is DDL in
+/// the restore's transaction, so a failed restore leaves every index as it was.
+async fn drop_secondary_indexes(tx: &mut Tx) -> Result<Vec<String>> {
+    let tables: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT quote_ident(ic.relname), pg_get_indexdef(i.indexrelid) FROM pg_index i \
+         JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid \
+         WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY($1) \
+         AND NOT i.indisunique AND NOT i.indisprimary ORDER BY 1",
+    )
+    .bind(&tables)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (name, _) in &indexes {
+        sqlx::query(&format!("DROP INDEX {name}")).execute(&mut **tx).await?;
+    }
+    Ok(indexes.into_iter().map(|(_, definition)| definition).collect())
+}
+
+async fn set_triggers(tx: &mut Tx, on: bool) -> Result<()> {
+    let mut names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+    names.push("changes");
+    for name in names {
+        let sql = format!(
+            "ALTER TABLE \"{name}\" {} TRIGGER USER",
+            if on { "ENABLE" } else { "DISABLE" }
+        );
+        if let Err(err) = sqlx::query(&sql).execute(&mut **tx).await {
+            let not_owner = err
+                .as_database_error()
+                .and_then(|e| e.code())
+                .is_some_and(|code| code == "42501");
+            if not_owner {
+                return Err(StoreError::Forbidden(format!(
+                    "restore pauses the triggers of table {name} while it loads, which only the tables' owner may do: \
+                     run it as the database role that ran `coldcall db migrate`"
+                )));
+            }
+            return Err(err.into());
+        }
+    }
+    Ok(())
+}
+
+/// Inserts rows with one statement: each column is bound as one array and UNNEST turns the
+/// arrays back into rows. Integer arrays are BIGINT and narrow to the column's type on insert.
+async fn insert_batch(tx: &mut Tx, section: &TableSection, rows: &[Vec<Value>]) -> Result<()> {
+    let names: Vec<String> = section.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
+    let mut arrays = Vec::with_capacity(section.columns.len());
+    let mut selects = Vec::with_capacity(section.columns.len());
+    for (i, column) in section.columns.iter().enumerate() {
+        let (pg_type, cast) = match column.ty {
+            ColumnType::Int => ("int8", ""),
+            ColumnType::Float => ("float8", ""),
+            ColumnType::Bool => ("bool", ""),
+            ColumnType::Text => ("text", ""),
+            ColumnType::Uuid => ("uuid", ""),
+            ColumnType::Timestamp => ("timestamptz", ""),
+            ColumnType::Json => ("text", "::jsonb"),
+        };
+        arrays.push(format!("${}::{pg_type}[]", i + 1));
+        selects.push(format!("{}{cast}", names[i]));
+    }
+    let sql = format!(
+        "INSERT INTO \"{}\" ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM UNNEST({}) AS u({})",
+        section.spec.name,
+        names.join(", "),
+        selects.join(", "),
+        arrays.join(", "),
+        names.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for (i, column) in section.columns.iter().enumerate() {
+        let cells = rows.iter().map(|r| &r[i]);
+        query = match column.ty {
+            ColumnType::Int => query.bind(cells.map(as_int).collect::<Vec<_>>()),
+            ColumnType::Float => query.bind(
+                cells
+                    .map(|v| match v {
+                        Value::Float(f) => Some(*f),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            ColumnType::Bool => query.bind(
+                cells
+                    .map(|v| match v {
+                        Value::Bool(b) => Some(*b),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            ColumnType::Text | ColumnType::Json => query.bind(
+                cells
+                    .map(|v| match v {
+                        Value::Text(s) | Value::Json(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            ColumnType::Uuid => query.bind(
+                cells
+                    .map(|v| match v {
+                        Value::Uuid(u) => Some(*u),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            ColumnType::Timestamp => query.bind(
+                cells
+                    .map(|v| match v {
+                        Value::Timestamp(t) => Some(*t),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+        };
+    }
+    query.execute(&mut **tx).await.map_err(|e| restore_failed(section, e))?;
+    Ok(())
+}
+
+fn as_int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(n) => Some(*n),
+        _ => None,
+    }
+}
+
+/// A row the database refused (a constraint, a value out of range): the backup is intact, so
+/// say which table and what the database said.
+fn restore_failed(section: &TableSection, err: sqlx::Error) -> StoreError {
+    match err {
+        sqlx::Error::Database(db) => StoreError::BadInput(format!(
+            "restoring table {}: the database refused a row: {}",
+            section.spec.name,
+            db.message()
+        )),
+        other => other.into(),
+    }
+}
+
+impl PgStore {
+    /// Every coldcall object in the database's schema, one normalised line each, sorted:
+    /// columns (type, null, default, identity, generation), indexes, constraints, triggers and
+    /// functions. Two databases with the same schema give the same list. Objects that belong to
+    /// an extension (pg_trgm's functions) are not coldcall's and are left out, as is sqlx's
+    /// bookkeeping table.
+    pub async fn schema_objects(&self) -> Result<Vec<String>> {
+        let queries = [
+            "SELECT format('column %s.%s %s null=%s default=%s identity=%s generated=%s', table_name, column_name, \
+             data_type, is_nullable, coalesce(column_default, ''), coalesce(identity_generation, ''), \
+             coalesce(generation_expression, '')) FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'",
+            "SELECT 'index ' || indexdef FROM pg_indexes \
+             WHERE schemaname = current_schema() AND tablename <> '_sqlx_migrations'",
+            "SELECT format('constraint %s %s %s', c.conrelid::regclass, c.conname, pg_get_constraintdef(c.oid)) \
+             FROM pg_constraint c WHERE c.connamespace = current_schema()::regnamespace \
+             AND c.conrelid <> '_sqlx_migrations'::regclass",
+            "SELECT 'trigger ' || pg_get_triggerdef(t.oid) || ' enabled=' || t.tgenabled::text FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid \
+             WHERE NOT t.tgisinternal AND r.relnamespace = current_schema()::regnamespace",
+            "SELECT format('function %s %s', p.proname, md5(p.prosrc)) FROM pg_proc p \
+             WHERE p.pronamespace = current_schema()::regnamespace \
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')",
+            "SELECT 'table ' || c.relname || ' ' || c.relkind::text FROM pg_class c \
+             WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'v', 'm', 'S') \
+             AND c.relname NOT LIKE '\\_sqlx\\_migrations%' \
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')",
+        ];
+        let mut objects = Vec::new();
+        for sql in queries {
+            let found: Vec<String> = sqlx::query_scalar(sql).fetch_all(&self.pool).await?;
+            objects.extend(found);
+        }
+        objects.sort();
+        Ok(objects)
+    }
+}

@@ -1,0 +1,169 @@
+//! The real binary, as an admin's script drives it: backup (with --keep), verify, restore,
+//! gdpr export/erase and db down, with their exit codes, on a SQLite file and on PostgreSQL.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+struct Admin {
+    database: String,
+    data_dir: tempfile::TempDir,
+}
+
+impl Admin {
+    fn new(database: &str) -> Admin {
+        Admin {
+            database: database.to_string(),
+            data_dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_coldcall"))
+            .args(["--database", &self.database])
+            .args(args)
+            .env_remove("COLDCALL_DATABASE_URL")
+            .env_remove("COLDCALL_AGENT")
+            .env_remove("COLDCALL_REGION")
+            .env("COLDCALL_DATA_DIR", self.data_dir.path())
+            .output()
+            .expect("run coldcall")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.run(&all);
+        assert!(out.status.success(), "{args:?} failed: {}", stderr(&out));
+        serde_json::from_slice(&out.stdout).expect("JSON output")
+    }
+
+    fn backups(&self) -> Vec<PathBuf> {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(self.data_dir.path().join("backups"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        found.sort();
+        found
+    }
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exit code")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn flip_a_byte(from: &Path, to: &Path) {
+    let mut bytes = std::fs::read(from).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x04;
+    std::fs::write(to, bytes).unwrap();
+}
+
+fn admin_session(source: &Admin, empty_target: &Admin, another_empty: &Admin) {
+    source.json(&["db", "seed", "--leads", "40"]);
+    let lead = source.json(&["lead", "list", "--limit", "1"])["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // three backups, keeping two; a file that is not a backup is left alone
+    std::fs::create_dir_all(source.data_dir.path().join("backups")).unwrap();
+    std::fs::write(source.data_dir.path().join("backups/notes.txt"), "keep me").unwrap();
+    let mut written = Vec::new();
+    for _ in 0..3 {
+        let done = source.json(&["backup", "--keep", "2"]);
+        assert_eq!(done["verified"], true);
+        assert!(done["manifest"]["tables"].as_array().unwrap().len() >= 10);
+        written.push(PathBuf::from(done["file"].as_str().unwrap()));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let left = source.backups();
+    assert_eq!(left.len(), 3, "two backups and the notes: {left:?}");
+    assert!(left.contains(&written[1]) && left.contains(&written[2]) && !left.contains(&written[0]));
+    assert!(left.iter().any(|p| p.ends_with("notes.txt")));
+    let newest = written[2].clone();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&newest).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "a backup holds personal data: owner only");
+    }
+
+    // --out to a file that exists is refused
+    let out = source.run(&["backup", "--out", newest.to_str().unwrap()]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+
+    // verify: intact is 0, damaged is 1 with the table named
+    let verified = source.json(&["backup", "verify", newest.to_str().unwrap()]);
+    assert_eq!(verified["intact"], true);
+    let damaged = source.data_dir.path().join("damaged.zst");
+    flip_a_byte(&newest, &damaged);
+    let out = source.run(&["backup", "verify", damaged.to_str().unwrap()]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("damaged"), "{}", stderr(&out));
+
+    // restore: a damaged file is refused with nothing written, an intact one goes in once
+    let out = empty_target.run(&["restore", damaged.to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(empty_target.json(&["agent", "list"]).as_array().unwrap().len(), 0);
+    let restored = another_empty.json(&["restore", newest.to_str().unwrap()]);
+    assert!(restored["rows"].as_u64().unwrap() > 40);
+    let out = another_empty.run(&["restore", newest.to_str().unwrap()]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("empty database"), "{}", stderr(&out));
+    let shown = another_empty.json(&["lead", "show", &lead]);
+    assert_eq!(
+        shown["lead"]["id"].as_str().or(shown["id"].as_str()),
+        Some(lead.as_str())
+    );
+
+    // a person's data: supervisors only
+    let out = source.run(&["--agent", "alice", "gdpr", "erase", &lead, "--reason", "request"]);
+    assert_eq!(code(&out), 1);
+    let out = source.run(&["--agent", "sam", "gdpr", "export", &lead]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let export: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(export["lead"]["id"], lead.as_str());
+    let erased = source.json(&["--agent", "sam", "gdpr", "erase", &lead, "--reason", "request"]);
+    assert_eq!(erased["already_erased"], false);
+    let again = source.json(&["--agent", "sam", "gdpr", "erase", &lead, "--reason", "request"]);
+    assert_eq!(again["already_erased"], true);
+
+    // db down all the way, then up again
+    loop {
+        let undone = source.json(&["db", "down"]);
+        if undone.is_null() {
+            break;
+        }
+    }
+    let status = source.json(&["db", "migrate"]);
+    assert!(status.as_array().unwrap().iter().all(|m| m["applied"] == true));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_backs_up_verifies_and_restores_on_sqlite() {
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let urls: Vec<String> = dirs
+        .iter()
+        .map(|d| format!("sqlite://{}", d.path().join("coldcall.db").display()))
+        .collect();
+    admin_session(&Admin::new(&urls[0]), &Admin::new(&urls[1]), &Admin::new(&urls[2]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_backs_up_verifies_and_restores_on_postgres() {
+    let (a, b, c) = (
+        common::postgres().await,
+        common::postgres().await,
+        common::postgres().await,
+    );
+    admin_session(&Admin::new(&a.url), &Admin::new(&b.url), &Admin::new(&c.url));
+}
