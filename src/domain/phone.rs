@@ -64,7 +64,14 @@ pub fn normalize_phone(input: &str, default_region: &str) -> Result<String, Phon
     if !phonenumber::is_valid(&number) {
         return Err(invalid());
     }
-    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+    let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+    // Some numbers are valid only inside their country (Brazil's 0900 premium lines, for one):
+    // written in E.164 they no longer parse as valid, so the stored number would be refused on
+    // its next edit and never match the do-not-call list. Keep only numbers that survive it.
+    match phonenumber::parse(None, &e164) {
+        Ok(again) if phonenumber::is_valid(&again) => Ok(e164),
+        _ => Err(invalid()),
+    }
 }
 
 /// An E.164 number grouped the way it is dialled internationally ("+44 20 7946 0958"), for
@@ -159,6 +166,14 @@ mod tests {
 
     fn region() -> impl Strategy<Value = &'static str> {
         prop::sample::select(vec!["US", "GB", "DE", "FR", "AU", "IN", "BR", "JP"])
+    }
+
+    #[test]
+    fn a_number_valid_only_inside_its_country_is_refused() {
+        assert!(matches!(
+            normalize_phone("0900000000", "BR"),
+            Err(PhoneError::Invalid { .. })
+        ));
     }
 
     proptest! {
