@@ -4,43 +4,12 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-struct Admin {
-    database: String,
-    data_dir: tempfile::TempDir,
-}
+use common::binary::{code, stderr, Coldcall as Admin};
 
 impl Admin {
-    fn new(database: &str) -> Admin {
-        Admin {
-            database: database.to_string(),
-            data_dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_coldcall"))
-            .args(["--database", &self.database])
-            .args(args)
-            .env_remove("COLDCALL_DATABASE_URL")
-            .env_remove("COLDCALL_AGENT")
-            .env_remove("COLDCALL_REGION")
-            .env("COLDCALL_DATA_DIR", self.data_dir.path())
-            .output()
-            .expect("run coldcall")
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let out = self.run(&all);
-        assert!(out.status.success(), "{args:?} failed: {}", stderr(&out));
-        serde_json::from_slice(&out.stdout).expect("JSON output")
-    }
-
     fn backups(&self) -> Vec<PathBuf> {
         let mut found: Vec<PathBuf> = std::fs::read_dir(self.data_dir.path().join("backups"))
             .unwrap()
@@ -49,14 +18,6 @@ impl Admin {
         found.sort();
         found
     }
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exit code")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn flip_a_byte(from: &Path, to: &Path) {

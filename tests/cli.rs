@@ -4,49 +4,14 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
-/// A console on one database, with its own data directory so nothing touches the real one.
-struct Console {
-    database: String,
-    data_dir: tempfile::TempDir,
-}
+use common::binary::{code, stderr, Coldcall as Console};
 
+/// What a script sees of the floor: live leads and active calls.
 impl Console {
-    fn new(database: &str) -> Console {
-        Console {
-            database: database.to_string(),
-            data_dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_coldcall"))
-            .args(["--database", &self.database])
-            .args(args)
-            .env_remove("COLDCALL_DATABASE_URL")
-            .env_remove("COLDCALL_AGENT")
-            .env_remove("COLDCALL_REGION")
-            .env("COLDCALL_DATA_DIR", self.data_dir.path())
-            .output()
-            .expect("run coldcall")
-    }
-
-    /// Runs with --json, expects success, returns the parsed output.
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let out = self.run(&all);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("JSON output")
-    }
-
     fn counts(&self) -> (usize, usize) {
         let leads = self.json(&["lead", "list", "--limit", "1000"])["items"]
             .as_array()
@@ -55,14 +20,6 @@ impl Console {
         let calls = self.json(&["calls", "active"]).as_array().unwrap().len();
         (leads, calls)
     }
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exit code")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn scripted_session(console: &Console) {

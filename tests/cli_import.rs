@@ -5,62 +5,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use serde_json::Value;
-
-struct Admin {
-    database: String,
-    data_dir: tempfile::TempDir,
-}
-
-impl Admin {
-    fn new(database: &str) -> Admin {
-        Admin {
-            database: database.to_string(),
-            data_dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_coldcall"))
-            .args(["--database", &self.database])
-            .args(args)
-            .env_remove("COLDCALL_DATABASE_URL")
-            .env_remove("COLDCALL_AGENT")
-            .env_remove("COLDCALL_REGION")
-            .env("COLDCALL_DATA_DIR", self.data_dir.path())
-            .output()
-            .expect("run coldcall")
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let out = self.run(&all);
-        assert!(out.status.success(), "{args:?} failed: {}", stderr(&out));
-        serde_json::from_slice(&out.stdout).expect("JSON output")
-    }
-
-    fn lead_count(&self) -> usize {
-        self.json(&["lead", "list", "--limit", "1000"])["items"]
-            .as_array()
-            .unwrap()
-            .len()
-    }
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exit code")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use common::binary::{code, stderr, stdout, Coldcall as Admin};
 
 const FILE: &str = "\u{feff}First Name;Last Name;E-mail Address;Mobile Phone;Company Name;Favourite Colour\r\n\
 Ada;Lovelace;ADA@example.com;(415) 555-0123;=Engines;blue\r\n\

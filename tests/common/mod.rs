@@ -3,6 +3,8 @@
 //! reached: they never skip.
 #![allow(dead_code)]
 
+pub mod binary;
+
 use chrono::{DateTime, TimeZone, Utc};
 use coldcall::domain::{LeadInput, Role};
 use coldcall::store::{Agent, Clock, ConnectOptions, Lead, NewAgent, Store};
