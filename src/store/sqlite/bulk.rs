@@ -91,37 +91,18 @@ impl SqliteStore {
         // Changed leads are usually few; one prepared statement per row is fast enough here.
         // The flags are OR-ed in SQL too, so a do-not-call set meanwhile is never lowered.
         for (_, id, f) in &plan.updates {
-            sqlx::query(
+            let update = sqlx::query(
                 "UPDATE leads SET first_name = $2, last_name = $3, email = $4, phone = $5, company = $6, title = $7, \
                  timezone = $8, status = $9, priority = $10, lead_score = $11, conversion_probability = $12, \
                  source = $13, notes = $14, \
                  consent_date = CASE WHEN NOT $15 THEN NULL WHEN consent_given THEN consent_date ELSE $16 END, \
                  consent_given = $15, do_not_call = do_not_call OR $17, do_not_email = do_not_email OR $18, \
                  data_quality = $19, updated_at = $16, updated_by = $20, status_reason = $21 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(&f.first_name)
-            .bind(&f.last_name)
-            .bind(&f.email)
-            .bind(&f.phone)
-            .bind(&f.company)
-            .bind(&f.title)
-            .bind(&f.timezone)
-            .bind(f.status)
-            .bind(f.priority)
-            .bind(f.lead_score)
-            .bind(f.conversion_probability)
-            .bind(&f.source)
-            .bind(&f.notes)
-            .bind(f.consent_given)
-            .bind(now)
-            .bind(f.do_not_call)
-            .bind(f.do_not_email)
-            .bind(f.data_quality())
-            .bind(batch.actor)
-            .bind(batch.reason)
-            .execute(&mut *tx)
-            .await?;
+            );
+            bind_lead!(update, *id, f, now, batch.actor)
+                .bind(batch.reason)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(plan.results)

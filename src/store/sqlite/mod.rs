@@ -5,6 +5,36 @@
 //! "database is locked" instead of waiting out the busy timeout. WAL lets readers go on meanwhile.
 //! Constraints (one active call per lead, one live assignment per lead) stay the last line of defence.
 
+/// Binds $1 id, $2–$15 the lead's fields through consent, $16 now, $17–$19 the flags and data
+/// quality, $20 the actor: the shared parameter layout of the lead insert, the edit and the
+/// import's update. A macro, so it serves `query` and `query_as` alike.
+macro_rules! bind_lead {
+    ($query:expr, $id:expr, $fields:expr, $now:expr, $actor:expr) => {{
+        let f: &crate::domain::LeadFields = $fields;
+        $query
+            .bind($id)
+            .bind(&f.first_name)
+            .bind(&f.last_name)
+            .bind(&f.email)
+            .bind(&f.phone)
+            .bind(&f.company)
+            .bind(&f.title)
+            .bind(&f.timezone)
+            .bind(f.status)
+            .bind(f.priority)
+            .bind(f.lead_score)
+            .bind(f.conversion_probability)
+            .bind(&f.source)
+            .bind(&f.notes)
+            .bind(f.consent_given)
+            .bind($now)
+            .bind(f.do_not_call)
+            .bind(f.do_not_email)
+            .bind(f.data_quality())
+            .bind($actor)
+    }};
+}
+
 mod backup;
 mod bulk;
 mod gdpr;
@@ -272,7 +302,7 @@ impl SqliteStore {
              RETURNING {LEAD_COLUMNS}"
         );
         let query = sqlx::query_as(&sql);
-        Ok(bind_lead(query, id, f, now, actor).fetch_one(&self.writer).await?)
+        Ok(bind_lead!(query, id, f, now, actor).fetch_one(&self.writer).await?)
     }
 
     pub async fn update_lead(
@@ -292,7 +322,7 @@ impl SqliteStore {
              updated_at = $16, updated_by = $20, status_reason = coalesce($21, 'edited') \
              WHERE id = $1 RETURNING {LEAD_COLUMNS}"
         );
-        bind_lead(sqlx::query_as(&sql), id, f, now, actor)
+        bind_lead!(sqlx::query_as(&sql), id, f, now, actor)
             .bind(reason)
             .fetch_optional(&self.writer)
             .await?
@@ -1324,38 +1354,6 @@ impl SqliteStore {
             .await?;
         Ok(FeedCursor { tx: 0, id })
     }
-}
-
-/// Binds $1 id, $2–$15 the lead's fields through consent, $16 now, $17–$19 the flags and data
-/// quality, $20 the actor: the shared parameter layout of the lead insert and update.
-fn bind_lead<'q>(
-    query: sqlx::query::QueryAs<'q, Sqlite, Lead, sqlx::sqlite::SqliteArguments<'q>>,
-    id: Uuid,
-    f: &'q LeadFields,
-    now: DateTime<Utc>,
-    actor: Option<i64>,
-) -> sqlx::query::QueryAs<'q, Sqlite, Lead, sqlx::sqlite::SqliteArguments<'q>> {
-    query
-        .bind(id)
-        .bind(&f.first_name)
-        .bind(&f.last_name)
-        .bind(&f.email)
-        .bind(&f.phone)
-        .bind(&f.company)
-        .bind(&f.title)
-        .bind(&f.timezone)
-        .bind(f.status)
-        .bind(f.priority)
-        .bind(f.lead_score)
-        .bind(f.conversion_probability)
-        .bind(&f.source)
-        .bind(&f.notes)
-        .bind(f.consent_given)
-        .bind(now)
-        .bind(f.do_not_call)
-        .bind(f.do_not_email)
-        .bind(f.data_quality())
-        .bind(actor)
 }
 
 async fn settings_in(tx: &mut Tx) -> Result<Vec<(String, String)>> {
