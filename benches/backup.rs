@@ -9,6 +9,8 @@
 //! multi-row INSERTs (loading is not what is measured): leads, one call for every other lead,
 //! and the status log and search index the triggers write.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use coldcall::backup::Manifest;
@@ -195,32 +197,8 @@ async fn load(store: &Store, url: &str, count: u64) {
         if batch.is_empty() {
             continue;
         }
-        let mut query = sqlx::QueryBuilder::new(
-            "INSERT INTO leads (id, first_name, last_name, email, phone, company, title, timezone, status, priority, \
-             lead_score, conversion_probability, source, notes, consent_given, data_quality, created_at, updated_at) ",
-        );
-        query.push_values(&batch, |mut row, (_, id, f)| {
-            row.push_bind(*id)
-                .push_bind(f.first_name.clone())
-                .push_bind(f.last_name.clone())
-                .push_bind(f.email.clone())
-                .push_bind(f.phone.clone())
-                .push_bind(f.company.clone())
-                .push_bind(f.title.clone())
-                .push_bind(f.timezone.clone())
-                .push_bind(f.status.as_str())
-                .push_bind(f.priority.as_str())
-                .push_bind(f.lead_score)
-                .push_bind(f.conversion_probability)
-                .push_bind(f.source.clone())
-                .push_bind(f.notes.clone())
-                .push_bind(f.consent_given)
-                .push_bind(f.data_quality())
-                .push_bind(now)
-                .push_bind(now);
-        });
-        query.push(" ON CONFLICT DO NOTHING");
-        query.build().execute(&mut *tx).await.unwrap();
+        let rows: Vec<_> = batch.iter().map(|(_, id, f)| (*id, f)).collect();
+        support::insert_leads(&mut tx, &rows, 500, now).await;
         let mut calls = sqlx::QueryBuilder::new(
             "INSERT INTO call_logs (id, lead_id, agent_id, phone_number, status, disposition, duration_s, notes, \
              started_at, ended_at) ",

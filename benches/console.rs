@@ -7,6 +7,8 @@
 //! The leads are loaded with plain multi-row INSERTs in one transaction (the import path is
 //! not what is measured here), then everything else goes through the real store and app.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use coldcall::store::{ConnectOptions, LeadFilter, Store};
@@ -122,7 +124,7 @@ async fn run(count: u64) {
         claims.push(t.elapsed());
     }
     report("my queue preview (200 rows)", &mut claims);
-    println!("resident memory: {} MB", rss_mb());
+    println!("resident memory: {} MB", support::memory_mb("VmRSS:"));
 }
 
 async fn settle(app: &mut App, store: &Store, mut requests: Vec<Request>) {
@@ -153,59 +155,18 @@ fn report(label: &str, times: &mut [Duration]) {
     );
 }
 
-fn rss_mb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map(|kb| kb / 1024)
-        .unwrap_or(0)
-}
-
 /// Demo leads in batches of 500 rows per INSERT, one transaction.
 async fn load(url: &str, count: u64) {
     use sqlx::Connection;
     let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
     let mut tx = conn.begin().await.unwrap();
     let now = chrono::Utc::now();
-    let mut index = 0;
-    while index < count {
-        let batch: Vec<_> = (index..(index + 500).min(count))
+    for start in (0..count).step_by(10_000) {
+        let fields: Vec<_> = (start..(start + 10_000).min(count))
             .filter_map(|i| coldcall::demo::demo_lead(i).ok())
             .collect();
-        index += 500;
-        if batch.is_empty() {
-            continue;
-        }
-        let mut query = sqlx::QueryBuilder::new(
-            "INSERT INTO leads (id, first_name, last_name, email, phone, company, title, timezone, status, priority, \
-             lead_score, conversion_probability, source, notes, consent_given, data_quality, created_at, updated_at) ",
-        );
-        query.push_values(batch, |mut row, f| {
-            row.push_bind(uuid::Uuid::now_v7())
-                .push_bind(f.first_name.clone())
-                .push_bind(f.last_name.clone())
-                .push_bind(f.email.clone())
-                .push_bind(f.phone.clone())
-                .push_bind(f.company.clone())
-                .push_bind(f.title.clone())
-                .push_bind(f.timezone.clone())
-                .push_bind(f.status.as_str())
-                .push_bind(f.priority.as_str())
-                .push_bind(f.lead_score)
-                .push_bind(f.conversion_probability)
-                .push_bind(f.source.clone())
-                .push_bind(f.notes.clone())
-                .push_bind(f.consent_given)
-                .push_bind(f.data_quality())
-                .push_bind(now)
-                .push_bind(now);
-        });
-        query.push(" ON CONFLICT DO NOTHING");
-        query.build().execute(&mut *tx).await.unwrap();
+        let rows: Vec<_> = fields.iter().map(|f| (uuid::Uuid::now_v7(), f)).collect();
+        support::insert_leads(&mut tx, &rows, 500, now).await;
     }
     tx.commit().await.unwrap();
 }

@@ -11,6 +11,8 @@
 //! at COLDCALL_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres); the
 //! PostgreSQL limit is `psql \copy` of the same file into a bare table, so psql must be on PATH.
 
+mod support;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -111,7 +113,7 @@ async fn import_sampling_memory(store: &Store, path: &Path) -> (ImportReport, Ve
     let report = import
         .run(store, |_, bytes| {
             if bytes * 10 / total > samples.len() as u64 {
-                samples.push(rss_mb("VmRSS:"));
+                samples.push(support::memory_mb("VmRSS:"));
             }
         })
         .await
@@ -201,34 +203,8 @@ async fn raw_sqlite_insert(url: &str, leads: &[coldcall::domain::LeadFields]) {
     use sqlx::Connection;
     let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
     let mut tx = conn.begin().await.unwrap();
-    let now = chrono::Utc::now();
-    for chunk in leads.chunks(1_000) {
-        let mut query = sqlx::QueryBuilder::new(
-            "INSERT INTO leads (id, first_name, last_name, email, phone, company, title, timezone, status, priority, \
-             lead_score, conversion_probability, source, notes, consent_given, data_quality, created_at, updated_at) ",
-        );
-        query.push_values(chunk, |mut row, f| {
-            row.push_bind(uuid::Uuid::now_v7())
-                .push_bind(&f.first_name)
-                .push_bind(&f.last_name)
-                .push_bind(&f.email)
-                .push_bind(&f.phone)
-                .push_bind(&f.company)
-                .push_bind(&f.title)
-                .push_bind(&f.timezone)
-                .push_bind(f.status.as_str())
-                .push_bind(f.priority.as_str())
-                .push_bind(f.lead_score)
-                .push_bind(f.conversion_probability)
-                .push_bind(&f.source)
-                .push_bind(&f.notes)
-                .push_bind(f.consent_given)
-                .push_bind(f.data_quality())
-                .push_bind(now)
-                .push_bind(now);
-        });
-        query.build().execute(&mut *tx).await.unwrap();
-    }
+    let rows: Vec<_> = leads.iter().map(|f| (uuid::Uuid::now_v7(), f)).collect();
+    support::insert_leads(&mut tx, &rows, 1_000, chrono::Utc::now()).await;
     tx.commit().await.unwrap();
 }
 
@@ -332,18 +308,5 @@ async fn postgres(large: &Path, rows: u64) {
 
 /// The process's peak resident memory so far, in MB.
 fn peak_rss_mb() -> u64 {
-    rss_mb("VmHWM:")
-}
-
-/// A memory line of /proc/self/status (VmRSS: now, VmHWM: peak), in MB.
-fn rss_mb(key: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map(|kb| kb / 1024)
-        .unwrap_or(0)
+    support::memory_mb("VmHWM:")
 }
