@@ -1,6 +1,8 @@
 //! The dialer's rules as plain Rust: no I/O, no async, no database. The store calls these inside
 //! its transactions; the UI and the command line call them to validate input.
 
+pub mod authority;
+pub mod call_end;
 pub mod can_call;
 pub mod disposition;
 pub mod formula;

@@ -12,48 +12,57 @@ use crate::domain::{
     LeadStatus, Policy, Refusal,
 };
 
-/// What the database says about a lead at the moment a rule is checked.
+/// What the database says about a lead at the moment a rule is checked, read in one statement.
 #[derive(Debug, Clone)]
 pub(crate) struct CallFacts {
-    pub lead: Option<LeadFacts>,
+    pub lead: LeadFacts,
     pub on_list: bool,
-    pub active: Option<ActiveCallFacts>,
-    pub active_call_id: Option<Uuid>,
+    pub active: Option<(Uuid, ActiveCallFacts)>,
     pub last: Option<LastCallFacts>,
     pub assignment: Option<AssignmentFacts>,
-    pub policy: Policy,
+    /// The live assignment is a claim the agent took themselves (not a supervisor's).
+    pub assignment_is_claim: bool,
 }
 
 impl CallFacts {
-    pub fn missing(policy: Policy) -> CallFacts {
-        CallFacts {
-            lead: None,
-            on_list: false,
-            active: None,
-            active_call_id: None,
-            last: None,
-            assignment: None,
-            policy,
+    /// The facts after a stale lock on the lead was reaped in the same transaction: the lock is
+    /// gone, the abandoned call counts as an attempt (it stays the lead's last call) and a claim
+    /// an agent took on the lead went with it.
+    pub fn after_reap(mut self) -> CallFacts {
+        self.active = None;
+        self.lead.call_attempts = self.lead.call_attempts.saturating_add(1);
+        if self.assignment_is_claim {
+            self.assignment = None;
+            self.assignment_is_claim = false;
         }
-    }
-
-    pub fn check(&self, agent_id: i64, now: DateTime<Utc>) -> Result<(), Refusal> {
-        can_call(&CallCheck {
-            lead: self.lead.as_ref(),
-            number_on_dnc_list: self.on_list,
-            active_call: self.active.as_ref(),
-            last_call: self.last.as_ref(),
-            assignment: self.assignment.as_ref(),
-            agent_id,
-            now,
-            policy: &self.policy,
-        })
+        self
     }
 }
 
-/// The lead columns can-call reads.
+/// Can-call over what was read; None is a lead that does not exist.
+pub(crate) fn check_call(
+    facts: Option<&CallFacts>,
+    policy: &Policy,
+    agent_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    can_call(&CallCheck {
+        lead: facts.map(|f| &f.lead),
+        number_on_dnc_list: facts.is_some_and(|f| f.on_list),
+        active_call: facts.and_then(|f| f.active.as_ref().map(|(_, a)| a)),
+        last_call: facts.and_then(|f| f.last.as_ref()),
+        assignment: facts.and_then(|f| f.assignment.as_ref()),
+        agent_id,
+        now,
+        policy,
+    })
+}
+
+/// The one row the facts statement of each backend reads: the lead's columns can-call needs,
+/// whether its number is listed, its lock, its last call and its live assignment (at most one
+/// of each, by the schema's keys), each with the agent's name.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct LeadFactsRow {
+pub(crate) struct CallFactsRow {
     id: Uuid,
     deleted: bool,
     do_not_call: bool,
@@ -61,39 +70,68 @@ pub(crate) struct LeadFactsRow {
     timezone: Option<String>,
     call_attempts: i32,
     phone: String,
+    on_list: bool,
+    active_call_id: Option<Uuid>,
+    active_agent_id: Option<i64>,
+    active_agent_name: Option<String>,
+    active_started_at: Option<DateTime<Utc>>,
+    active_heartbeat_at: Option<DateTime<Utc>>,
+    last_agent_id: Option<i64>,
+    last_agent_name: Option<String>,
+    last_started_at: Option<DateTime<Utc>>,
+    assigned_agent_id: Option<i64>,
+    assigned_agent_name: Option<String>,
+    assignment_expires_at: Option<DateTime<Utc>>,
+    assignment_is_claim: Option<bool>,
 }
 
-impl From<LeadFactsRow> for LeadFacts {
-    fn from(r: LeadFactsRow) -> Self {
-        LeadFacts {
-            id: r.id,
-            deleted: r.deleted,
-            do_not_call: r.do_not_call,
-            status: r.status,
-            timezone: r.timezone,
-            call_attempts: r.call_attempts,
-            phone: r.phone,
-        }
-    }
-}
-
-/// The lock on a lead with its owner's name.
-#[derive(Debug, sqlx::FromRow)]
-pub(crate) struct ActiveCallRow {
-    pub call_log_id: Uuid,
-    agent_id: i64,
-    agent_name: String,
-    started_at: DateTime<Utc>,
-    heartbeat_at: DateTime<Utc>,
-}
-
-impl From<ActiveCallRow> for ActiveCallFacts {
-    fn from(r: ActiveCallRow) -> Self {
-        ActiveCallFacts {
-            agent_id: r.agent_id,
-            agent_name: r.agent_name,
-            started_at: r.started_at,
-            heartbeat_at: r.heartbeat_at,
+impl From<CallFactsRow> for CallFacts {
+    fn from(r: CallFactsRow) -> Self {
+        let active = match (
+            r.active_call_id,
+            r.active_agent_id,
+            r.active_started_at,
+            r.active_heartbeat_at,
+        ) {
+            (Some(call_id), Some(agent_id), Some(started_at), Some(heartbeat_at)) => Some((
+                call_id,
+                ActiveCallFacts {
+                    agent_id,
+                    agent_name: r.active_agent_name.unwrap_or_default(),
+                    started_at,
+                    heartbeat_at,
+                },
+            )),
+            _ => None,
+        };
+        let last = match (r.last_agent_id, r.last_started_at) {
+            (Some(agent_id), Some(started_at)) => Some(LastCallFacts {
+                agent_id,
+                agent_name: r.last_agent_name.unwrap_or_default(),
+                started_at,
+            }),
+            _ => None,
+        };
+        let assignment = r.assigned_agent_id.map(|agent_id| AssignmentFacts {
+            agent_id,
+            agent_name: r.assigned_agent_name.unwrap_or_default(),
+            expires_at: r.assignment_expires_at,
+        });
+        CallFacts {
+            lead: LeadFacts {
+                id: r.id,
+                deleted: r.deleted,
+                do_not_call: r.do_not_call,
+                status: r.status,
+                timezone: r.timezone,
+                call_attempts: r.call_attempts,
+                phone: r.phone,
+            },
+            on_list: r.on_list,
+            active,
+            last,
+            assignment,
+            assignment_is_claim: r.assignment_is_claim.unwrap_or(false),
         }
     }
 }

@@ -3,12 +3,14 @@
 //! all of its SQL; rules are decided by `crate::domain` and made atomic by the backend's
 //! transactions. Backends never read a clock: the store passes `now` in, so tests can move time.
 
+mod backend;
 mod bulk;
 mod clock;
 mod common;
 mod error;
+mod flows;
 mod model;
-mod postgres;
+pub(crate) mod postgres;
 mod privacy;
 pub mod search;
 pub mod settings;
@@ -29,11 +31,10 @@ pub use model::*;
 pub use privacy::{AuditEntry, Erasure, PersonalData};
 pub use snapshot::RestoreSummary;
 
-pub(crate) use common::{
-    call_status_for, lock_is_stale, migration_infos, replayed_end, undo_target, ActiveCallRow, CallFacts,
-    DispositionRow, LeadFactsRow, QueueParams,
-};
+pub(crate) use common::{migration_infos, undo_target, DispositionRow};
+pub use postgres::Wakeups;
 
+use crate::domain::authority::{authorize, Permission};
 use crate::domain::{Disposition, LeadFields, LeadStatus, Policy, PresenceState, Refusal};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -79,12 +80,22 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Calls the same method on whichever backend this store uses.
+/// Calls the same statement on whichever backend this store uses.
 macro_rules! dispatch {
     ($self:ident . $method:ident ( $($arg:expr),* $(,)? )) => {
         match &$self.backend {
             Backend::Postgres(b) => b.$method($($arg),*).await,
             Backend::Sqlite(b) => b.$method($($arg),*).await,
+        }
+    };
+}
+
+/// Runs a flow (written once, in `flows`) on whichever backend this store uses.
+macro_rules! flow {
+    ($self:ident, $flow:path, $($arg:expr),* $(,)?) => {
+        match &$self.backend {
+            Backend::Postgres(b) => $flow(b, $($arg),*).await,
+            Backend::Sqlite(b) => $flow(b, $($arg),*).await,
         }
     };
 }
@@ -150,7 +161,8 @@ impl Store {
     /// Applies pending migrations and seeds the default dispositions into an empty table.
     pub async fn migrate(&self) -> Result<()> {
         dispatch!(self.migrate())?;
-        dispatch!(self.seed_dispositions(&crate::domain::disposition::default_dispositions()))
+        let defaults = crate::domain::disposition::default_dispositions();
+        flow!(self, flows::lists::seed_dispositions, &defaults)
     }
 
     pub async fn migration_status(&self) -> Result<Vec<MigrationInfo>> {
@@ -225,7 +237,7 @@ impl Store {
     // ------------------------------------------------------------------ leads
 
     pub async fn create_lead(&self, fields: &LeadFields, actor: Option<i64>) -> Result<Lead> {
-        dispatch!(self.create_lead(Uuid::now_v7(), fields, actor, self.now()))
+        flow!(self, flows::leads::create, Uuid::now_v7(), fields, actor, self.now())
     }
 
     /// Replaces the editable fields. A status change made this way is logged with `reason`.
@@ -236,7 +248,7 @@ impl Store {
         actor: Option<i64>,
         reason: Option<&str>,
     ) -> Result<Lead> {
-        dispatch!(self.update_lead(id, fields, actor, reason, self.now()))
+        flow!(self, flows::leads::update, id, fields, actor, reason, self.now())
     }
 
     /// Any lead by id, deleted ones included (so history stays reachable).
@@ -251,15 +263,15 @@ impl Store {
         reason: Option<&str>,
         actor: Option<i64>,
     ) -> Result<Lead> {
-        dispatch!(self.set_status(id, status, reason, actor, self.now()))
+        flow!(self, flows::leads::set_status, id, status, reason, actor, self.now())
     }
 
     pub async fn delete_lead(&self, id: Uuid, actor: Option<i64>) -> Result<Lead> {
-        dispatch!(self.set_deleted(id, true, actor, self.now()))
+        flow!(self, flows::leads::set_deleted, id, true, actor, self.now())
     }
 
     pub async fn restore_lead(&self, id: Uuid, actor: Option<i64>) -> Result<Lead> {
-        dispatch!(self.set_deleted(id, false, actor, self.now()))
+        flow!(self, flows::leads::set_deleted, id, false, actor, self.now())
     }
 
     /// One page of live leads in list order (priority, score, newest), starting after `after`.
@@ -294,12 +306,19 @@ impl Store {
     /// Adds a contact point; a new primary one takes over from the old primary of its kind.
     pub async fn add_contact(&self, lead_id: Uuid, contact: &NewContact, region: &str) -> Result<Contact> {
         let contact = normalize_contact(contact, region)?;
-        dispatch!(self.add_contact(Uuid::now_v7(), lead_id, &contact, self.now()))
+        flow!(
+            self,
+            flows::leads::add_contact,
+            Uuid::now_v7(),
+            lead_id,
+            &contact,
+            self.now()
+        )
     }
 
     pub async fn update_contact(&self, id: Uuid, contact: &NewContact, region: &str) -> Result<Contact> {
         let contact = normalize_contact(contact, region)?;
-        dispatch!(self.update_contact(id, &contact))
+        flow!(self, flows::leads::update_contact, id, &contact)
     }
 
     pub async fn remove_contact(&self, id: Uuid) -> Result<()> {
@@ -311,7 +330,7 @@ impl Store {
     /// What start-call would say right now, without taking the lock.
     /// A lead that does not exist is an error (`NotFound`), not a refusal.
     pub async fn can_call(&self, lead_id: Uuid, agent_id: i64) -> Result<Result<(), Refusal>> {
-        match dispatch!(self.can_call(lead_id, agent_id, self.now()))? {
+        match flow!(self, flows::calls::can_call, lead_id, agent_id, self.now())? {
             Err(Refusal::LeadNotFound) => Err(StoreError::not_found("lead", lead_id)),
             verdict => Ok(verdict),
         }
@@ -320,7 +339,7 @@ impl Store {
     /// Checks every rule and takes the lead's lock in one transaction.
     /// A lead that does not exist is an error (`NotFound`), not a refusal.
     pub async fn start_call(&self, req: &StartCall) -> Result<StartedCall> {
-        match dispatch!(self.start_call(Uuid::now_v7(), req, self.now())) {
+        match flow!(self, flows::calls::start_call, Uuid::now_v7(), req, self.now()) {
             Err(StoreError::Refused(Refusal::LeadNotFound)) => Err(StoreError::not_found("lead", req.lead_id)),
             other => other,
         }
@@ -334,12 +353,12 @@ impl Store {
     /// Records the outcome and releases the lock in one transaction. Retrying a call that was
     /// already ended with the same outcome returns the first result instead of failing.
     pub async fn end_call(&self, req: &EndCall) -> Result<EndedCall> {
-        dispatch!(self.end_call(req, self.now()))
+        flow!(self, flows::calls::end_call, req, self.now())
     }
 
     /// Closes every lock whose heartbeat is older than the lock TTL as abandoned.
     pub async fn reap_stale_locks(&self, actor: Option<i64>) -> Result<Vec<ReapedLock>> {
-        dispatch!(self.reap_stale_locks(actor, self.now()))
+        flow!(self, flows::calls::reap_stale_locks, actor, self.now())
     }
 
     /// A supervisor (or admin) releases a call lock now, with a reason that is kept on the call
@@ -349,24 +368,17 @@ impl Store {
         if reason.is_empty() {
             return Err(StoreError::BadInput("say why the lock is released (--reason)".into()));
         }
-        self.require_supervisor(by, "release another agent's call").await?;
-        dispatch!(self.force_release(call_id, by, reason, self.now()))
+        self.authorize(by, Permission::ReleaseLock).await?;
+        flow!(self, flows::calls::force_release, call_id, by, reason, self.now())
     }
 
-    /// Fails unless the agent `by` is a supervisor or admin; `what` says what was refused.
-    async fn require_supervisor(&self, by: i64, what: &str) -> Result<()> {
+    /// Fails unless the agent `by` holds the permission (the domain decides who does).
+    async fn authorize(&self, by: i64, permission: Permission) -> Result<()> {
         let agent = self
             .agent(by)
             .await?
             .ok_or_else(|| StoreError::not_found("agent", by))?;
-        if agent.role.can_force() {
-            Ok(())
-        } else {
-            Err(StoreError::Forbidden(format!(
-                "only a supervisor or admin can {what}; {} is an agent",
-                agent.name
-            )))
-        }
+        authorize(&agent.name, agent.role, permission).map_err(|e| StoreError::Forbidden(e.to_string()))
     }
 
     /// Adds a line to a call's notes; false when there is no such call.
@@ -426,12 +438,18 @@ impl Store {
     /// priority, score and oldest next-call time, skipping leads any rule would refuse. Two
     /// agents never receive the same lead.
     pub async fn claim_next(&self, agent_id: i64) -> Result<Option<Claim>> {
-        dispatch!(self.claim_next(agent_id, self.now()))
+        flow!(self, flows::queue::claim_next, agent_id, self.now())
     }
 
     /// What claim-next would hand this agent, in order, without claiming anything.
     pub async fn queue_preview(&self, agent_id: i64, limit: u32) -> Result<Vec<Lead>> {
-        dispatch!(self.queue_preview(agent_id, limit.clamp(1, 1000), self.now()))
+        flow!(
+            self,
+            flows::queue::queue_preview,
+            agent_id,
+            limit.clamp(1, 1000),
+            self.now()
+        )
     }
 
     /// Gives the lead to an agent (replacing any live assignment). An agent may take a lead for
@@ -445,9 +463,18 @@ impl Store {
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<Assignment> {
         if let Some(by) = by.filter(|by| *by != agent_id) {
-            self.require_supervisor(by, "assign a lead to another agent").await?;
+            self.authorize(by, Permission::AssignToOther).await?;
         }
-        dispatch!(self.assign(Uuid::now_v7(), lead_id, agent_id, by, expires_at, self.now()))
+        flow!(
+            self,
+            flows::queue::assign,
+            Uuid::now_v7(),
+            lead_id,
+            agent_id,
+            by,
+            expires_at,
+            self.now()
+        )
     }
 
     /// Ends the lead's live assignment; false when it had none.
@@ -476,7 +503,16 @@ impl Store {
         if due_at <= self.now() {
             return Err(StoreError::BadInput("callback time must be in the future".into()));
         }
-        dispatch!(self.schedule_callback(Uuid::now_v7(), lead_id, agent_id, due_at, note, self.now()))
+        flow!(
+            self,
+            flows::lists::schedule_callback,
+            Uuid::now_v7(),
+            lead_id,
+            agent_id,
+            due_at,
+            note,
+            self.now()
+        )
     }
 
     /// Open callbacks due by `until` (all agents when `agent_id` is None), oldest first.
@@ -488,9 +524,9 @@ impl Store {
     /// false when there is no open callback by that id.
     pub async fn hand_callback(&self, id: Uuid, to: i64, by: Option<i64>) -> Result<bool> {
         if let Some(by) = by {
-            self.require_supervisor(by, "hand a callback to another agent").await?;
+            self.authorize(by, Permission::HandCallback).await?;
         }
-        dispatch!(self.hand_callback(id, to, by, self.now()))
+        flow!(self, flows::lists::hand_callback, id, to, by, self.now())
     }
 
     pub async fn complete_callback(&self, id: Uuid) -> Result<bool> {
@@ -500,11 +536,11 @@ impl Store {
     // ------------------------------------------------------------------ do-not-call list
 
     pub async fn dnc_add(&self, number: &str, reason: Option<&str>, by: Option<i64>) -> Result<DncEntry> {
-        dispatch!(self.dnc_add(number, reason, by, self.now()))
+        flow!(self, flows::lists::dnc_add, number, reason, by, self.now())
     }
 
     pub async fn dnc_remove(&self, number: &str, by: Option<i64>) -> Result<bool> {
-        dispatch!(self.dnc_remove(number, by, self.now()))
+        flow!(self, flows::lists::dnc_remove, number, by, self.now())
     }
 
     pub async fn dnc_check(&self, number: &str) -> Result<Option<DncEntry>> {
@@ -619,7 +655,7 @@ impl Store {
     /// Everything held about the person behind a lead, as one document (supervisors and admins;
     /// the export itself is recorded in the audit log).
     pub async fn gdpr_export(&self, lead_id: Uuid, by: i64) -> Result<PersonalData> {
-        self.require_supervisor(by, "export a person's data").await?;
+        self.authorize(by, Permission::ExportPersonalData).await?;
         dispatch!(self.gdpr_export(lead_id, by, self.now()))
     }
 
@@ -636,20 +672,8 @@ impl Store {
                 "say why the person's data is erased (--reason), e.g. \"request by email of 2026-11-20\"".into(),
             ));
         }
-        self.require_supervisor(by, "erase a person's data").await?;
+        self.authorize(by, Permission::ErasePersonalData).await?;
         dispatch!(self.gdpr_erase(lead_id, by, reason, self.now()))
-    }
-}
-
-/// Wake-ups from PostgreSQL's LISTEN/NOTIFY.
-pub struct Wakeups(sqlx::postgres::PgListener);
-
-impl Wakeups {
-    /// Waits for the next wake-up. An error means the listening connection was lost; sqlx
-    /// reconnects on the next call, and notifications sent meanwhile are lost (polling covers them).
-    pub async fn next(&mut self) -> Result<()> {
-        self.0.recv().await?;
-        Ok(())
     }
 }
 

@@ -1,0 +1,8 @@
+//! The store's transaction flows, written once over `Backend` and `Tx`: each reads the facts it
+//! needs, lets `crate::domain` decide, and applies the decision with further statements, all in
+//! one transaction. Backends supply the statements; nothing here knows which database it runs on.
+
+pub(crate) mod calls;
+pub(crate) mod leads;
+pub(crate) mod lists;
+pub(crate) mod queue;

@@ -1,0 +1,722 @@
+//! The statements the shared flows run, in SQLite's SQL. SQLite has one writer at a time and
+//! every write transaction takes the write lock at BEGIN (`BEGIN IMMEDIATE`), so "lock this row"
+//! is already true and the locking statements are plain reads.
+
+use chrono::{DateTime, Utc};
+use sqlx::{Sqlite, Transaction};
+use uuid::Uuid;
+
+use super::{SqliteStore, CALL_COLUMNS, LEAD_COLUMNS, QUEUE};
+use crate::domain::call_end::OpenCallback;
+use crate::domain::{ContactKind, Disposition, LeadFields, LeadStatus};
+use crate::store::backend::{AuditRecord, Backend, CallClose, CallLock, NewCall, OutcomeWrite, Tx};
+use crate::store::common::{CallFacts, CallFactsRow, DispositionRow, QueueParams};
+use crate::store::model::*;
+use crate::store::Result;
+
+pub(crate) struct SqliteTx(Transaction<'static, Sqlite>);
+
+impl Backend for SqliteStore {
+    type Tx = SqliteTx;
+
+    /// On the one writer connection, taking the write lock up front (see the module docs).
+    async fn begin(&self) -> Result<SqliteTx> {
+        Ok(SqliteTx(self.writer.begin_with("BEGIN IMMEDIATE").await?))
+    }
+
+    /// On the reader pool: WAL gives it one snapshot while the writer goes on.
+    async fn begin_read(&self) -> Result<SqliteTx> {
+        Ok(SqliteTx(self.pool.begin().await?))
+    }
+}
+
+const CONTACT_COLUMNS: &str = "id, lead_id, kind, value, label, is_primary, is_verified, created_at";
+
+/// The lead's facts for can-call in one statement.
+const CALL_FACTS: &str = "SELECT l.id, l.deleted_at IS NOT NULL AS deleted, l.do_not_call, l.status, l.timezone, \
+             l.call_attempts, l.phone, \
+             EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = l.phone) AS on_list, \
+             ac.call_log_id AS active_call_id, ac.agent_id AS active_agent_id, aa.name AS active_agent_name, \
+             ac.started_at AS active_started_at, ac.heartbeat_at AS active_heartbeat_at, \
+             lc.agent_id AS last_agent_id, lca.name AS last_agent_name, lc.started_at AS last_started_at, \
+             la.agent_id AS assigned_agent_id, laa.name AS assigned_agent_name, \
+             la.expires_at AS assignment_expires_at, la.assigned_by = la.agent_id AS assignment_is_claim \
+             FROM leads l \
+             LEFT JOIN active_calls ac ON ac.lead_id = l.id \
+             LEFT JOIN agents aa ON aa.id = ac.agent_id \
+             LEFT JOIN call_logs lc ON lc.id = (SELECT c.id FROM call_logs c WHERE c.lead_id = l.id \
+                                                ORDER BY c.started_at DESC LIMIT 1) \
+             LEFT JOIN agents lca ON lca.id = lc.agent_id \
+             LEFT JOIN lead_assignments la ON la.lead_id = l.id AND la.active \
+             LEFT JOIN agents laa ON laa.id = la.agent_id \
+             WHERE l.id = $1";
+
+impl SqliteTx {
+    fn conn(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.0
+    }
+}
+
+impl Tx for SqliteTx {
+    async fn commit(self) -> Result<()> {
+        Ok(self.0.commit().await?)
+    }
+
+    async fn rollback(self) -> Result<()> {
+        Ok(self.0.rollback().await?)
+    }
+
+    // ------------------------------------------------------------------ settings and agents
+
+    async fn settings(&mut self) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as("SELECT key, value FROM settings")
+            .fetch_all(self.conn())
+            .await?)
+    }
+
+    async fn agent(&mut self, id: i64) -> Result<Option<Agent>> {
+        Ok(
+            sqlx::query_as("SELECT id, name, email, role, active, created_at FROM agents WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.conn())
+                .await?,
+        )
+    }
+
+    async fn disposition(&mut self, code: &str) -> Result<Option<Disposition>> {
+        let row: Option<DispositionRow> = sqlx::query_as(
+            "SELECT code, label, hotkey, is_contact, is_sale, is_dnc, is_callback, is_final, next_status, \
+             recycle_after_s, max_attempts FROM dispositions WHERE code = $1",
+        )
+        .bind(code)
+        .fetch_optional(self.conn())
+        .await?;
+        Ok(row.map(Disposition::from))
+    }
+
+    async fn count_dispositions(&mut self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM dispositions")
+            .fetch_one(self.conn())
+            .await?)
+    }
+
+    async fn insert_disposition(&mut self, d: &Disposition, order: i32) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO dispositions (code, label, hotkey, is_contact, is_sale, is_dnc, is_callback, is_final, \
+             next_status, recycle_after_s, max_attempts, sort_order) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&d.code)
+        .bind(&d.label)
+        .bind(d.hotkey.map(String::from))
+        .bind(d.is_contact)
+        .bind(d.is_sale)
+        .bind(d.is_dnc)
+        .bind(d.is_callback)
+        .bind(d.is_final)
+        .bind(d.next_status)
+        .bind(d.recycle_after.map(|r| r.num_seconds() as i32))
+        .bind(d.max_attempts)
+        .bind(order)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn audit(&mut self, r: &AuditRecord<'_>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, agent_id, action, entity, entity_id, old_value, new_value) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(r.at)
+        .bind(r.actor)
+        .bind(r.action)
+        .bind(r.entity)
+        .bind(&r.entity_id)
+        .bind(r.old_value.as_ref().map(|v| v.to_string()))
+        .bind(r.new_value.as_ref().map(|v| v.to_string()))
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    // ------------------------------------------------------------------ leads
+
+    async fn lock_lead(&mut self, id: Uuid, live_only: bool) -> Result<Option<Lead>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {LEAD_COLUMNS} FROM leads WHERE id = $1 AND (NOT $2 OR deleted_at IS NULL)"
+        ))
+        .bind(id)
+        .bind(live_only)
+        .fetch_optional(self.conn())
+        .await?)
+    }
+
+    async fn lead(&mut self, id: Uuid) -> Result<Option<Lead>> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {LEAD_COLUMNS} FROM leads WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(self.conn())
+                .await?,
+        )
+    }
+
+    async fn insert_lead(&mut self, id: Uuid, f: &LeadFields, actor: Option<i64>, now: DateTime<Utc>) -> Result<Lead> {
+        let sql = format!(
+            "INSERT INTO leads (id, first_name, last_name, email, phone, company, title, timezone, status, priority, \
+             lead_score, conversion_probability, source, notes, consent_given, consent_date, do_not_call, do_not_email, \
+             data_quality, created_at, updated_at, updated_by, status_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     CASE WHEN $15 THEN $16 END, $17, $18, $19, $16, $16, $20, 'created') \
+             RETURNING {LEAD_COLUMNS}"
+        );
+        Ok(bind_lead!(sqlx::query_as(&sql), id, f, now, actor)
+            .fetch_one(self.conn())
+            .await?)
+    }
+
+    async fn update_lead(
+        &mut self,
+        id: Uuid,
+        f: &LeadFields,
+        actor: Option<i64>,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Lead>> {
+        // do_not_call only ever turns on here: clearing it is a deliberate act, not an edit.
+        let sql = format!(
+            "UPDATE leads SET first_name = $2, last_name = $3, email = $4, phone = $5, company = $6, title = $7, \
+             timezone = $8, status = $9, priority = $10, lead_score = $11, conversion_probability = $12, source = $13, \
+             notes = $14, consent_date = CASE WHEN NOT $15 THEN NULL WHEN consent_given THEN consent_date ELSE $16 END, \
+             consent_given = $15, do_not_call = do_not_call OR $17, do_not_email = $18, data_quality = $19, \
+             updated_at = $16, updated_by = $20, status_reason = coalesce($21, 'edited') \
+             WHERE id = $1 RETURNING {LEAD_COLUMNS}"
+        );
+        Ok(bind_lead!(sqlx::query_as(&sql), id, f, now, actor)
+            .bind(reason)
+            .fetch_optional(self.conn())
+            .await?)
+    }
+
+    async fn set_status(
+        &mut self,
+        id: Uuid,
+        status: LeadStatus,
+        reason: Option<&str>,
+        actor: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Lead>> {
+        Ok(sqlx::query_as(&format!(
+            "UPDATE leads SET status = $2, status_reason = $3, updated_by = $4, updated_at = $5 \
+             WHERE id = $1 AND deleted_at IS NULL RETURNING {LEAD_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(status)
+        .bind(reason)
+        .bind(actor)
+        .bind(now)
+        .fetch_optional(self.conn())
+        .await?)
+    }
+
+    async fn set_deleted(
+        &mut self,
+        id: Uuid,
+        deleted: bool,
+        actor: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Lead>> {
+        Ok(sqlx::query_as(&format!(
+            "UPDATE leads SET deleted_at = CASE WHEN $2 THEN $3 END, updated_at = $3, updated_by = $4 \
+             WHERE id = $1 RETURNING {LEAD_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(deleted)
+        .bind(now)
+        .bind(actor)
+        .fetch_optional(self.conn())
+        .await?)
+    }
+
+    async fn lead_on_call(&mut self, id: Uuid) -> Result<bool> {
+        Ok(
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM active_calls WHERE lead_id = $1)")
+                .bind(id)
+                .fetch_one(self.conn())
+                .await?,
+        )
+    }
+
+    // ------------------------------------------------------------------ contacts
+
+    async fn contact_lead(&mut self, contact_id: Uuid) -> Result<Option<Uuid>> {
+        Ok(sqlx::query_scalar("SELECT lead_id FROM contacts WHERE id = $1")
+            .bind(contact_id)
+            .fetch_optional(self.conn())
+            .await?)
+    }
+
+    async fn clear_primary_contact(&mut self, lead_id: Uuid, kind: ContactKind, except: Option<Uuid>) -> Result<()> {
+        sqlx::query(
+            "UPDATE contacts SET is_primary = 0 WHERE lead_id = $1 AND kind = $2 AND is_primary \
+             AND ($3 IS NULL OR id <> $3)",
+        )
+        .bind(lead_id)
+        .bind(kind)
+        .bind(except)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_contact(&mut self, id: Uuid, lead_id: Uuid, c: &NewContact, now: DateTime<Utc>) -> Result<Contact> {
+        Ok(sqlx::query_as(&format!(
+            "INSERT INTO contacts (id, lead_id, kind, value, label, is_primary, is_verified, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {CONTACT_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(lead_id)
+        .bind(c.kind)
+        .bind(&c.value)
+        .bind(&c.label)
+        .bind(c.is_primary)
+        .bind(c.is_verified)
+        .bind(now)
+        .fetch_one(self.conn())
+        .await?)
+    }
+
+    async fn update_contact(&mut self, id: Uuid, c: &NewContact) -> Result<Contact> {
+        Ok(sqlx::query_as(&format!(
+            "UPDATE contacts SET kind = $2, value = $3, label = $4, is_primary = $5, is_verified = $6 WHERE id = $1 \
+             RETURNING {CONTACT_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(c.kind)
+        .bind(&c.value)
+        .bind(&c.label)
+        .bind(c.is_primary)
+        .bind(c.is_verified)
+        .fetch_one(self.conn())
+        .await?)
+    }
+
+    // ------------------------------------------------------------------ calls
+
+    async fn call_facts(&mut self, lead_id: Uuid, lock: bool) -> Result<Option<CallFacts>> {
+        // The write lock taken at BEGIN already holds the row still (see the module docs).
+        let _ = lock;
+        let row: Option<CallFactsRow> = sqlx::query_as(CALL_FACTS)
+            .bind(lead_id)
+            .fetch_optional(self.conn())
+            .await?;
+        Ok(row.map(CallFacts::from))
+    }
+
+    async fn insert_call(&mut self, c: &NewCall<'_>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO call_logs (id, lead_id, agent_id, phone_number, from_number, direction, status, started_at) \
+             VALUES ($1, $2, $3, $4, $5, 'outbound', 'initiated', $6)",
+        )
+        .bind(c.id)
+        .bind(c.lead_id)
+        .bind(c.agent_id)
+        .bind(c.phone)
+        .bind(c.from_number)
+        .bind(c.now)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_lock(&mut self, c: &NewCall<'_>) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO active_calls (lead_id, call_log_id, agent_id, phone_number, started_at, heartbeat_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (lead_id) DO NOTHING",
+        )
+        .bind(c.lead_id)
+        .bind(c.id)
+        .bind(c.agent_id)
+        .bind(c.phone)
+        .bind(c.now)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn lock_of_call(&mut self, call_id: Uuid) -> Result<Option<CallLock>> {
+        Ok(sqlx::query_as(
+            "SELECT call_log_id AS call_id, lead_id, agent_id, started_at, heartbeat_at FROM active_calls \
+             WHERE call_log_id = $1",
+        )
+        .bind(call_id)
+        .fetch_optional(self.conn())
+        .await?)
+    }
+
+    async fn lock_of_lead(&mut self, lead_id: Uuid) -> Result<Option<CallLock>> {
+        Ok(sqlx::query_as(
+            "SELECT call_log_id AS call_id, lead_id, agent_id, started_at, heartbeat_at FROM active_calls \
+             WHERE lead_id = $1",
+        )
+        .bind(lead_id)
+        .fetch_optional(self.conn())
+        .await?)
+    }
+
+    async fn stale_locks(&mut self, cutoff: DateTime<Utc>) -> Result<Vec<Uuid>> {
+        Ok(
+            sqlx::query_scalar("SELECT lead_id FROM active_calls WHERE heartbeat_at < $1")
+                .bind(cutoff)
+                .fetch_all(self.conn())
+                .await?,
+        )
+    }
+
+    async fn delete_lock(&mut self, call_id: Uuid) -> Result<()> {
+        sqlx::query("DELETE FROM active_calls WHERE call_log_id = $1")
+            .bind(call_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn close_call(&mut self, c: &CallClose<'_>) -> Result<()> {
+        sqlx::query(
+            "UPDATE call_logs SET status = $2, disposition = $3, duration_s = $4, notes = $5, recording_url = $6, \
+             ended_at = $7, ended_by = $8, answered_at = CASE WHEN $9 THEN started_at END WHERE id = $1",
+        )
+        .bind(c.call_id)
+        .bind(c.status)
+        .bind(c.disposition)
+        .bind(c.duration_s)
+        .bind(c.notes)
+        .bind(c.recording_url)
+        .bind(c.ended_at)
+        .bind(c.ended_by)
+        .bind(c.answered)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn abandon_call(
+        &mut self,
+        call_id: Uuid,
+        actor: Option<i64>,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>> {
+        Ok(sqlx::query_scalar(
+            "UPDATE call_logs SET status = 'abandoned', ended_at = $2, ended_by = $3, \
+             notes = coalesce(notes || char(10), '') || $4 WHERE id = $1 RETURNING started_at",
+        )
+        .bind(call_id)
+        .bind(now)
+        .bind(actor)
+        .bind(note)
+        .fetch_one(self.conn())
+        .await?)
+    }
+
+    async fn count_abandoned_attempt(
+        &mut self,
+        lead_id: Uuid,
+        started_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE leads SET call_attempts = call_attempts + 1, \
+             last_call_at = max(coalesce(last_call_at, $2), $2), updated_at = $3 WHERE id = $1",
+        )
+        .bind(lead_id)
+        .bind(started_at)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn apply_outcome(&mut self, w: &OutcomeWrite<'_>) -> Result<()> {
+        sqlx::query(
+            "UPDATE leads SET call_attempts = $2, last_call_at = $3, next_call_at = $4, status = $5, \
+             do_not_call = do_not_call OR $6, status_reason = $7, updated_by = $8, updated_at = $9 WHERE id = $1",
+        )
+        .bind(w.lead_id)
+        .bind(w.effects.attempts)
+        .bind(w.effects.last_call_at)
+        .bind(w.effects.next_call_at)
+        .bind(w.effects.new_status)
+        .bind(w.effects.set_do_not_call)
+        .bind(w.reason)
+        .bind(w.actor)
+        .bind(w.now)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn call(&mut self, call_id: Uuid) -> Result<Option<CallLog>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {CALL_COLUMNS} FROM call_logs c JOIN agents a ON a.id = c.agent_id WHERE c.id = $1"
+        ))
+        .bind(call_id)
+        .fetch_optional(self.conn())
+        .await?)
+    }
+
+    // ------------------------------------------------------------------ do-not-call list
+
+    async fn upsert_dnc(
+        &mut self,
+        number: &str,
+        reason: Option<&str>,
+        by: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<DncEntry> {
+        Ok(sqlx::query_as(
+            "INSERT INTO dnc_numbers (number, reason, added_by, added_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (number) DO UPDATE SET reason = coalesce(EXCLUDED.reason, dnc_numbers.reason) \
+             RETURNING number, reason, added_by, added_at",
+        )
+        .bind(number)
+        .bind(reason)
+        .bind(by)
+        .bind(now)
+        .fetch_one(self.conn())
+        .await?)
+    }
+
+    async fn insert_dnc_if_absent(&mut self, number: &str, reason: &str, by: i64, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO dnc_numbers (number, reason, added_by, added_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (number) DO NOTHING",
+        )
+        .bind(number)
+        .bind(reason)
+        .bind(by)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_dnc(&mut self, number: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM dnc_numbers WHERE number = $1")
+            .bind(number)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn flag_leads_dnc(&mut self, number: &str, by: Option<i64>, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE leads SET do_not_call = 1, updated_at = $2, updated_by = $3 WHERE phone = $1 AND do_not_call = 0",
+        )
+        .bind(number)
+        .bind(now)
+        .bind(by)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    // ------------------------------------------------------------------ callbacks
+
+    async fn open_callbacks(&mut self, lead_id: Uuid) -> Result<Vec<OpenCallback>> {
+        let rows: Vec<(Uuid, DateTime<Utc>)> =
+            sqlx::query_as("SELECT id, due_at FROM callbacks WHERE lead_id = $1 AND done_at IS NULL")
+                .bind(lead_id)
+                .fetch_all(self.conn())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, due_at)| OpenCallback { id, due_at })
+            .collect())
+    }
+
+    async fn close_callbacks(&mut self, ids: &[Uuid], now: DateTime<Utc>) -> Result<()> {
+        // Ids are stored as blobs, so they are closed one by one: a lead has a handful at most.
+        for id in ids {
+            sqlx::query("UPDATE callbacks SET done_at = $2 WHERE id = $1 AND done_at IS NULL")
+                .bind(id)
+                .bind(now)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_callback(
+        &mut self,
+        id: Uuid,
+        lead_id: Uuid,
+        agent_id: i64,
+        due_at: DateTime<Utc>,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO callbacks (id, lead_id, agent_id, due_at, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(lead_id)
+        .bind(agent_id)
+        .bind(due_at)
+        .bind(note)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn callback(&mut self, id: Uuid) -> Result<Callback> {
+        Ok(sqlx::query_as(
+            "SELECT c.id, c.lead_id, c.agent_id, a.name AS agent_name, l.first_name || ' ' || l.last_name AS lead_name, \
+             c.due_at, c.note, c.created_at, c.done_at FROM callbacks c JOIN agents a ON a.id = c.agent_id \
+             JOIN leads l ON l.id = c.lead_id WHERE c.id = $1",
+        )
+        .bind(id)
+        .fetch_one(self.conn())
+        .await?)
+    }
+
+    async fn hand_callback(&mut self, id: Uuid, to: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE callbacks SET agent_id = $2 WHERE id = $1 AND done_at IS NULL")
+            .bind(id)
+            .bind(to)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    // ------------------------------------------------------------------ queue and assignments
+
+    async fn due_callback_leads(
+        &mut self,
+        agent_id: i64,
+        now: DateTime<Utc>,
+        limit: u32,
+        lock: bool,
+    ) -> Result<Vec<Lead>> {
+        let sql = format!(
+            "SELECT {LEAD_COLUMNS} FROM leads WHERE deleted_at IS NULL AND id IN \
+             (SELECT lead_id FROM callbacks WHERE agent_id = $1 AND done_at IS NULL AND due_at <= $2) \
+             ORDER BY (SELECT min(c.due_at) FROM callbacks c WHERE c.lead_id = leads.id AND c.agent_id = $1 \
+                       AND c.done_at IS NULL), id LIMIT $3"
+        );
+        // Nothing to skip: the write lock taken at BEGIN keeps every other writer out.
+        let _ = lock;
+        Ok(sqlx::query_as(&sql)
+            .bind(agent_id)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(self.conn())
+            .await?)
+    }
+
+    async fn queue_leads(
+        &mut self,
+        agent_id: i64,
+        now: DateTime<Utc>,
+        params: &QueueParams,
+        limit: u32,
+        lock: bool,
+    ) -> Result<Vec<Lead>> {
+        let sql = format!("SELECT {LEAD_COLUMNS} {QUEUE} LIMIT $8");
+        let _ = lock;
+        Ok(bind_queue!(sqlx::query_as(&sql), agent_id, now, params)
+            .bind(i64::from(limit))
+            .fetch_all(self.conn())
+            .await?)
+    }
+
+    async fn end_assignments(&mut self, lead_id: Uuid, keep_agent: Option<i64>) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE lead_assignments SET active = 0 WHERE active AND lead_id = $1 \
+             AND ($2 IS NULL OR agent_id <> $2)",
+        )
+        .bind(lead_id)
+        .bind(keep_agent)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn end_own_claims_elsewhere(&mut self, agent_id: i64, lead_id: Uuid) -> Result<()> {
+        sqlx::query(
+            "UPDATE lead_assignments SET active = 0 \
+             WHERE active AND agent_id = $1 AND assigned_by = $1 AND lead_id <> $2",
+        )
+        .bind(agent_id)
+        .bind(lead_id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn end_own_claim(&mut self, lead_id: Uuid) -> Result<()> {
+        sqlx::query("UPDATE lead_assignments SET active = 0 WHERE lead_id = $1 AND active AND assigned_by = agent_id")
+            .bind(lead_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_claim(
+        &mut self,
+        lead_id: Uuid,
+        agent_id: i64,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO lead_assignments (id, lead_id, agent_id, assigned_by, assigned_at, expires_at, active) \
+             VALUES ($1, $2, $3, $3, $4, $5, 1) \
+             ON CONFLICT (lead_id) WHERE active = 1 DO UPDATE \
+             SET expires_at = CASE WHEN lead_assignments.expires_at IS NULL THEN NULL ELSE EXCLUDED.expires_at END",
+        )
+        .bind(Uuid::now_v7())
+        .bind(lead_id)
+        .bind(agent_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_assignment(
+        &mut self,
+        id: Uuid,
+        lead_id: Uuid,
+        agent_id: i64,
+        by: Option<i64>,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO lead_assignments (id, lead_id, agent_id, assigned_by, assigned_at, expires_at, active) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1)",
+        )
+        .bind(id)
+        .bind(lead_id)
+        .bind(agent_id)
+        .bind(by)
+        .bind(now)
+        .bind(expires_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn assignment(&mut self, id: Uuid) -> Result<Assignment> {
+        Ok(sqlx::query_as(
+            "SELECT la.id, la.lead_id, la.agent_id, a.name AS agent_name, la.assigned_by, la.assigned_at, la.expires_at, \
+             la.active FROM lead_assignments la JOIN agents a ON a.id = la.agent_id WHERE la.id = $1",
+        )
+        .bind(id)
+        .fetch_one(self.conn())
+        .await?)
+    }
+}
