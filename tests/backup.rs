@@ -332,40 +332,11 @@ async fn the_backup_covers_every_table_and_column(db: &TestDb) {
     }
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = super::common::sqlite().await;
-                    super::$name(&db.store).await;
-                }
-            )*
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn the_backup_covers_every_table_and_column() {
-                super::the_backup_covers_every_table_and_column(&super::common::sqlite().await).await;
-            }
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = super::common::postgres().await;
-                    super::$name(&db.store).await;
-                }
-            )*
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn the_backup_covers_every_table_and_column() {
-                super::the_backup_covers_every_table_and_column(&super::common::postgres().await).await;
-            }
-        }
-    };
-}
-
 on_both_backends!(
     a_flipped_byte_is_found_and_refused,
     a_backup_from_a_newer_schema_is_refused,
     restore_refuses_a_database_that_holds_data,
     a_backup_taken_while_agents_work_is_one_snapshot,
 );
+
+on_both_backends!(pass = db; the_backup_covers_every_table_and_column);

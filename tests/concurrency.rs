@@ -12,30 +12,8 @@ use coldcall::store::{EndCall, StartCall, Store, StoreError};
 use common::*;
 use tokio::sync::Barrier;
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let db = super::common::sqlite().await;
-                    super::$name(&db.store).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let db = super::common::postgres().await;
-                    super::$name(&db.store).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_backends!(
+    threads = 4;
     thirty_two_starts_on_one_lead_give_one_call,
     sixteen_agents_claim_every_lead_exactly_once,
     racing_starts_after_a_call_still_respect_the_gap,

@@ -198,29 +198,6 @@ async fn erasure_waits_for_the_call_and_a_supervisor(store: &Store) {
     assert_eq!(store.lead(floor.zoe.id).await.unwrap().unwrap().first_name, "Zoë");
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = super::common::sqlite().await;
-                    super::$name(&db.store).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = super::common::postgres().await;
-                    super::$name(&db.store).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_backends!(
     the_export_holds_everything_about_the_person,
     erasure_leaves_nothing_personal_and_keeps_the_figures,

@@ -12,31 +12,8 @@ use coldcall::import::{DncImport, DncImportOptions, ImportError, ImportOptions, 
 use coldcall::store::{BackendKind, CallFilter, Clock, EndCall, FeedCursor, Lead, LeadFilter, StartCall, Store};
 use common::*;
 
-/// Generates one test per backend for every scenario named; each gets a fresh database.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = super::common::sqlite().await;
-                    super::$name(&db).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = super::common::postgres().await;
-                    super::$name(&db).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_backends!(
+    pass = db;
     a_messy_file_is_counted_and_every_reject_has_its_line_and_reason,
     batch_size_does_not_change_the_outcome,
     missing_required_columns_stop_before_anything_is_written,

@@ -8,30 +8,6 @@ use coldcall::domain::{ContactKind, LeadStatus, Priority, Refusal};
 use coldcall::store::{ClaimSource, EndCall, FeedCursor, LeadFilter, NewContact, StartCall, Store, StoreError};
 use common::*;
 
-/// Generates one test per backend for every scenario named.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = super::common::sqlite().await;
-                    super::$name(&db.store).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = super::common::postgres().await;
-                    super::$name(&db.store).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_backends!(
     leads_are_created_read_and_unique_by_phone_and_email,
     edits_keep_do_not_call_and_log_status_changes,

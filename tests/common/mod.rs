@@ -5,6 +5,41 @@
 
 pub mod binary;
 
+/// Generates, for every scenario named, a module with one test per backend (`NAME::sqlite`,
+/// `NAME::postgres`), each on a fresh database. A scenario takes `&Store`; with `pass = db` it
+/// takes the whole `&TestDb`. `threads = N` sets the runtime's worker threads (default 2).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_backends!(threads = 2, pass = store; $($name),*);
+    };
+    (threads = $threads:literal; $($name:ident),* $(,)?) => {
+        $crate::on_both_backends!(threads = $threads, pass = store; $($name),*);
+    };
+    (pass = $pass:ident; $($name:ident),* $(,)?) => {
+        $crate::on_both_backends!(threads = 2, pass = $pass; $($name),*);
+    };
+    (threads = $threads:literal, pass = $pass:ident; $($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+                async fn sqlite() {
+                    let db = super::common::sqlite().await;
+                    super::$name($crate::on_both_backends!(@arg db $pass)).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+                async fn postgres() {
+                    let db = super::common::postgres().await;
+                    super::$name($crate::on_both_backends!(@arg db $pass)).await;
+                }
+            }
+        )*
+    };
+    (@arg $db:ident store) => { &$db.store };
+    (@arg $db:ident db) => { &$db };
+}
+
 use chrono::{DateTime, TimeZone, Utc};
 use coldcall::domain::{LeadInput, Role};
 use coldcall::store::{Agent, Clock, ConnectOptions, Lead, NewAgent, Store};
