@@ -20,8 +20,8 @@ pub enum CallCommand {
         /// Outcome code (see `coldcall call dispositions`)
         #[arg(long)]
         disposition: String,
-        /// Talk time in seconds (default: since the call started)
-        #[arg(long)]
+        /// Talk time in seconds, up to 12 hours (default: since the call started)
+        #[arg(long, value_parser = clap::value_parser!(i32).range(0..=43_200))]
         duration: Option<i32>,
         #[arg(long)]
         notes: Option<String>,

@@ -48,11 +48,11 @@ pub async fn run(ctx: &Ctx, cmd: DncCommand) -> Result<(), CliError> {
             match ctx.store.dnc_check(&number).await? {
                 Some(entry) => {
                     if !ctx.out.json {
-                        println!(
+                        super::output::print_line(&format!(
                             "{} is on the do-not-call list since {}",
                             entry.number,
                             entry.added_at.format("%Y-%m-%d")
-                        );
+                        ));
                     }
                     return Err(StoreError::Refused(crate::domain::Refusal::DoNotCall { on_list: true }).into());
                 }

@@ -48,6 +48,10 @@ pub struct OutArg {
 fn export_error(e: ExportError) -> CliError {
     match e {
         ExportError::Store(e) => CliError::Store(e),
+        ExportError::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe => CliError::OutputClosed,
+        ExportError::Write(e) if matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe) => {
+            CliError::OutputClosed
+        }
         other => CliError::Usage(other.to_string()),
     }
 }

@@ -40,7 +40,7 @@ pub async fn run(ctx: &Ctx, cmd: GdprCommand) -> Result<(), CliError> {
                     });
                 }
                 // The export is JSON whatever the output style: it is for the person, or a script.
-                None => println!("{text}"),
+                None => super::output::print_line(&text),
             }
         }
         GdprCommand::Erase { lead_id, reason } => {

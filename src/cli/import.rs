@@ -130,7 +130,7 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<(), CliError> {
     let import = LeadImport::open(&args.file, options).map_err(usage)?;
     let mapping = import.mapping().clone();
     if args.dry_run && !ctx.out.json {
-        println!("{}", mapping_table(&mapping));
+        super::output::print_line(&mapping_table(&mapping));
     }
     let progress = Progress::new(import.total_bytes());
     let result = import

@@ -24,8 +24,8 @@ pub enum LeadCommand {
     List {
         #[command(flatten)]
         filter: FilterArgs,
-        /// Page size
-        #[arg(long, default_value_t = 50)]
+        /// Page size (1 to 1000)
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
         limit: u32,
         /// Continue after this cursor (printed at the end of the previous page)
         #[arg(long)]
@@ -36,7 +36,8 @@ pub enum LeadCommand {
         text: String,
         #[command(flatten)]
         filter: FilterArgs,
-        #[arg(long, default_value_t = 50)]
+        /// How many leads at most (1 to 500)
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
         limit: u32,
     },
     /// Change the status, with a reason for the status history
@@ -61,8 +62,8 @@ pub enum LeadCommand {
         id: String,
         /// The agent who gets the lead
         to: String,
-        /// Hours until the assignment lapses (default: never)
-        #[arg(long)]
+        /// Hours until the assignment lapses, 1 to 8784 (default: never)
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..=8784))]
         hours: Option<i64>,
     },
     /// End the lead's assignment
@@ -314,7 +315,10 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
         LeadCommand::Assign { id, to, hours } => {
             let actor = ctx.actor().await?.map(|a| a.id);
             let agent = ctx.agent_named(&to).await?;
-            let expires_at = hours.map(|h| store.now() + chrono::Duration::hours(h));
+            let expires_at = hours
+                .map(|h| crate::domain::bounds::hours("--hours", h).map(|d| store.now() + d))
+                .transpose()
+                .map_err(CliError::Usage)?;
             let assignment = store
                 .assign(parse_id("lead", &id)?, agent.id, actor, expires_at)
                 .await?;

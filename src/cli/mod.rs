@@ -159,6 +159,9 @@ pub enum CliError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Usage(String),
+    /// Whoever read the output stopped reading (`coldcall … | head`): nothing is wrong.
+    #[error("the output was closed")]
+    OutputClosed,
 }
 
 impl CliError {
@@ -173,7 +176,7 @@ impl CliError {
 pub async fn run(cli: Cli) -> u8 {
     let out = Output { json: cli.json };
     match run_command(cli, out).await {
-        Ok(()) => 0,
+        Ok(()) | Err(CliError::OutputClosed) => 0,
         Err(err) => {
             out.error(&err);
             err.exit_code()

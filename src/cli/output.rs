@@ -16,13 +16,13 @@ impl Output {
     pub fn show<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
         if self.json {
             match serde_json::to_string_pretty(value) {
-                Ok(text) => println!("{text}"),
+                Ok(text) => print_line(&text),
                 Err(e) => eprintln!("error: cannot encode the result as JSON: {e}"),
             }
         } else {
             let text = human();
             if !text.is_empty() {
-                println!("{}", text.trim_end());
+                print_line(text.trim_end());
             }
         }
     }
@@ -47,7 +47,7 @@ impl Output {
                 }
                 _ => json!({ "kind": "error", "message": err.to_string() }),
             };
-            println!("{}", json!({ "error": detail }));
+            print_line(&json!({ "error": detail }).to_string());
         }
     }
 }
@@ -86,4 +86,17 @@ pub fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
 
 pub fn opt(text: &Option<String>) -> String {
     text.as_deref().map(clean).unwrap_or_else(|| "-".into())
+}
+
+/// Writes a line to standard output. When the reader has gone (`coldcall … | head`), the
+/// process ends quietly with success, as command-line tools do, instead of panicking.
+pub fn print_line(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}").and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {e}");
+    }
 }

@@ -14,7 +14,8 @@ pub enum SettingsCommand {
 
 pub async fn run(ctx: &Ctx, cmd: SettingsCommand) -> Result<(), CliError> {
     if let SettingsCommand::Set { key, value } = &cmd {
-        ctx.store.set_setting(key, value).await?;
+        let actor = ctx.actor().await?.map(|a| a.id);
+        ctx.store.change_setting(key, value, actor).await?;
     }
     let settings = ctx.store.settings().await?;
     let rows: Vec<serde_json::Value> = settings

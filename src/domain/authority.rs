@@ -82,7 +82,7 @@ impl fmt::Display for Forbidden {
             "only {who} can {}; {} is {article} {}",
             self.permission.describe(),
             self.actor,
-            self.role
+            self.role.as_str()
         )
     }
 }

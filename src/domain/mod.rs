@@ -2,6 +2,7 @@
 //! its transactions; the UI and the command line call them to validate input.
 
 pub mod authority;
+pub mod bounds;
 pub mod call_end;
 pub mod can_call;
 pub mod disposition;

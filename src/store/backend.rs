@@ -112,6 +112,8 @@ pub(crate) trait Tx: Send + Sized {
     // ------------------------------------------------------------------ settings and agents
 
     async fn settings(&mut self) -> Result<Vec<(String, String)>>;
+    async fn setting(&mut self, key: &str) -> Result<Option<String>>;
+    async fn put_setting(&mut self, key: &str, value: &str, now: DateTime<Utc>) -> Result<()>;
     async fn agent(&mut self, id: i64) -> Result<Option<Agent>>;
     async fn disposition(&mut self, code: &str) -> Result<Option<Disposition>>;
     async fn count_dispositions(&mut self) -> Result<i64>;

@@ -182,15 +182,15 @@ pub(crate) struct QueueParams {
 }
 
 impl QueueParams {
-    pub fn new(rows: &[(String, String)], now: DateTime<Utc>) -> QueueParams {
-        let policy = super::settings::policy_from(rows);
-        let (zones, default_open) = crate::domain::zones::open_zones(&policy, now);
+    pub fn new(floor: &super::settings::FloorSettings, now: DateTime<Utc>) -> QueueParams {
+        let policy = &floor.policy;
+        let (zones, default_open) = crate::domain::zones::open_zones(policy, now);
         QueueParams {
             gap_cutoff: now - policy.min_gap,
             max_attempts: policy.max_attempts,
             zones,
             default_open,
-            grace_cutoff: now - super::settings::callback_grace(rows),
+            grace_cutoff: now - floor.callback_grace,
         }
     }
 }

@@ -19,6 +19,10 @@ pub enum StoreError {
     /// The acting agent may not do this (not the lock owner, not a supervisor, ...).
     #[error("{0}")]
     Forbidden(String),
+    /// A shared setting stored out of range (by hand, or by an older coldcall): the floor stops
+    /// rather than dial on a rule nobody chose.
+    #[error("{0}")]
+    BadSetting(String),
     /// Input that is not a lead field: a bad setting, an unknown disposition, a past callback time.
     #[error("{0}")]
     BadInput(String),

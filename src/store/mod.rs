@@ -35,6 +35,7 @@ pub(crate) use common::{migration_infos, undo_target, DispositionRow};
 pub use postgres::Wakeups;
 
 use crate::domain::authority::{authorize, Permission};
+use crate::domain::bounds::{self, page_size};
 use crate::domain::{Disposition, LeadFields, LeadStatus, Policy, PresenceState, Refusal};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -221,13 +222,24 @@ impl Store {
         dispatch!(self.settings())
     }
 
+    /// Changes a shared setting for every console, checked against its range first.
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.change_setting(key, value, None).await
+    }
+
+    /// Changes a shared setting on behalf of `actor`; the old and new value go to the audit log.
+    pub async fn change_setting(&self, key: &str, value: &str, actor: Option<i64>) -> Result<()> {
         let value = settings::validate(key, value).map_err(StoreError::BadInput)?;
-        dispatch!(self.set_setting(key, &value, self.now()))
+        flow!(self, flows::lists::change_setting, key, &value, actor, self.now())
     }
 
     pub async fn policy(&self) -> Result<Policy> {
-        Ok(settings::policy_from(&self.settings().await?))
+        Ok(self.floor_settings().await?.policy)
+    }
+
+    /// Every shared setting, checked: a stored value out of range is an error naming it.
+    pub async fn floor_settings(&self) -> Result<settings::FloorSettings> {
+        settings::FloorSettings::from_rows(&self.settings().await?).map_err(StoreError::BadSetting)
     }
 
     pub async fn dispositions(&self) -> Result<Vec<Disposition>> {
@@ -276,7 +288,7 @@ impl Store {
 
     /// One page of live leads in list order (priority, score, newest), starting after `after`.
     pub async fn list_leads(&self, filter: &LeadFilter, after: Option<LeadCursor>, limit: u32) -> Result<Page<Lead>> {
-        let limit = limit.clamp(1, 1000);
+        let limit = page_size("limit", limit, 1000).map_err(StoreError::BadInput)?;
         let mut items = dispatch!(self.list_leads(filter, after, limit + 1, self.now()))?;
         let next = if items.len() > limit as usize {
             items.truncate(limit as usize);
@@ -294,7 +306,8 @@ impl Store {
         if terms.is_empty() {
             return Ok(Vec::new());
         }
-        dispatch!(self.search_leads(&terms, filter, limit.clamp(1, 500), self.now()))
+        let limit = page_size("limit", limit, 500).map_err(StoreError::BadInput)?;
+        dispatch!(self.search_leads(&terms, filter, limit, self.now()))
     }
 
     // ------------------------------------------------------------------ contacts
@@ -353,6 +366,9 @@ impl Store {
     /// Records the outcome and releases the lock in one transaction. Retrying a call that was
     /// already ended with the same outcome returns the first result instead of failing.
     pub async fn end_call(&self, req: &EndCall) -> Result<EndedCall> {
+        if let Some(at) = req.callback_at {
+            bounds::future_time("callback time", at, self.now()).map_err(StoreError::BadInput)?;
+        }
         flow!(self, flows::calls::end_call, req, self.now())
     }
 
@@ -443,13 +459,8 @@ impl Store {
 
     /// What claim-next would hand this agent, in order, without claiming anything.
     pub async fn queue_preview(&self, agent_id: i64, limit: u32) -> Result<Vec<Lead>> {
-        flow!(
-            self,
-            flows::queue::queue_preview,
-            agent_id,
-            limit.clamp(1, 1000),
-            self.now()
-        )
+        let limit = page_size("limit", limit, 1000).map_err(StoreError::BadInput)?;
+        flow!(self, flows::queue::queue_preview, agent_id, limit, self.now())
     }
 
     /// Gives the lead to an agent (replacing any live assignment). An agent may take a lead for
@@ -462,6 +473,9 @@ impl Store {
         by: Option<i64>,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<Assignment> {
+        if let Some(at) = expires_at {
+            bounds::future_time("assignment end", at, self.now()).map_err(StoreError::BadInput)?;
+        }
         if let Some(by) = by.filter(|by| *by != agent_id) {
             self.authorize(by, Permission::AssignToOther).await?;
         }
@@ -500,9 +514,7 @@ impl Store {
         due_at: DateTime<Utc>,
         note: Option<&str>,
     ) -> Result<Callback> {
-        if due_at <= self.now() {
-            return Err(StoreError::BadInput("callback time must be in the future".into()));
-        }
+        bounds::future_time("callback time", due_at, self.now()).map_err(StoreError::BadInput)?;
         flow!(
             self,
             flows::lists::schedule_callback,
@@ -607,7 +619,8 @@ impl Store {
         after: Option<CallCursor>,
         limit: u32,
     ) -> Result<Vec<CallRecord>> {
-        dispatch!(self.export_calls(filter, after, limit.clamp(1, 5000)))
+        let limit = page_size("limit", limit, 5000).map_err(StoreError::BadInput)?;
+        dispatch!(self.export_calls(filter, after, limit))
     }
 
     // ------------------------------------------------------------------ backups and personal data

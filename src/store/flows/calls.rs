@@ -10,10 +10,10 @@ use crate::domain::{Policy, Refusal};
 use crate::store::backend::{AuditRecord, Backend, CallClose, NewCall, OutcomeWrite, Tx};
 use crate::store::common::{call_status_for, check_call, lock_is_stale, replayed_end};
 use crate::store::model::{EndCall, EndedCall, ReapedLock, StartCall, StartedCall};
-use crate::store::{settings, Result, StoreError};
+use crate::store::{Result, StoreError};
 
 async fn policy_in<T: Tx>(tx: &mut T) -> Result<Policy> {
-    Ok(settings::policy_from(&tx.settings().await?))
+    Ok(super::floor_in(tx).await?.policy)
 }
 
 /// What start-call would say now, without taking the lock.

@@ -90,3 +90,20 @@ pub(crate) async fn seed_dispositions<B: Backend>(b: &B, defaults: &[Disposition
     }
     tx.commit().await
 }
+
+/// Changes a shared setting (already validated); audited with the old and the new value.
+pub(crate) async fn change_setting<B: Backend>(
+    b: &B,
+    key: &str,
+    value: &str,
+    actor: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut tx = b.begin().await?;
+    let old = tx.setting(key).await?;
+    tx.put_setting(key, value, now).await?;
+    let mut record = AuditRecord::new(now, actor, "change_setting", "setting", key).new_value(serde_json::json!(value));
+    record.old_value = old.map(serde_json::Value::String);
+    tx.audit(&record).await?;
+    tx.commit().await
+}

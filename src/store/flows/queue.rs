@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::store::backend::{AuditRecord, Backend, Tx};
 use crate::store::common::{check_call, QueueParams};
 use crate::store::model::{Assignment, Claim, ClaimSource, Lead};
-use crate::store::{settings, Result, StoreError};
+use crate::store::{Result, StoreError};
 
 /// Candidates a claim looks at per transaction: a few, so that a candidate another rule refuses
 /// (checked under its lock) does not end the claim empty-handed.
@@ -18,9 +18,8 @@ const CLAIM_CANDIDATES: u32 = 8;
 /// claim is written, so two agents never receive the same lead.
 pub(crate) async fn claim_next<B: Backend>(b: &B, agent_id: i64, now: DateTime<Utc>) -> Result<Option<Claim>> {
     let mut tx = b.begin().await?;
-    let rows = tx.settings().await?;
-    let policy = settings::policy_from(&rows);
-    let params = QueueParams::new(&rows, now);
+    let floor = super::floor_in(&mut tx).await?;
+    let params = QueueParams::new(&floor, now);
     let callbacks = tx.due_callback_leads(agent_id, now, CLAIM_CANDIDATES, true).await?;
     let queue = tx.queue_leads(agent_id, now, &params, CLAIM_CANDIDATES, true).await?;
     let candidates = callbacks
@@ -29,10 +28,10 @@ pub(crate) async fn claim_next<B: Backend>(b: &B, agent_id: i64, now: DateTime<U
         .chain(queue.into_iter().map(|lead| (lead, ClaimSource::Queue)));
     for (lead, source) in candidates {
         let facts = tx.call_facts(lead.id, false).await?;
-        if check_call(facts.as_ref(), &policy, agent_id, now).is_err() {
+        if check_call(facts.as_ref(), &floor.policy, agent_id, now).is_err() {
             continue;
         }
-        let expires_at = now + settings::claim_ttl(&rows);
+        let expires_at = now + floor.claim_ttl;
         tx.end_assignments(lead.id, Some(agent_id)).await?;
         tx.end_own_claims_elsewhere(agent_id, lead.id).await?;
         tx.insert_claim(lead.id, agent_id, now, expires_at).await?;
@@ -56,7 +55,7 @@ pub(crate) async fn queue_preview<B: Backend>(
     now: DateTime<Utc>,
 ) -> Result<Vec<Lead>> {
     let mut tx = b.begin_read().await?;
-    let params = QueueParams::new(&tx.settings().await?, now);
+    let params = QueueParams::new(&super::floor_in(&mut tx).await?, now);
     let mut leads = tx.due_callback_leads(agent_id, now, limit, false).await?;
     let queue = tx.queue_leads(agent_id, now, &params, limit, false).await?;
     tx.rollback().await?;

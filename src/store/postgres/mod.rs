@@ -209,19 +209,6 @@ impl PgStore {
             .await?)
     }
 
-    pub async fn set_setting(&self, key: &str, value: &str, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at",
-        )
-        .bind(key)
-        .bind(value)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     pub async fn dispositions(&self) -> Result<Vec<Disposition>> {
         let rows: Vec<super::DispositionRow> = sqlx::query_as(
             "SELECT code, label, hotkey, is_contact, is_sale, is_dnc, is_callback, is_final, next_status, \

@@ -74,6 +74,26 @@ impl Tx for SqliteTx {
             .await?)
     }
 
+    async fn setting(&mut self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(self.conn())
+            .await?)
+    }
+
+    async fn put_setting(&mut self, key: &str, value: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
     async fn agent(&mut self, id: i64) -> Result<Option<Agent>> {
         Ok(
             sqlx::query_as("SELECT id, name, email, role, active, created_at FROM agents WHERE id = $1")
