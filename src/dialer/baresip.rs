@@ -265,7 +265,11 @@ impl Link {
                     self.hang_up(EndedBy::Agent, "hung up by the agent", &mut hangup_deadline, &mut output).await;
                 }
                 _ = sleep_until(ring_deadline), if ringing => {
-                    let reason = format!("no answer within {} s", ring_timeout.as_secs());
+                    // Over UDP a dead route is silence until the timeout: tell it apart.
+                    let reason = match self.tracker.has_rung() {
+                        true => format!("no answer within {} s", ring_timeout.as_secs()),
+                        false => format!("no answer within {} s; it never rang", ring_timeout.as_secs()),
+                    };
                     self.hang_up(EndedBy::RingTimeout, &reason, &mut hangup_deadline, &mut output).await;
                 }
                 _ = sleep_until(hangup_deadline.unwrap_or(ring_deadline)), if hangup_deadline.is_some() => {

@@ -36,6 +36,10 @@ impl Tracker {
         self.answered_at.is_some()
     }
 
+    pub fn has_rung(&self) -> bool {
+        self.ringing_at.is_some()
+    }
+
     pub fn is_ended(&self) -> bool {
         self.ended
     }
