@@ -202,6 +202,20 @@ async fn an_unanswered_call_ends_at_the_ring_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_dropped_by_the_console_is_hung_up() {
+    let (agent, lead) = line(Answer::Manual).await;
+    let mut remote = Remote::connect(&lead).await;
+    let mut call = dial(&settings(&agent, &lead, Duration::from_secs(30)), LEAD)
+        .await
+        .unwrap();
+    remote.event("CALL_INCOMING", STEP).await;
+    assert!(matches!(next(&mut call).await, Progress::Dialling { .. }));
+    drop(call);
+    // The lead's phone stops ringing: no call is left up with nobody to record it.
+    remote.event("CALL_CLOSED", Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_number_fails() {
     let (agent, lead) = line(Answer::Auto).await;
     // The far end knows only LEAD: any other number is "404 Not Found".

@@ -30,6 +30,8 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// After a hang-up, how long to wait for baresip's CALL_CLOSED before recording the end anyway.
 const HANGUP_GRACE: Duration = Duration::from_secs(3);
+/// Longer than any line rings; only bounds what the code accepts.
+const RING_TIMEOUT_MAX: Duration = Duration::from_secs(3600);
 /// A call makes at most four steps of progress; the queue never has to hold more.
 const PROGRESS_QUEUE: usize = 8;
 
@@ -236,7 +238,8 @@ impl Link {
 
     /// Follows the call to its end: events, the agent's hang-up, the ring timeout.
     async fn follow(mut self, ring_timeout: Duration, mut hangup: mpsc::Receiver<()>, mut output: Output) {
-        let ring_deadline = self.started + ring_timeout;
+        // The settings' fields are public: a huge timeout must not overflow the clock.
+        let ring_deadline = self.started + ring_timeout.min(RING_TIMEOUT_MAX);
         let mut hangup_deadline: Option<Instant> = None;
         let mut console_open = true;
         if output.gone {
