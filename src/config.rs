@@ -63,8 +63,8 @@ pub struct Config {
     /// How often the console reads the change feed, in milliseconds.
     #[serde(default = "default_feed_poll_ms")]
     pub feed_poll_ms: u64,
-    /// A softphone command run when a call starts (and one when it ends).
-    pub dial: Option<crate::dialer::DialHook>,
+    /// The softphone: baresip over its control socket, or a command run at call start and end.
+    pub dial: Option<crate::dialer::Softphone>,
     /// When the supervisor's floor marks a call, pause or wrap-up as running long.
     #[serde(default)]
     pub floor: crate::tui::floor::FloorLimits,

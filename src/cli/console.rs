@@ -96,7 +96,7 @@ async fn run_console(
 ) -> Result<(), CliError> {
     let keymap = Keymap::with_overrides(&config.keys).map_err(|e| CliError::Usage(format!("config [keys]: {e}")))?;
     let mut app = App::new(agent, store.describe().to_string(), region, keymap, store.now());
-    app.dial = config.dial.clone();
+    app.dial = config.dial.as_ref().and_then(|phone| phone.hook()).cloned();
     app.supervising = supervise;
     app.floor_limits = config.floor;
     let feed = crate::tui::feed::FeedOptions {
