@@ -13,5 +13,6 @@ pub mod domain;
 pub mod export;
 pub mod import;
 pub mod logging;
+pub mod private_files;
 pub mod store;
 pub mod tui;

@@ -7,7 +7,13 @@ use tracing_appender::non_blocking::WorkerGuard;
 /// Logging is best effort: a data directory that cannot be written leaves the program running.
 pub fn init() -> Option<WorkerGuard> {
     let dir = crate::config::data_dir().join("logs");
-    std::fs::create_dir_all(&dir).ok()?;
+    crate::private_files::create_dir(&dir).ok()?;
+    let _ = crate::private_files::restrict(&crate::config::data_dir());
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            let _ = crate::private_files::restrict(&entry.path());
+        }
+    }
     let appender = tracing_appender::rolling::daily(dir, "coldcall.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_env("COLDCALL_LOG")

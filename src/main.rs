@@ -2,6 +2,8 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = coldcall::cli::Cli::parse();
+    // Before any file is created and before any thread starts: lead data is its owner's only.
+    coldcall::private_files::owner_only_from_now_on();
     let _log_guard = coldcall::logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

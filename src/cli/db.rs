@@ -72,6 +72,7 @@ pub async fn run(ctx: &Ctx, cmd: DbCommand) -> Result<(), CliError> {
 
 async fn status(ctx: &Ctx) -> Result<(), CliError> {
     let migrations = ctx.store.migration_status().await?;
+    let security = ctx.store.connection_security().await?;
     ctx.out.show(&migrations, || {
         let rows: Vec<Vec<String>> = migrations
             .iter()
@@ -84,7 +85,7 @@ async fn status(ctx: &Ctx) -> Result<(), CliError> {
             })
             .collect();
         format!(
-            "{}\n{}",
+            "{}\nconnection: {security}\n{}",
             ctx.store.describe(),
             table(&["VERSION", "DESCRIPTION", "STATE"], &rows)
         )

@@ -76,7 +76,11 @@ impl fmt::Display for Forbidden {
             Role::Admin => "an admin",
             _ => "a supervisor or admin",
         };
-        let article = if matches!(self.role, Role::Admin | Role::Agent) { "an" } else { "a" };
+        let article = if matches!(self.role, Role::Admin | Role::Agent) {
+            "an"
+        } else {
+            "a"
+        };
         write!(
             f,
             "only {who} can {}; {} is {article} {}",

@@ -16,6 +16,7 @@ pub mod search;
 pub mod settings;
 mod snapshot;
 mod sqlite;
+pub mod target;
 
 use std::time::Duration;
 
@@ -57,6 +58,9 @@ pub struct ConnectOptions {
     pub max_connections: u32,
     /// How long a caller waits for a free connection before getting an error.
     pub acquire_timeout: Duration,
+    /// Reach a PostgreSQL server across a network without verified encryption (the user chose
+    /// it: `COLDCALL_ALLOW_UNENCRYPTED=1`).
+    pub allow_unencrypted: bool,
 }
 
 impl Default for ConnectOptions {
@@ -64,6 +68,7 @@ impl Default for ConnectOptions {
         ConnectOptions {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(10),
+            allow_unencrypted: std::env::var("COLDCALL_ALLOW_UNENCRYPTED").is_ok_and(|v| v == "1" || v == "true"),
         }
     }
 }
@@ -73,6 +78,8 @@ pub struct Store {
     backend: Backend,
     clock: Clock,
     display: String,
+    /// The URL asked for the server's certificate to be checked (`sslmode=verify-ca|verify-full`).
+    verified_tls: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -106,24 +113,18 @@ impl Store {
     /// `sqlite://PATH` or a plain file path for SQLite (the file is created when missing).
     pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Store> {
         let display = redact_url(url);
-        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres(postgres::PgStore::connect(url, options).await?)
-        } else {
-            let path = url
-                .strip_prefix("sqlite://")
-                .or_else(|| url.strip_prefix("sqlite:"))
-                .unwrap_or(url);
-            if path.is_empty() || path.contains(":memory:") || path.starts_with("mode=memory") {
-                return Err(StoreError::BadInput(
-                    "in-memory SQLite gives each connection its own empty database; use a file path".into(),
-                ));
+        let backend = match target::parse(url)? {
+            target::Target::Postgres(url) => {
+                target::check_transport(&url, options.allow_unencrypted)?;
+                Backend::Postgres(postgres::PgStore::connect(&url, options).await?)
             }
-            Backend::Sqlite(sqlite::SqliteStore::connect(std::path::Path::new(path), options).await?)
+            target::Target::Sqlite(path) => Backend::Sqlite(sqlite::SqliteStore::connect(&path, options).await?),
         };
         Ok(Store {
             backend,
             clock: Clock::system(),
             display,
+            verified_tls: target::ssl_mode(url).verifies(),
         })
     }
 
@@ -151,6 +152,22 @@ impl Store {
     /// Where the data lives, with any password removed: safe to print and log.
     pub fn describe(&self) -> &str {
         &self.display
+    }
+
+    /// How the connection to the data is protected, in words for the header and `db status`.
+    pub async fn connection_security(&self) -> Result<String> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok("local file (no network)".into()),
+            Backend::Postgres(pg) => {
+                let encrypted = pg.connection_encrypted().await?;
+                let verified = self.verified_tls;
+                Ok(match (encrypted, verified) {
+                    (true, true) => "encrypted (TLS), server certificate verified".into(),
+                    (true, false) => "encrypted (TLS), server certificate NOT verified".into(),
+                    (false, _) => "NOT encrypted".into(),
+                })
+            }
+        }
     }
 
     pub async fn close(&self) {

@@ -125,6 +125,15 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
+    /// Whether this session's connection is encrypted, as the server sees it.
+    pub async fn connection_encrypted(&self) -> Result<bool> {
+        Ok(
+            sqlx::query_scalar("SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), FALSE)")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     pub async fn close(&self) {
         self.pool.close().await
     }

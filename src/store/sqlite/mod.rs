@@ -122,7 +122,7 @@ pub struct SqliteStore {
 impl SqliteStore {
     pub async fn connect(path: &Path, options: &ConnectOptions) -> Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
+            crate::private_files::create_dir(dir)
                 .map_err(|e| StoreError::BadInput(format!("cannot create {}: {e}", dir.display())))?;
         }
         let connect = SqliteConnectOptions::new()
@@ -143,6 +143,15 @@ impl SqliteStore {
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
             .await?;
+        // A file left readable by an older coldcall (or made by hand) is tightened: every lead
+        // in it is personal data.
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            if let Ok(true) = crate::private_files::restrict(Path::new(&file)) {
+                tracing::warn!(file = %Path::new(&file).display(), "made the database file readable by its owner only");
+            }
+        }
         Ok(SqliteStore { pool, writer })
     }
 
