@@ -21,6 +21,7 @@ on_both_backends!(
     can_call_refuses_with_the_reason,
     only_the_owner_or_a_supervisor_ends_a_call,
     a_stale_lock_is_reaped_and_its_owner_is_fenced_off,
+    an_outcome_typed_through_an_outage_longer_than_the_ttl_is_saved,
     retrying_an_end_call_is_harmless,
     reaping_a_crashed_call_also_frees_its_claim,
     a_supervisor_releases_a_lock_with_a_reason,
@@ -578,7 +579,19 @@ async fn a_stale_lock_is_reaped_and_its_owner_is_fenced_off(store: &Store) {
         disposition: "connected".into(),
         ..EndCall::default()
     };
-    assert!(matches!(store.end_call(&stale_end).await, Err(StoreError::Conflict(_))));
+    // ann's outcome is kept on her own call, but bob's newer call decides the lead.
+    let before = store.lead(lead.id).await.unwrap().unwrap();
+    let late = store.end_call(&stale_end).await.unwrap();
+    assert_eq!(late.new_status, before.status);
+    let record = store.call(call.call_id).await.unwrap().unwrap();
+    assert_eq!(record.disposition.as_deref(), Some("connected"));
+    assert!(record.notes.unwrap_or_default().contains("newer call"));
+    let after = store.lead(lead.id).await.unwrap().unwrap();
+    assert_eq!(
+        (after.status, after.call_attempts),
+        (before.status, before.call_attempts),
+        "the lead is untouched"
+    );
     assert_eq!(
         store.active_calls().await.unwrap()[0].call_id,
         bobs.call_id,
@@ -601,6 +614,54 @@ async fn a_stale_lock_is_reaped_and_its_owner_is_fenced_off(store: &Store) {
         "abandoned"
     );
     assert_eq!(store.active_calls().await.unwrap()[0].call_id, cals.call_id);
+}
+
+async fn an_outcome_typed_through_an_outage_longer_than_the_ttl_is_saved(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let bob = agent(store, "bob").await;
+    let lead = lead(store, 1).await;
+    let call = store
+        .start_call(&StartCall {
+            lead_id: lead.id,
+            agent_id: ann.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    // ann's console is cut off; bob's reaps her lock as abandoned while she keeps talking.
+    store.clock().advance(Duration::minutes(3));
+    assert_eq!(store.reap_stale_locks(Some(bob.id)).await.unwrap().len(), 1);
+    assert_eq!(store.lead(lead.id).await.unwrap().unwrap().call_attempts, 1);
+
+    store.clock().advance(Duration::minutes(2));
+    let end = EndCall {
+        call_id: call.call_id,
+        agent_id: ann.id,
+        disposition: "interested".into(),
+        notes: Some("wants a demo on Friday".into()),
+        ..EndCall::default()
+    };
+    let ended = store.end_call(&end).await.unwrap();
+    assert_eq!(ended.duration_s, 300, "the call lasted until she ended it");
+    let record = store.call(call.call_id).await.unwrap().unwrap();
+    assert_eq!(record.disposition.as_deref(), Some("interested"));
+    let notes = record.notes.unwrap_or_default();
+    assert!(notes.contains("wants a demo on Friday"), "{notes}");
+    assert!(notes.contains("lock expired"), "{notes}");
+    let after = store.lead(lead.id).await.unwrap().unwrap();
+    assert_eq!(after.status, ended.new_status);
+    assert_ne!(after.status, lead.status, "the outcome's effects apply");
+    assert_eq!(after.call_attempts, 1, "one call, counted once");
+    // A retry of the same end (the console was unsure it arrived) changes nothing.
+    let again = store.end_call(&end).await.unwrap();
+    assert_eq!(again.disposition, "interested");
+    assert_eq!(store.lead(lead.id).await.unwrap().unwrap().call_attempts, 1);
+    // bob cannot put an outcome on ann's reaped call.
+    let bobs_try = EndCall {
+        agent_id: bob.id,
+        ..end.clone()
+    };
+    assert!(store.end_call(&bobs_try).await.is_err());
 }
 
 async fn a_supervisor_releases_a_lock_with_a_reason(store: &Store) {

@@ -191,6 +191,8 @@ pub(crate) trait Tx: Send + Sized {
     ) -> Result<()>;
     async fn apply_outcome(&mut self, write: &OutcomeWrite<'_>) -> Result<()>;
     async fn call(&mut self, call_id: Uuid) -> Result<Option<CallLog>>;
+    /// A call on the lead started after `started_at` (other than `call_id`), the newest.
+    async fn newer_call(&mut self, lead_id: Uuid, started_at: DateTime<Utc>, call_id: Uuid) -> Result<Option<Uuid>>;
 
     // ------------------------------------------------------------------ do-not-call list
 

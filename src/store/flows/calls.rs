@@ -6,11 +6,14 @@ use uuid::Uuid;
 
 use crate::domain::call_end::{call_duration, callbacks_answered, may_end_call, EndRefusal, EndedBy, Ender};
 use crate::domain::disposition::{outcome_effects, OutcomeInput};
-use crate::domain::{Policy, Refusal};
+use crate::domain::{Disposition, Policy, Refusal};
 use crate::store::backend::{AuditRecord, Backend, CallClose, NewCall, OutcomeWrite, Tx};
 use crate::store::common::{call_status_for, check_call, lock_is_stale, replayed_end};
-use crate::store::model::{EndCall, EndedCall, ReapedLock, StartCall, StartedCall};
+use crate::store::model::{EndCall, EndedCall, Lead, ReapedLock, StartCall, StartedCall};
 use crate::store::{Result, StoreError};
+
+/// The note a supervisor's release leaves on the call (and how a late outcome recognises it).
+const RELEASED_BY_SUPERVISOR: &str = "released by a supervisor: ";
 
 async fn policy_in<T: Tx>(tx: &mut T) -> Result<Policy> {
     Ok(super::floor_in(tx).await?.policy)
@@ -83,7 +86,8 @@ pub(crate) async fn start_call<B: Backend>(
 
 /// Records the outcome, applies the disposition's effects to the lead and releases the lock, in
 /// one transaction. The lock's call id is the fencing token: a console whose lock was reaped
-/// cannot end or alter a newer call.
+/// cannot end or alter a newer call. A console that was cut off for longer than the lock's TTL
+/// still saves what the agent typed on its own call (see `late_outcome`).
 pub(crate) async fn end_call<B: Backend>(b: &B, req: &EndCall, now: DateTime<Utc>) -> Result<EndedCall> {
     let mut tx = b.begin().await?;
     let disposition = tx
@@ -91,8 +95,7 @@ pub(crate) async fn end_call<B: Backend>(b: &B, req: &EndCall, now: DateTime<Utc
         .await?
         .ok_or_else(|| StoreError::BadInput(format!("unknown disposition '{}'", req.disposition)))?;
     let Some(lock) = tx.lock_of_call(req.call_id).await? else {
-        tx.rollback().await?;
-        return already_ended(b, req).await;
+        return late_outcome(b, tx, req, &disposition, now).await;
     };
     let ended_by = match tx.agent(req.agent_id).await? {
         Some(agent) => may_end_call(
@@ -113,61 +116,18 @@ pub(crate) async fn end_call<B: Backend>(b: &B, req: &EndCall, now: DateTime<Utc
         .ok_or_else(|| StoreError::not_found("lead", lock.lead_id))?;
     // Re-read under the lead's lock: a reaper may have closed the call in between.
     if tx.lock_of_call(req.call_id).await?.is_none() {
-        tx.rollback().await?;
-        return already_ended(b, req).await;
+        return late_outcome(b, tx, req, &disposition, now).await;
     }
-    let policy = policy_in(&mut tx).await?;
-    let effects = outcome_effects(&OutcomeInput {
+    let outcome = Outcome {
+        req,
         disposition: &disposition,
-        current_status: lead.status,
+        lead: &lead,
+        owner: lock.agent_id,
+        started_at: lock.started_at,
         attempts_before: lead.call_attempts,
-        call_started_at: lock.started_at,
-        now,
-        callback_at: req.callback_at,
-        policy_max_attempts: policy.max_attempts,
-    })
-    .map_err(|e| StoreError::BadInput(e.to_string()))?;
-    let duration_s = call_duration(req.duration_s.map(i64::from), lock.started_at, now)
-        .map_err(|e| StoreError::BadInput(e.to_string()))?;
-    tx.close_call(&CallClose {
-        call_id: req.call_id,
-        status: call_status_for(&disposition),
-        disposition: &disposition.code,
-        duration_s,
-        notes: req.notes.as_deref(),
-        recording_url: req.recording_url.as_deref(),
-        ended_at: now,
-        ended_by: req.agent_id,
-        answered: disposition.is_contact,
-    })
-    .await?;
-    let reason = format!("call outcome: {}", disposition.label);
-    tx.apply_outcome(&OutcomeWrite {
-        lead_id: lead.id,
-        effects: &effects,
-        reason: &reason,
-        actor: req.agent_id,
-        now,
-    })
-    .await?;
-    if effects.add_to_dnc {
-        tx.insert_dnc_if_absent(&lead.phone, &reason, req.agent_id, now).await?;
-    }
-    let answered = callbacks_answered(&tx.open_callbacks(lead.id).await?, now);
-    if !answered.is_empty() {
-        tx.close_callbacks(&answered, now).await?;
-    }
-    let callback_id = match effects.schedule_callback {
-        Some(due_at) => {
-            let id = Uuid::now_v7();
-            tx.insert_callback(id, lead.id, lock.agent_id, due_at, req.notes.as_deref(), now)
-                .await?;
-            Some(id)
-        }
-        None => None,
+        note: None,
     };
-    // The agent's own claim on the lead is used up; supervisor assignments stay.
-    tx.end_own_claim(lead.id).await?;
+    let ended = record_outcome(&mut tx, &outcome, now).await?;
     tx.delete_lock(req.call_id).await?;
     if ended_by == EndedBy::Supervisor {
         tx.audit(&AuditRecord::new(
@@ -180,16 +140,198 @@ pub(crate) async fn end_call<B: Backend>(b: &B, req: &EndCall, now: DateTime<Utc
         .await?;
     }
     tx.commit().await?;
+    Ok(ended)
+}
+
+/// What an outcome is recorded against.
+struct Outcome<'a> {
+    req: &'a EndCall,
+    disposition: &'a Disposition,
+    lead: &'a Lead,
+    /// The agent whose call it is (a callback it schedules is theirs).
+    owner: i64,
+    started_at: DateTime<Utc>,
+    /// Attempts on the lead before this call.
+    attempts_before: i32,
+    /// A line added below the agent's notes (why the outcome came late).
+    note: Option<&'a str>,
+}
+
+/// Writes the outcome on the call log and the disposition's effects on the lead: attempts, next
+/// call, status, do-not-call, the callbacks it answers and the one it schedules, the agent's own
+/// claim used up. The caller holds the lead row's lock.
+async fn record_outcome<T: Tx>(tx: &mut T, o: &Outcome<'_>, now: DateTime<Utc>) -> Result<EndedCall> {
+    let policy = policy_in(tx).await?;
+    let effects = outcome_effects(&OutcomeInput {
+        disposition: o.disposition,
+        current_status: o.lead.status,
+        attempts_before: o.attempts_before,
+        call_started_at: o.started_at,
+        now,
+        callback_at: o.req.callback_at,
+        policy_max_attempts: policy.max_attempts,
+    })
+    .map_err(|e| StoreError::BadInput(e.to_string()))?;
+    let duration_s = call_duration(o.req.duration_s.map(i64::from), o.started_at, now)
+        .map_err(|e| StoreError::BadInput(e.to_string()))?;
+    let notes = join_notes(o.req.notes.as_deref(), o.note);
+    close_log(tx, o, duration_s, notes.as_deref(), now).await?;
+    let reason = format!("call outcome: {}", o.disposition.label);
+    tx.apply_outcome(&OutcomeWrite {
+        lead_id: o.lead.id,
+        effects: &effects,
+        reason: &reason,
+        actor: o.req.agent_id,
+        now,
+    })
+    .await?;
+    if effects.add_to_dnc {
+        tx.insert_dnc_if_absent(&o.lead.phone, &reason, o.req.agent_id, now)
+            .await?;
+    }
+    let answered = callbacks_answered(&tx.open_callbacks(o.lead.id).await?, now);
+    if !answered.is_empty() {
+        tx.close_callbacks(&answered, now).await?;
+    }
+    let callback_id = match effects.schedule_callback {
+        Some(due_at) => {
+            let id = Uuid::now_v7();
+            tx.insert_callback(id, o.lead.id, o.owner, due_at, o.req.notes.as_deref(), now)
+                .await?;
+            Some(id)
+        }
+        None => None,
+    };
+    // The agent's own claim on the lead is used up; supervisor assignments stay.
+    tx.end_own_claim(o.lead.id).await?;
     Ok(EndedCall {
-        call_id: req.call_id,
-        lead_id: lead.id,
-        disposition: disposition.code,
+        call_id: o.req.call_id,
+        lead_id: o.lead.id,
+        disposition: o.disposition.code.clone(),
         duration_s,
         new_status: effects.new_status,
         next_call_at: effects.next_call_at,
         added_to_dnc: effects.add_to_dnc,
         callback_id,
     })
+}
+
+async fn close_log<T: Tx>(
+    tx: &mut T,
+    o: &Outcome<'_>,
+    duration_s: i32,
+    notes: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.close_call(&CallClose {
+        call_id: o.req.call_id,
+        status: call_status_for(o.disposition),
+        disposition: &o.disposition.code,
+        duration_s,
+        notes,
+        recording_url: o.req.recording_url.as_deref(),
+        ended_at: now,
+        ended_by: o.req.agent_id,
+        answered: o.disposition.is_contact,
+    })
+    .await
+}
+
+fn join_notes(typed: Option<&str>, added: Option<&str>) -> Option<String> {
+    match (typed.filter(|t| !t.trim().is_empty()), added) {
+        (Some(t), Some(a)) => Some(format!("{t}\n{a}")),
+        (Some(t), None) => Some(t.to_string()),
+        (None, a) => a.map(str::to_string),
+    }
+}
+
+/// The call has no lock any more. A retry of an end that already succeeded is answered from the
+/// record. A call whose lock was reaped while its agent went on talking (a console cut off for
+/// longer than the TTL) still gets the outcome and notes the agent typed: the call log is
+/// completed, and the lead's effects apply unless a newer call exists on the lead, in which case
+/// the newer call's effects stand and the conflict is noted on this call.
+async fn late_outcome<B: Backend>(
+    b: &B,
+    mut tx: B::Tx,
+    req: &EndCall,
+    disposition: &Disposition,
+    now: DateTime<Utc>,
+) -> Result<EndedCall> {
+    let Some(call) = tx.call(req.call_id).await? else {
+        tx.rollback().await?;
+        return Err(StoreError::not_found("call", req.call_id));
+    };
+    // A lock a supervisor released was ended on purpose: its owner stays fenced off.
+    let released = call
+        .notes
+        .as_deref()
+        .is_some_and(|n| n.contains(RELEASED_BY_SUPERVISOR));
+    let reaped_before_an_outcome = call.disposition.is_none() && call.ended_at.is_some() && !released;
+    if !reaped_before_an_outcome || call.agent_id != req.agent_id {
+        tx.rollback().await?;
+        return already_ended(b, req).await;
+    }
+    let lead = tx
+        .lock_lead(call.lead_id, false)
+        .await?
+        .ok_or_else(|| StoreError::not_found("lead", call.lead_id))?;
+    // Re-read under the lead's lock: a retry of this same late end may have won the race.
+    if tx.call(req.call_id).await?.is_some_and(|c| c.disposition.is_some()) {
+        tx.rollback().await?;
+        return already_ended(b, req).await;
+    }
+    let newer = tx.newer_call(call.lead_id, call.started_at, call.id).await?;
+    let ended = match newer {
+        None => {
+            let outcome = Outcome {
+                req,
+                disposition,
+                lead: &lead,
+                owner: call.agent_id,
+                started_at: call.started_at,
+                // The reap already counted this call as an attempt.
+                attempts_before: lead.call_attempts.saturating_sub(1).max(0),
+                note: Some("outcome saved after the console was cut off and its lock expired"),
+            };
+            record_outcome(&mut tx, &outcome, now).await?
+        }
+        Some(newer_call) => {
+            let note = format!(
+                "outcome saved after the console was cut off and its lock expired; a newer call \
+                 ({newer_call}) was made on this lead meanwhile, so its effects on the lead stand"
+            );
+            let outcome = Outcome {
+                req,
+                disposition,
+                lead: &lead,
+                owner: call.agent_id,
+                started_at: call.started_at,
+                attempts_before: lead.call_attempts,
+                note: Some(&note),
+            };
+            let duration_s = call_duration(req.duration_s.map(i64::from), call.started_at, now)
+                .map_err(|e| StoreError::BadInput(e.to_string()))?;
+            let notes = join_notes(req.notes.as_deref(), Some(&note));
+            close_log(&mut tx, &outcome, duration_s, notes.as_deref(), now).await?;
+            EndedCall {
+                call_id: call.id,
+                lead_id: lead.id,
+                disposition: disposition.code.clone(),
+                duration_s,
+                new_status: lead.status,
+                next_call_at: lead.next_call_at,
+                added_to_dnc: false,
+                callback_id: None,
+            }
+        }
+    };
+    tx.audit(
+        &AuditRecord::new(now, Some(req.agent_id), "late_outcome", "call", call.id)
+            .new_value(serde_json::json!({ "disposition": disposition.code, "newer_call": newer })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ended)
 }
 
 /// A retried end-call (e.g. after a lost connection) finds its call already closed: the same
@@ -280,7 +422,7 @@ async fn reap<T: Tx>(
     release: Option<&str>,
 ) -> Result<()> {
     let note = match release {
-        Some(reason) => format!("released by a supervisor: {reason}"),
+        Some(reason) => format!("{RELEASED_BY_SUPERVISOR}{reason}"),
         None => "lock expired without heartbeat; closed as abandoned".to_string(),
     };
     let started_at = tx.abandon_call(call_id, actor, &note, now).await?;

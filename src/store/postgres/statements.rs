@@ -490,6 +490,18 @@ impl Tx for PgTx {
         .await?)
     }
 
+    async fn newer_call(&mut self, lead_id: Uuid, started_at: DateTime<Utc>, call_id: Uuid) -> Result<Option<Uuid>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM call_logs WHERE lead_id = $1 AND started_at >= $2 AND id <> $3 \
+             ORDER BY started_at DESC LIMIT 1",
+        )
+        .bind(lead_id)
+        .bind(started_at)
+        .bind(call_id)
+        .fetch_optional(self.conn())
+        .await?)
+    }
+
     // ------------------------------------------------------------------ do-not-call list
 
     async fn upsert_dnc(
