@@ -6,14 +6,12 @@
 //! `backup::tables` (never from the file being restored), which is why they may be spliced into
 //! statements with `format!`; values are always bound.
 
-use futures::TryStreamExt;
-
 use super::statements::PgTx;
 use super::PgStore;
 use crate::backup::tables::{ColumnType, TableSpec, TABLES};
 use crate::backup::{TableSection, Value};
 use crate::store::backend::SnapshotTx;
-use crate::store::snapshot::{decode_row, restore_refused};
+use crate::store::snapshot::{pipe_rows, restore_refused};
 use crate::store::{Result, StoreError};
 
 /// Rows per INSERT on restore: each column travels as one array, so the statement stays small
@@ -31,18 +29,12 @@ impl SnapshotTx for PgTx {
         Ok(())
     }
 
-    async fn read_table<F>(&mut self, spec: &'static TableSpec, mut row: F) -> Result<()>
+    async fn read_table<F>(&mut self, spec: &'static TableSpec, row: F) -> Result<()>
     where
         F: FnMut(&[Value]) -> Result<()>,
     {
         let sql = select_all(spec);
-        let mut rows = sqlx::query(&sql).fetch(self.conn());
-        let mut values = Vec::with_capacity(spec.columns.len());
-        while let Some(found) = rows.try_next().await? {
-            decode_row(&found, spec, &mut values)?;
-            row(&values)?;
-        }
-        Ok(())
+        pipe_rows(sqlx::query(&sql).fetch(self.conn()), spec, row).await
     }
 
     async fn has_rows(&mut self, table: &'static TableSpec) -> Result<bool> {

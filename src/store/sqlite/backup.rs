@@ -6,7 +6,6 @@
 //! `backup::tables` (never from the file being restored), which is why they may be spliced into
 //! statements with `format!`; values are always bound.
 
-use futures::TryStreamExt;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::statements::SqliteTx;
@@ -14,7 +13,7 @@ use super::{json_list, SqliteStore};
 use crate::backup::tables::{TableSpec, TABLES};
 use crate::backup::{TableSection, Value};
 use crate::store::backend::SnapshotTx;
-use crate::store::snapshot::{decode_row, restore_refused};
+use crate::store::snapshot::{pipe_rows, restore_refused};
 use crate::store::Result;
 
 /// SQLite allows 32,766 bound values per statement; rows per INSERT stay well inside that.
@@ -27,7 +26,7 @@ impl SnapshotTx for SqliteTx {
         Ok(())
     }
 
-    async fn read_table<F>(&mut self, spec: &'static TableSpec, mut row: F) -> Result<()>
+    async fn read_table<F>(&mut self, spec: &'static TableSpec, row: F) -> Result<()>
     where
         F: FnMut(&[Value]) -> Result<()>,
     {
@@ -40,13 +39,7 @@ impl SnapshotTx for SqliteTx {
             spec.name,
             spec.key
         );
-        let mut rows = sqlx::query(&sql).fetch(self.conn());
-        let mut values = Vec::with_capacity(spec.columns.len());
-        while let Some(found) = rows.try_next().await? {
-            decode_row(&found, spec, &mut values)?;
-            row(&values)?;
-        }
-        Ok(())
+        pipe_rows(sqlx::query(&sql).fetch(self.conn()), spec, row).await
     }
 
     async fn has_rows(&mut self, table: &'static TableSpec) -> Result<bool> {
