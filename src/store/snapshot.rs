@@ -74,8 +74,9 @@ pub(crate) fn restore_refused(section: &TableSection, err: sqlx::Error) -> Store
     }
 }
 
-/// Decodes the rows of a table read by `SnapshotTx::read_table` (see `decode_row`) and hands each
-/// to `sink` as it arrives.
+/// Decodes the rows of a table read by `SnapshotTx::read_table` (its backed-up columns in the
+/// spec's order, integers as 64 bits and JSON as text) and hands each to `sink` as it arrives,
+/// on any backend whose driver decodes those types.
 pub(crate) async fn pipe_rows<R, S, F>(mut rows: S, spec: &TableSpec, mut sink: F) -> Result<(), StoreError>
 where
     R: sqlx::Row,
@@ -92,29 +93,9 @@ where
     use futures::TryStreamExt;
     let mut values = Vec::with_capacity(spec.columns.len());
     while let Some(row) = rows.try_next().await? {
-        decode_row(&row, spec, &mut values)?;
-        sink(&values)?;
-    }
-    Ok(())
-}
-
-/// Decodes one row of a table's backed-up columns (selected in the spec's order, integers as
-/// 64 bits and JSON as text) into `values`, on any backend whose driver decodes those types.
-fn decode_row<R>(row: &R, spec: &TableSpec, values: &mut Vec<Value>) -> Result<(), StoreError>
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> f64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Uuid: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    values.clear();
-    for (i, column) in spec.columns.iter().enumerate() {
-        let value =
-            match column.ty {
+        values.clear();
+        for (i, column) in spec.columns.iter().enumerate() {
+            let value = match column.ty {
                 ColumnType::Int => row.try_get::<Option<i64>, _>(i)?.map(Value::Int),
                 ColumnType::Float => row.try_get::<Option<f64>, _>(i)?.map(Value::Float),
                 ColumnType::Bool => row.try_get::<Option<bool>, _>(i)?.map(Value::Bool),
@@ -128,7 +109,9 @@ where
                     None => None,
                 },
             };
-        values.push(value.unwrap_or(Value::Null));
+            values.push(value.unwrap_or(Value::Null));
+        }
+        sink(&values)?;
     }
     Ok(())
 }
