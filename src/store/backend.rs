@@ -6,6 +6,14 @@
 //! A statement does one thing and decides nothing: a rule's decision is made by `crate::domain`
 //! from what the statements read, and the flow applies it with further statements.
 
+mod bulk;
+mod privacy;
+mod snapshot;
+
+pub(crate) use bulk::{BatchStamp, BulkTx};
+pub(crate) use privacy::{AuditSubjects, PrivacyTx};
+pub(crate) use snapshot::SnapshotTx;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -25,6 +33,11 @@ pub(crate) trait Backend: Send + Sync {
 
     /// A transaction that only reads: one consistent view, no write lock.
     async fn begin_read(&self) -> Result<Self::Tx>;
+
+    /// A transaction that only reads, every statement of it from one snapshot taken at its first
+    /// read, however many statements it runs and however long it takes (an export, a backup):
+    /// writes committed meanwhile are wholly in it or wholly out of it.
+    async fn begin_snapshot(&self) -> Result<Self::Tx>;
 }
 
 /// A lock on a lead: which call holds it, whose, since when, and its last heartbeat.

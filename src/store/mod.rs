@@ -605,7 +605,7 @@ impl Store {
         if batch.rows.is_empty() {
             return Ok(Vec::new());
         }
-        dispatch!(self.import_leads(batch, self.now()))
+        flow!(self, flows::bulk::import_leads, batch, self.now())
     }
 
     /// Puts a batch of numbers (E.164) on the do-not-call list in one transaction and marks the
@@ -614,7 +614,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(DncBatchResult::default());
         }
-        dispatch!(self.import_dnc(rows, actor, dry_run, self.now()))
+        flow!(self, flows::bulk::import_dnc, rows, actor, dry_run, self.now())
     }
 
     /// One audit-log entry for a whole import: what was imported (`leads` or `dnc`), from which
@@ -626,7 +626,7 @@ impl Store {
         summary: &serde_json::Value,
         actor: Option<i64>,
     ) -> Result<()> {
-        dispatch!(self.record_import(what, file, summary, actor, self.now()))
+        flow!(self, flows::bulk::record_import, what, file, summary, actor, self.now())
     }
 
     /// One page of calls for an export, oldest first, starting after `after`.
@@ -652,7 +652,7 @@ impl Store {
         };
         let header = crate::backup::Header::new(version, backend, self.now());
         let mut writer = crate::backup::BackupWriter::new(out, header)?;
-        dispatch!(self.backup_tables(&mut writer))?;
+        flow!(self, flows::snapshot::backup, &mut writer)?;
         Ok(writer.finish()?)
     }
 
@@ -672,7 +672,7 @@ impl Store {
         // Read again for the load (the first pass kept nothing in memory); it is checked as it
         // goes, so a file changed in between still cannot be half restored.
         let mut reader = crate::backup::BackupReader::open(open()?)?;
-        let rows = dispatch!(self.restore_tables(&mut reader))?;
+        let rows = flow!(self, flows::snapshot::restore, &mut reader)?;
         Ok(RestoreSummary { manifest, rows })
     }
 
@@ -686,7 +686,7 @@ impl Store {
     /// the export itself is recorded in the audit log).
     pub async fn gdpr_export(&self, lead_id: Uuid, by: i64) -> Result<PersonalData> {
         self.authorize(by, Permission::ExportPersonalData).await?;
-        dispatch!(self.gdpr_export(lead_id, by, self.now()))
+        flow!(self, flows::privacy::export, lead_id, by, self.now())
     }
 
     /// Erases the person behind a lead (supervisors and admins): names, email, phone, company,
@@ -703,7 +703,7 @@ impl Store {
             ));
         }
         self.authorize(by, Permission::ErasePersonalData).await?;
-        dispatch!(self.gdpr_erase(lead_id, by, reason, self.now()))
+        flow!(self, flows::privacy::erase, lead_id, by, reason, self.now())
     }
 }
 

@@ -6,10 +6,13 @@ use super::backend::Tx;
 use super::settings::FloorSettings;
 use super::{Result, StoreError};
 
+pub(crate) mod bulk;
 pub(crate) mod calls;
 pub(crate) mod leads;
 pub(crate) mod lists;
+pub(crate) mod privacy;
 pub(crate) mod queue;
+pub(crate) mod snapshot;
 
 /// The floor's settings as stored, read inside the flow's transaction. A stored value out of
 /// range stops the flow with an error naming the setting; it never panics or guesses.

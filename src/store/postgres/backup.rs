@@ -1,101 +1,75 @@
-//! Backup and restore on PostgreSQL: every table read from one snapshot, written back in one
-//! transaction.
+//! Backup and restore on PostgreSQL (`flows::snapshot`): tables read in a REPEATABLE READ
+//! snapshot, rows written back as arrays through UNNEST with the triggers disabled and the
+//! secondary indexes built again at the end.
 //!
 //! Table and column names in this file's SQL come only from the compiled-in list in
 //! `backup::tables` (never from the file being restored), which is why they may be spliced into
 //! statements with `format!`; values are always bound.
 
-use std::io::{Read, Write};
-
-use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
-use sqlx::postgres::PgRow;
-use sqlx::Row;
-use uuid::Uuid;
-
-use super::{PgStore, Tx};
-use crate::backup::tables::{Column, ColumnType, TableSpec, TABLES};
-use crate::backup::{BackupReader, BackupWriter, TableSection, Value};
+use super::statements::PgTx;
+use super::PgStore;
+use crate::backup::tables::{ColumnType, TableSpec, TABLES};
+use crate::backup::{TableSection, Value};
+use crate::store::backend::SnapshotTx;
+use crate::store::snapshot::{pipe_rows, restore_refused};
 use crate::store::{Result, StoreError};
 
 /// Rows per INSERT on restore: each column travels as one array, so the statement stays small
 /// while round trips stay few.
 const RESTORE_BATCH: usize = 5000;
 
-impl PgStore {
-    /// Streams every table into `out` from one REPEATABLE READ snapshot, so rows written by
-    /// consoles while the backup runs are either all in it or all out of it.
-    pub async fn backup_tables<W: Write>(&self, out: &mut BackupWriter<W>) -> Result<()> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+impl SnapshotTx for PgTx {
+    async fn lift_time_limits(&mut self) -> Result<()> {
+        sqlx::query("SET LOCAL statement_timeout = 0")
+            .execute(self.conn())
             .await?;
-        // The session limits protect the floor from stuck consoles; a backup of a big floor is
-        // meant to take a while, and only reads.
-        sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
         sqlx::query("SET LOCAL idle_in_transaction_session_timeout = 0")
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
-        let mut values = Vec::new();
-        for spec in TABLES {
-            out.begin_table(spec)?;
-            let sql = select_all(spec);
-            let mut rows = sqlx::query(&sql).fetch(&mut *tx);
-            while let Some(row) = rows.try_next().await? {
-                values.clear();
-                for (i, column) in spec.columns.iter().enumerate() {
-                    values.push(read_value(&row, i, column, spec)?);
-                }
-                // Writing the file blocks this task briefly; a backup is the only work of its
-                // process, so there is nothing else on the runtime to hold up.
-                out.row(&values)?;
-            }
-        }
-        tx.rollback().await?;
         Ok(())
     }
 
-    /// Loads a verified backup into this (migrated, empty) database in one transaction: either
-    /// everything is restored or nothing is. The reader checks every row again as it goes and
-    /// the manifest at the end, before the commit.
-    pub async fn restore_tables<R: Read>(&self, reader: &mut BackupReader<R>) -> Result<u64> {
-        let mut tx = self.begin().await?;
-        sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
-        ensure_empty(&mut tx).await?;
-        // The triggers would log every restored lead as a new status change and feed every row
-        // to the change feed; the backup already holds the real history. DISABLE TRIGGER USER
-        // needs only ownership of the tables (not superuser, unlike session_replication_role);
-        // it is transactional, and foreign keys stay checked.
-        set_triggers(&mut tx, false).await?;
-        let rebuild = drop_secondary_indexes(&mut tx).await?;
-        for spec in TABLES.iter().filter(|t| t.seeded) {
-            sqlx::query(&format!("DELETE FROM \"{}\"", spec.name))
-                .execute(&mut *tx)
-                .await?;
-        }
-        let mut restored = 0u64;
-        let mut batch: Vec<Vec<Value>> = Vec::with_capacity(RESTORE_BATCH);
-        while let Some(section) = reader.next_table()? {
-            if section.spec.name == "lead_status_log" {
-                // Rows the status trigger wrote if triggers were ever on; the backup's replace them.
-                sqlx::query("DELETE FROM lead_status_log").execute(&mut *tx).await?;
-            }
-            while let Some(row) = reader.next_row()? {
-                batch.push(row);
-                if batch.len() == RESTORE_BATCH {
-                    insert_batch(&mut tx, &section, &batch).await?;
-                    restored += batch.len() as u64;
-                    batch.clear();
-                }
-            }
-            if !batch.is_empty() {
-                insert_batch(&mut tx, &section, &batch).await?;
-                restored += batch.len() as u64;
-                batch.clear();
-            }
-        }
-        // Anything wrong with the file's end or manifest undoes the whole restore.
-        reader.finish()?;
+    async fn read_table<F>(&mut self, spec: &'static TableSpec, row: F) -> Result<()>
+    where
+        F: FnMut(&[Value]) -> Result<()>,
+    {
+        let sql = select_all(spec);
+        pipe_rows(sqlx::query(&sql).fetch(self.conn()), spec, row).await
+    }
+
+    async fn has_rows(&mut self, table: &'static TableSpec) -> Result<bool> {
+        Ok(
+            sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM \"{}\")", table.name))
+                .fetch_one(self.conn())
+                .await?,
+        )
+    }
+
+    async fn clear_table(&mut self, table: &'static TableSpec) -> Result<()> {
+        sqlx::query(&format!("DELETE FROM \"{}\"", table.name))
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// DISABLE TRIGGER USER needs only ownership of the tables (not superuser, unlike
+    /// session_replication_role); it is transactional, and foreign keys stay checked. The
+    /// non-unique indexes are dropped too (see `drop_secondary_indexes`); their definitions are
+    /// what `resume_after_load` builds again.
+    async fn pause_for_load(&mut self) -> Result<Vec<String>> {
+        set_triggers(self, false).await?;
+        drop_secondary_indexes(self).await
+    }
+
+    fn rows_per_insert(&self, _section: &TableSection) -> usize {
+        RESTORE_BATCH
+    }
+
+    async fn insert_rows(&mut self, section: &TableSection, rows: &[Vec<Value>]) -> Result<()> {
+        insert_batch(self, section, rows).await
+    }
+
+    async fn resume_after_load(&mut self, paused: Vec<String>) -> Result<()> {
         for spec in TABLES.iter().filter(|t| t.identity) {
             // New rows must take ids after the restored ones.
             sqlx::query(&format!(
@@ -103,15 +77,13 @@ impl PgStore {
                  coalesce((SELECT max(\"{1}\") FROM \"{0}\"), 0) + 1, false)",
                 spec.name, spec.key
             ))
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
         }
-        for definition in &rebuild {
-            sqlx::query(definition).execute(&mut *tx).await?;
+        for definition in &paused {
+            sqlx::query(definition).execute(self.conn()).await?;
         }
-        set_triggers(&mut tx, true).await?;
-        tx.commit().await?;
-        Ok(restored)
+        set_triggers(self, true).await
     }
 }
 
@@ -141,43 +113,12 @@ fn select_all(spec: &TableSpec) -> String {
     )
 }
 
-fn read_value(row: &PgRow, i: usize, column: &Column, spec: &TableSpec) -> Result<Value> {
-    let value = match column.ty {
-        ColumnType::Int => row.try_get::<Option<i64>, _>(i)?.map(Value::Int),
-        ColumnType::Float => row.try_get::<Option<f64>, _>(i)?.map(Value::Float),
-        ColumnType::Bool => row.try_get::<Option<bool>, _>(i)?.map(Value::Bool),
-        ColumnType::Text => row.try_get::<Option<String>, _>(i)?.map(Value::Text),
-        ColumnType::Uuid => row.try_get::<Option<Uuid>, _>(i)?.map(Value::Uuid),
-        ColumnType::Timestamp => row.try_get::<Option<DateTime<Utc>>, _>(i)?.map(Value::timestamp),
-        ColumnType::Json => match row.try_get::<Option<String>, _>(i)? {
-            Some(text) => Some(
-                Value::json(&text)
-                    .map_err(|e| StoreError::BadInput(format!("table {}, column {}: {e}", spec.name, column.name)))?,
-            ),
-            None => None,
-        },
-    };
-    Ok(value.unwrap_or(Value::Null))
-}
-
-async fn ensure_empty(tx: &mut Tx) -> Result<()> {
-    for spec in TABLES.iter().filter(|t| !t.seeded) {
-        let any: bool = sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM \"{}\")", spec.name))
-            .fetch_one(&mut **tx)
-            .await?;
-        if any {
-            return Err(crate::store::snapshot::restore_needs_empty(spec.name));
-        }
-    }
-    Ok(())
-}
-
 /// Drops the tables' non-unique indexes (the search, list and queue indexes) and returns their
 /// definitions to build again after the load: building a GIN index once is several times faster
 /// than updating it row by row. Unique indexes stay, so a duplicate is still refused at its row.
 /// Index names and definitions come from the catalog of coldcall's own schema; this is DDL in
 /// the restore's transaction, so a failed restore leaves every index as it was.
-async fn drop_secondary_indexes(tx: &mut Tx) -> Result<Vec<String>> {
+async fn drop_secondary_indexes(tx: &mut PgTx) -> Result<Vec<String>> {
     let tables: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
     let indexes: Vec<(String, String)> = sqlx::query_as(
         "SELECT quote_ident(ic.relname), pg_get_indexdef(i.indexrelid) FROM pg_index i \
@@ -186,15 +127,15 @@ async fn drop_secondary_indexes(tx: &mut Tx) -> Result<Vec<String>> {
          AND NOT i.indisunique AND NOT i.indisprimary ORDER BY 1",
     )
     .bind(&tables)
-    .fetch_all(&mut **tx)
+    .fetch_all(tx.conn())
     .await?;
     for (name, _) in &indexes {
-        sqlx::query(&format!("DROP INDEX {name}")).execute(&mut **tx).await?;
+        sqlx::query(&format!("DROP INDEX {name}")).execute(tx.conn()).await?;
     }
     Ok(indexes.into_iter().map(|(_, definition)| definition).collect())
 }
 
-async fn set_triggers(tx: &mut Tx, on: bool) -> Result<()> {
+async fn set_triggers(tx: &mut PgTx, on: bool) -> Result<()> {
     let mut names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
     names.push("changes");
     for name in names {
@@ -202,7 +143,7 @@ async fn set_triggers(tx: &mut Tx, on: bool) -> Result<()> {
             "ALTER TABLE \"{name}\" {} TRIGGER USER",
             if on { "ENABLE" } else { "DISABLE" }
         );
-        if let Err(err) = sqlx::query(&sql).execute(&mut **tx).await {
+        if let Err(err) = sqlx::query(&sql).execute(tx.conn()).await {
             let not_owner = err
                 .as_database_error()
                 .and_then(|e| e.code())
@@ -221,7 +162,7 @@ async fn set_triggers(tx: &mut Tx, on: bool) -> Result<()> {
 
 /// Inserts rows with one statement: each column is bound as one array and UNNEST turns the
 /// arrays back into rows. Integer arrays are BIGINT and narrow to the column's type on insert.
-async fn insert_batch(tx: &mut Tx, section: &TableSection, rows: &[Vec<Value>]) -> Result<()> {
+async fn insert_batch(tx: &mut PgTx, section: &TableSection, rows: &[Vec<Value>]) -> Result<()> {
     let names: Vec<String> = section.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
     let mut arrays = Vec::with_capacity(section.columns.len());
     let mut selects = Vec::with_capacity(section.columns.len());
@@ -293,7 +234,10 @@ async fn insert_batch(tx: &mut Tx, section: &TableSection, rows: &[Vec<Value>]) 
             ),
         };
     }
-    query.execute(&mut **tx).await.map_err(|e| restore_failed(section, e))?;
+    query
+        .execute(tx.conn())
+        .await
+        .map_err(|e| restore_refused(section, e))?;
     Ok(())
 }
 
@@ -301,19 +245,6 @@ fn as_int(v: &Value) -> Option<i64> {
     match v {
         Value::Int(n) => Some(*n),
         _ => None,
-    }
-}
-
-/// A row the database refused (a constraint, a value out of range): the backup is intact, so
-/// say which table and what the database said.
-fn restore_failed(section: &TableSection, err: sqlx::Error) -> StoreError {
-    match err {
-        sqlx::Error::Database(db) => StoreError::BadInput(format!(
-            "restoring table {}: the database refused a row: {}",
-            section.spec.name,
-            db.message()
-        )),
-        other => other.into(),
     }
 }
 

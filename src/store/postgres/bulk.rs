@@ -1,4 +1,4 @@
-//! PostgreSQL: bulk import of leads and do-not-call numbers, and the call export.
+//! PostgreSQL: the bulk paths of the import (`flows::bulk`), and the call export.
 //!
 //! A batch's rows are streamed with COPY into a temporary staging table, then written to `leads`
 //! by one INSERT … SELECT (new leads) and one UPDATE … FROM (changed leads). COPY is the fastest
@@ -12,11 +12,12 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{audit, PgStore, CALL_COLUMNS, LEAD_COLUMNS};
+use super::statements::PgTx;
+use super::{PgStore, CALL_COLUMNS, LEAD_COLUMNS};
 use crate::domain::LeadFields;
-use crate::store::bulk::{batch_keys, plan_batch};
+use crate::store::backend::{BatchStamp, BulkTx};
 use crate::store::model::Lead;
-use crate::store::{CallCursor, CallFilter, CallRecord, DncBatchResult, DncRow, ImportBatch, Result, RowResult};
+use crate::store::{CallCursor, CallFilter, CallRecord, DncRow, Result};
 
 /// Session-local staging table; its rows vanish when the batch's transaction ends.
 const STAGE: &str = "CREATE TEMP TABLE IF NOT EXISTS coldcall_import_stage (
@@ -30,40 +31,39 @@ const STAGE: &str = "CREATE TEMP TABLE IF NOT EXISTS coldcall_import_stage (
 const STAGE_COLUMNS: &str = "id, existing, first_name, last_name, email, phone, company, title, timezone, status, \
     priority, lead_score, conversion_probability, source, notes, consent_given, do_not_call, do_not_email, data_quality";
 
-impl PgStore {
-    pub async fn import_leads(&self, batch: &ImportBatch<'_>, now: DateTime<Utc>) -> Result<Vec<RowResult>> {
-        let mut tx = self.begin().await?;
-        let (phones, emails) = batch_keys(batch.rows);
-        // Locks the matched leads until commit, so a console editing one waits instead of having
-        // its change overwritten by a decision made on what it had before.
-        let stored: Vec<Lead> = sqlx::query_as(&format!(
+impl BulkTx for PgTx {
+    async fn lock_leads_by_keys(&mut self, phones: &[String], emails: &[String]) -> Result<Vec<Lead>> {
+        Ok(sqlx::query_as(&format!(
             "SELECT {LEAD_COLUMNS} FROM leads WHERE phone = ANY($1) OR email = ANY($2) FOR UPDATE"
         ))
-        .bind(&phones)
-        .bind(&emails)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut plan = plan_batch(batch, stored);
-        if batch.dry_run || (plan.inserts.is_empty() && plan.updates.is_empty()) {
-            tx.rollback().await?;
-            return Ok(plan.results);
-        }
+        .bind(phones)
+        .bind(emails)
+        .fetch_all(self.conn())
+        .await?)
+    }
 
-        sqlx::query(STAGE).execute(&mut *tx).await?;
-        let mut data = String::with_capacity(256 * (plan.inserts.len() + plan.updates.len()));
-        for (_, id, f) in &plan.inserts {
+    async fn write_leads(
+        &mut self,
+        inserts: &[(usize, Uuid, LeadFields)],
+        updates: &[(usize, Uuid, LeadFields)],
+        stamp: &BatchStamp<'_>,
+    ) -> Result<HashSet<Uuid>> {
+        sqlx::query(STAGE).execute(self.conn()).await?;
+        let mut data = String::with_capacity(256 * (inserts.len() + updates.len()));
+        for (_, id, f) in inserts {
             copy_row(&mut data, *id, false, f);
         }
-        for (_, id, f) in &plan.updates {
+        for (_, id, f) in updates {
             copy_row(&mut data, *id, true, f);
         }
-        let mut copy = tx
+        let mut copy = self
+            .conn()
             .copy_in_raw(&format!("COPY coldcall_import_stage ({STAGE_COLUMNS}) FROM STDIN"))
             .await?;
         copy.send(data.into_bytes()).await?;
         copy.finish().await?;
 
-        let written: HashSet<Uuid> = sqlx::query_scalar(
+        let written = sqlx::query_scalar(
             "INSERT INTO leads (id, first_name, last_name, email, phone, company, title, timezone, status, priority, \
              lead_score, conversion_probability, source, notes, consent_given, consent_date, do_not_call, \
              do_not_email, data_quality, created_at, updated_at, updated_by, status_reason) \
@@ -73,16 +73,14 @@ impl PgStore {
              $1, $1, $2, $3 FROM coldcall_import_stage WHERE NOT existing ORDER BY id \
              ON CONFLICT DO NOTHING RETURNING id",
         )
-        .bind(now)
-        .bind(batch.actor)
-        .bind(batch.reason)
-        .fetch_all(&mut *tx)
+        .bind(stamp.now)
+        .bind(stamp.actor)
+        .bind(stamp.reason)
+        .fetch_all(self.conn())
         .await?
         .into_iter()
         .collect();
-        plan.settle_inserts(&written);
 
-        // The flags are OR-ed in SQL too, so a do-not-call set meanwhile is never lowered.
         sqlx::query(
             "UPDATE leads l SET first_name = s.first_name, last_name = s.last_name, email = s.email, \
              phone = s.phone, company = s.company, title = s.title, timezone = s.timezone, status = s.status, \
@@ -95,96 +93,71 @@ impl PgStore {
              updated_at = $1, updated_by = $2, status_reason = $3 \
              FROM coldcall_import_stage s WHERE s.existing AND l.id = s.id",
         )
-        .bind(now)
-        .bind(batch.actor)
-        .bind(batch.reason)
-        .execute(&mut *tx)
+        .bind(stamp.now)
+        .bind(stamp.actor)
+        .bind(stamp.reason)
+        .execute(self.conn())
         .await?;
-        tx.commit().await?;
-        Ok(plan.results)
+        Ok(written)
     }
 
-    pub async fn import_dnc(
-        &self,
-        rows: &[DncRow],
-        actor: Option<i64>,
-        dry_run: bool,
-        now: DateTime<Utc>,
-    ) -> Result<DncBatchResult> {
-        let mut tx = self.begin().await?;
-        let numbers: Vec<&str> = rows.iter().map(|r| r.number.as_str()).collect();
-        let reasons: Vec<Option<&str>> = rows.iter().map(|r| r.reason.as_deref()).collect();
-        let added: HashSet<String> = if dry_run {
-            let listed: HashSet<String> = sqlx::query_scalar("SELECT number FROM dnc_numbers WHERE number = ANY($1)")
-                .bind(&numbers)
-                .fetch_all(&mut *tx)
+    async fn listed_numbers(&mut self, numbers: &[&str]) -> Result<HashSet<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT number FROM dnc_numbers WHERE number = ANY($1)")
+                .bind(numbers)
+                .fetch_all(self.conn())
                 .await?
                 .into_iter()
-                .collect();
-            numbers
-                .iter()
-                .filter(|n| !listed.contains(**n))
-                .map(|n| n.to_string())
-                .collect()
-        } else {
-            // A number already listed keeps its entry (and its reason): an import never rewrites
-            // or removes what is on the list.
-            sqlx::query_scalar(
-                "INSERT INTO dnc_numbers (number, reason, added_by, added_at) \
-                 SELECT n, r, $3, $4 FROM UNNEST($1::text[], $2::text[]) AS u(n, r) \
-                 ON CONFLICT (number) DO NOTHING RETURNING number",
-            )
-            .bind(&numbers)
-            .bind(&reasons)
-            .bind(actor)
-            .bind(now)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .collect()
-        };
-        // Same as adding one number: every lead with it is marked, listed before or not.
-        let leads_marked = if dry_run {
-            let count: i64 = sqlx::query_scalar("SELECT count(*) FROM leads WHERE phone = ANY($1) AND NOT do_not_call")
-                .bind(&numbers)
-                .fetch_one(&mut *tx)
-                .await?;
-            tx.rollback().await?;
-            count as u64
-        } else {
-            let marked = sqlx::query(
-                "UPDATE leads SET do_not_call = TRUE, updated_at = $2, updated_by = $3 \
-                 WHERE phone = ANY($1) AND NOT do_not_call",
-            )
-            .bind(&numbers)
-            .bind(now)
-            .bind(actor)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.commit().await?;
-            marked
-        };
-        Ok(DncBatchResult {
-            added: rows.iter().map(|r| added.contains(&r.number)).collect(),
-            leads_marked,
-        })
+                .collect(),
+        )
     }
 
-    pub async fn record_import(
-        &self,
-        what: &str,
-        file: &str,
-        summary: &serde_json::Value,
-        actor: Option<i64>,
+    async fn insert_dnc_rows(
+        &mut self,
+        rows: &[DncRow],
+        by: Option<i64>,
         now: DateTime<Utc>,
-    ) -> Result<()> {
-        let mut tx = self.begin().await?;
-        audit(&mut tx, now, actor, "import", what, file, None, Some(summary.clone())).await?;
-        tx.commit().await?;
-        Ok(())
+    ) -> Result<HashSet<String>> {
+        let numbers: Vec<&str> = rows.iter().map(|r| r.number.as_str()).collect();
+        let reasons: Vec<Option<&str>> = rows.iter().map(|r| r.reason.as_deref()).collect();
+        Ok(sqlx::query_scalar(
+            "INSERT INTO dnc_numbers (number, reason, added_by, added_at) \
+             SELECT n, r, $3, $4 FROM UNNEST($1::text[], $2::text[]) AS u(n, r) \
+             ON CONFLICT (number) DO NOTHING RETURNING number",
+        )
+        .bind(&numbers)
+        .bind(&reasons)
+        .bind(by)
+        .bind(now)
+        .fetch_all(self.conn())
+        .await?
+        .into_iter()
+        .collect())
     }
 
+    async fn count_unflagged(&mut self, numbers: &[&str]) -> Result<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM leads WHERE phone = ANY($1) AND NOT do_not_call")
+            .bind(numbers)
+            .fetch_one(self.conn())
+            .await?;
+        Ok(count as u64)
+    }
+
+    async fn flag_numbers_dnc(&mut self, numbers: &[&str], by: Option<i64>, now: DateTime<Utc>) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE leads SET do_not_call = TRUE, updated_at = $2, updated_by = $3 \
+             WHERE phone = ANY($1) AND NOT do_not_call",
+        )
+        .bind(numbers)
+        .bind(now)
+        .bind(by)
+        .execute(self.conn())
+        .await?
+        .rows_affected())
+    }
+}
+
+impl PgStore {
     pub async fn export_calls(
         &self,
         filter: &CallFilter,

@@ -12,7 +12,7 @@ mod gdpr;
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
+use sqlx::Postgres;
 use uuid::Uuid;
 
 use super::model::*;
@@ -99,8 +99,6 @@ macro_rules! bind_queue {
 
 mod statements;
 
-type Tx = Transaction<'static, Postgres>;
-
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
@@ -136,10 +134,6 @@ impl PgStore {
 
     pub async fn close(&self) {
         self.pool.close().await
-    }
-
-    async fn begin(&self) -> Result<Tx> {
-        Ok(self.pool.begin().await?)
     }
 
     // ------------------------------------------------------------------ schema
@@ -603,31 +597,4 @@ fn bind_lead<'q>(
         .bind(f.do_not_email)
         .bind(f.data_quality())
         .bind(actor)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn audit(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
-    actor: Option<i64>,
-    action: &str,
-    entity: &str,
-    entity_id: &str,
-    old_value: Option<serde_json::Value>,
-    new_value: Option<serde_json::Value>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, agent_id, action, entity, entity_id, old_value, new_value) \
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)",
-    )
-    .bind(now)
-    .bind(actor)
-    .bind(action)
-    .bind(entity)
-    .bind(entity_id)
-    .bind(old_value.map(|v| v.to_string()))
-    .bind(new_value.map(|v| v.to_string()))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }

@@ -26,6 +26,14 @@ impl Backend for PgStore {
     async fn begin_read(&self) -> Result<PgTx> {
         Ok(PgTx(self.pool.begin().await?))
     }
+
+    async fn begin_snapshot(&self) -> Result<PgTx> {
+        Ok(PgTx(
+            self.pool
+                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .await?,
+        ))
+    }
 }
 
 const CONTACT_COLUMNS: &str = "id, lead_id, kind, value, label, is_primary, is_verified, created_at";
@@ -57,7 +65,7 @@ macro_rules! call_facts_sql {
 }
 
 impl PgTx {
-    fn conn(&mut self) -> &mut sqlx::PgConnection {
+    pub(super) fn conn(&mut self) -> &mut sqlx::PgConnection {
         &mut self.0
     }
 }

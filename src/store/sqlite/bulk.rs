@@ -1,4 +1,4 @@
-//! SQLite: bulk import of leads and do-not-call numbers, and the call export.
+//! SQLite: the bulk paths of the import (`flows::bulk`), and the call export.
 //!
 //! sqlx pays a fixed cost per statement (single-row INSERTs managed ~36k rows/s), so new rows go
 //! in as multi-row INSERTs inside the batch's one `BEGIN IMMEDIATE` transaction, as many rows per
@@ -11,45 +11,43 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
-use super::{audit, SqliteStore, CALL_COLUMNS, LEAD_COLUMNS};
-use crate::store::bulk::{batch_keys, plan_batch};
+use super::statements::SqliteTx;
+use super::{json_list, SqliteStore, CALL_COLUMNS, LEAD_COLUMNS};
+use crate::domain::LeadFields;
+use crate::store::backend::{BatchStamp, BulkTx};
 use crate::store::model::Lead;
-use crate::store::{CallCursor, CallFilter, CallRecord, DncBatchResult, DncRow, ImportBatch, Result, RowResult};
+use crate::store::{CallCursor, CallFilter, CallRecord, DncRow, Result};
 
 /// SQLite's limit on bound parameters in one statement (SQLITE_MAX_VARIABLE_NUMBER since 3.32).
 const MAX_PARAMS: usize = 32_766;
-/// Parameters bound per inserted lead (see `import_leads`).
+/// Parameters bound per inserted lead (see `write_leads`).
 const LEAD_PARAMS: usize = 23;
 /// Parameters bound per listed number.
 const DNC_PARAMS: usize = 4;
 
-/// A list of keys as the JSON array `json_each` reads, so one parameter carries a whole batch.
-fn json_list<T: serde::Serialize>(keys: &[T]) -> String {
-    serde_json::to_string(keys).unwrap_or_else(|_| "[]".into())
-}
-
-impl SqliteStore {
-    pub async fn import_leads(&self, batch: &ImportBatch<'_>, now: DateTime<Utc>) -> Result<Vec<RowResult>> {
-        let mut tx = self.begin().await?;
-        let (phones, emails) = batch_keys(batch.rows);
+impl BulkTx for SqliteTx {
+    async fn lock_leads_by_keys(&mut self, phones: &[String], emails: &[String]) -> Result<Vec<Lead>> {
         // OR of two indexed IN lists: SQLite probes both unique indexes and merges the rowids
         // (a UNION would sort whole rows instead).
-        let stored: Vec<Lead> = sqlx::query_as(&format!(
+        Ok(sqlx::query_as(&format!(
             "SELECT {LEAD_COLUMNS} FROM leads WHERE phone IN (SELECT value FROM json_each($1)) \
              OR email IN (SELECT value FROM json_each($2))"
         ))
-        .bind(json_list(&phones))
-        .bind(json_list(&emails))
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut plan = plan_batch(batch, stored);
-        if batch.dry_run {
-            tx.rollback().await?;
-            return Ok(plan.results);
-        }
+        .bind(json_list(phones))
+        .bind(json_list(emails))
+        .fetch_all(self.conn())
+        .await?)
+    }
 
-        let mut written = HashSet::with_capacity(plan.inserts.len());
-        for chunk in plan.inserts.chunks(MAX_PARAMS / LEAD_PARAMS) {
+    async fn write_leads(
+        &mut self,
+        inserts: &[(usize, Uuid, LeadFields)],
+        updates: &[(usize, Uuid, LeadFields)],
+        stamp: &BatchStamp<'_>,
+    ) -> Result<HashSet<Uuid>> {
+        let BatchStamp { actor, reason, now } = *stamp;
+        let mut written = HashSet::with_capacity(inserts.len());
+        for chunk in inserts.chunks(MAX_PARAMS / LEAD_PARAMS) {
             let mut insert = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO leads (id, first_name, last_name, email, phone, company, title, timezone, status, \
                  priority, lead_score, conversion_probability, source, notes, consent_given, consent_date, \
@@ -77,20 +75,16 @@ impl SqliteStore {
                     .push_bind(f.data_quality())
                     .push_bind(now)
                     .push_bind(now)
-                    .push_bind(batch.actor)
-                    .push_bind(batch.reason);
+                    .push_bind(actor)
+                    .push_bind(reason);
             });
-            // A lead stored by another writer since the look-up is skipped, not an error; the
-            // plan turns the missing ids into duplicates.
             insert.push(" ON CONFLICT DO NOTHING RETURNING id");
-            let ids: Vec<Uuid> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
+            let ids: Vec<Uuid> = insert.build_query_scalar().fetch_all(self.conn()).await?;
             written.extend(ids);
         }
-        plan.settle_inserts(&written);
 
         // Changed leads are usually few; one prepared statement per row is fast enough here.
-        // The flags are OR-ed in SQL too, so a do-not-call set meanwhile is never lowered.
-        for (_, id, f) in &plan.updates {
+        for (_, id, f) in updates {
             let update = sqlx::query(
                 "UPDATE leads SET first_name = $2, last_name = $3, email = $4, phone = $5, company = $6, title = $7, \
                  timezone = $8, status = $9, priority = $10, lead_score = $11, conversion_probability = $12, \
@@ -99,100 +93,73 @@ impl SqliteStore {
                  consent_given = $15, do_not_call = do_not_call OR $17, do_not_email = do_not_email OR $18, \
                  data_quality = $19, updated_at = $16, updated_by = $20, status_reason = $21 WHERE id = $1",
             );
-            bind_lead!(update, *id, f, now, batch.actor)
-                .bind(batch.reason)
-                .execute(&mut *tx)
+            bind_lead!(update, *id, f, now, actor)
+                .bind(reason)
+                .execute(self.conn())
                 .await?;
         }
-        tx.commit().await?;
-        Ok(plan.results)
+        Ok(written)
     }
 
-    pub async fn import_dnc(
-        &self,
+    async fn listed_numbers(&mut self, numbers: &[&str]) -> Result<HashSet<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT number FROM dnc_numbers WHERE number IN (SELECT value FROM json_each($1))")
+                .bind(json_list(numbers))
+                .fetch_all(self.conn())
+                .await?
+                .into_iter()
+                .collect(),
+        )
+    }
+
+    async fn insert_dnc_rows(
+        &mut self,
         rows: &[DncRow],
-        actor: Option<i64>,
-        dry_run: bool,
+        by: Option<i64>,
         now: DateTime<Utc>,
-    ) -> Result<DncBatchResult> {
-        let mut tx = self.begin().await?;
-        let numbers: Vec<&str> = rows.iter().map(|r| r.number.as_str()).collect();
-        let numbers = json_list(&numbers);
-        let added: HashSet<String> = if dry_run {
-            let listed: HashSet<String> =
-                sqlx::query_scalar("SELECT number FROM dnc_numbers WHERE number IN (SELECT value FROM json_each($1))")
-                    .bind(&numbers)
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .into_iter()
-                    .collect();
-            rows.iter()
-                .map(|r| r.number.clone())
-                .filter(|n| !listed.contains(n))
-                .collect()
-        } else {
-            let mut added = HashSet::with_capacity(rows.len());
-            for chunk in rows.chunks(MAX_PARAMS / DNC_PARAMS) {
-                let mut insert =
-                    QueryBuilder::<Sqlite>::new("INSERT INTO dnc_numbers (number, reason, added_by, added_at) ");
-                insert.push_values(chunk, |mut row, r| {
-                    row.push_bind(&r.number)
-                        .push_bind(&r.reason)
-                        .push_bind(actor)
-                        .push_bind(now);
-                });
-                // A number already listed keeps its entry (and its reason): an import never
-                // rewrites or removes what is on the list.
-                insert.push(" ON CONFLICT (number) DO NOTHING RETURNING number");
-                let listed: Vec<String> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
-                added.extend(listed);
-            }
-            added
-        };
-        // Same as adding one number: every lead with it is marked, listed before or not.
-        let leads_marked = if dry_run {
-            let count: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM leads WHERE phone IN (SELECT value FROM json_each($1)) AND NOT do_not_call",
-            )
-            .bind(&numbers)
-            .fetch_one(&mut *tx)
-            .await?;
-            tx.rollback().await?;
-            count as u64
-        } else {
-            let marked = sqlx::query(
-                "UPDATE leads SET do_not_call = 1, updated_at = $2, updated_by = $3 \
-                 WHERE phone IN (SELECT value FROM json_each($1)) AND NOT do_not_call",
-            )
-            .bind(&numbers)
-            .bind(now)
-            .bind(actor)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.commit().await?;
-            marked
-        };
-        Ok(DncBatchResult {
-            added: rows.iter().map(|r| added.contains(&r.number)).collect(),
-            leads_marked,
-        })
+    ) -> Result<HashSet<String>> {
+        let mut added = HashSet::with_capacity(rows.len());
+        for chunk in rows.chunks(MAX_PARAMS / DNC_PARAMS) {
+            let mut insert =
+                QueryBuilder::<Sqlite>::new("INSERT INTO dnc_numbers (number, reason, added_by, added_at) ");
+            insert.push_values(chunk, |mut row, r| {
+                row.push_bind(&r.number)
+                    .push_bind(&r.reason)
+                    .push_bind(by)
+                    .push_bind(now);
+            });
+            insert.push(" ON CONFLICT (number) DO NOTHING RETURNING number");
+            let listed: Vec<String> = insert.build_query_scalar().fetch_all(self.conn()).await?;
+            added.extend(listed);
+        }
+        Ok(added)
     }
 
-    pub async fn record_import(
-        &self,
-        what: &str,
-        file: &str,
-        summary: &serde_json::Value,
-        actor: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let mut tx = self.begin().await?;
-        audit(&mut tx, now, actor, "import", what, file, None, Some(summary.clone())).await?;
-        tx.commit().await?;
-        Ok(())
+    async fn count_unflagged(&mut self, numbers: &[&str]) -> Result<u64> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM leads WHERE phone IN (SELECT value FROM json_each($1)) AND NOT do_not_call",
+        )
+        .bind(json_list(numbers))
+        .fetch_one(self.conn())
+        .await?;
+        Ok(count as u64)
     }
 
+    async fn flag_numbers_dnc(&mut self, numbers: &[&str], by: Option<i64>, now: DateTime<Utc>) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE leads SET do_not_call = 1, updated_at = $2, updated_by = $3 \
+             WHERE phone IN (SELECT value FROM json_each($1)) AND NOT do_not_call",
+        )
+        .bind(json_list(numbers))
+        .bind(now)
+        .bind(by)
+        .execute(self.conn())
+        .await?
+        .rows_affected())
+    }
+}
+
+impl SqliteStore {
     pub async fn export_calls(
         &self,
         filter: &CallFilter,

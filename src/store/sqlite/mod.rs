@@ -45,7 +45,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::model::*;
@@ -107,8 +106,6 @@ macro_rules! bind_queue {
 
 mod statements;
 
-type Tx = Transaction<'static, Sqlite>;
-
 #[derive(Clone)]
 pub struct SqliteStore {
     /// Readers: run alongside each other and alongside the writer (WAL).
@@ -158,11 +155,6 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
-    }
-
-    /// Every transaction here writes, so each takes the write lock at BEGIN (see module docs).
-    async fn begin(&self) -> Result<Tx> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     // ------------------------------------------------------------------ schema
@@ -579,29 +571,8 @@ impl SqliteStore {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn audit(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
-    actor: Option<i64>,
-    action: &str,
-    entity: &str,
-    entity_id: &str,
-    old_value: Option<serde_json::Value>,
-    new_value: Option<serde_json::Value>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, agent_id, action, entity, entity_id, old_value, new_value) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(now)
-    .bind(actor)
-    .bind(action)
-    .bind(entity)
-    .bind(entity_id)
-    .bind(old_value.map(|v| v.to_string()))
-    .bind(new_value.map(|v| v.to_string()))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+/// A list bound as one JSON array and read back with `json_each` (SQLite has no array type), so
+/// one parameter carries a whole batch.
+fn json_list<T: serde::Serialize>(items: &[T]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
 }

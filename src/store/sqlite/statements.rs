@@ -28,6 +28,11 @@ impl Backend for SqliteStore {
     async fn begin_read(&self) -> Result<SqliteTx> {
         Ok(SqliteTx(self.pool.begin().await?))
     }
+
+    /// Any read transaction is one snapshot in WAL mode: its first read fixes it.
+    async fn begin_snapshot(&self) -> Result<SqliteTx> {
+        Ok(SqliteTx(self.pool.begin().await?))
+    }
 }
 
 const CONTACT_COLUMNS: &str = "id, lead_id, kind, value, label, is_primary, is_verified, created_at";
@@ -52,7 +57,7 @@ const CALL_FACTS: &str = "SELECT l.id, l.deleted_at IS NOT NULL AS deleted, l.do
              WHERE l.id = $1";
 
 impl SqliteTx {
-    fn conn(&mut self) -> &mut sqlx::SqliteConnection {
+    pub(super) fn conn(&mut self) -> &mut sqlx::SqliteConnection {
         &mut self.0
     }
 }

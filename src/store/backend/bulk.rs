@@ -1,0 +1,58 @@
+//! The statements of the import's batch apply (`flows::bulk`): how a batch's leads are looked up
+//! and written, and how a batch of numbers goes on the do-not-call list. These are each
+//! backend's bulk paths (COPY through a staging table on PostgreSQL, multi-row INSERTs on SQLite).
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::Tx;
+use crate::domain::LeadFields;
+use crate::store::bulk::DncRow;
+use crate::store::model::Lead;
+use crate::store::Result;
+
+/// What every lead a batch writes carries besides its fields.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BatchStamp<'a> {
+    pub actor: Option<i64>,
+    /// The reason of the status changes the batch makes.
+    pub reason: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+pub(crate) trait BulkTx: Tx {
+    /// Every lead (deleted ones too) with one of these phones or emails, locked until the
+    /// transaction ends (on SQLite the write lock taken at BEGIN already covers them).
+    async fn lock_leads_by_keys(&mut self, phones: &[String], emails: &[String]) -> Result<Vec<Lead>>;
+
+    /// Writes the new leads and the changed ones (`(_, id, fields)` as `BatchPlan` holds them);
+    /// answers the ids of the new leads really written. A new lead whose phone or email another
+    /// writer stored meanwhile is skipped, not an error. A changed lead's do-not-call and
+    /// do-not-email flags are OR-ed with what is stored, so one set meanwhile is never lowered.
+    async fn write_leads(
+        &mut self,
+        inserts: &[(usize, Uuid, LeadFields)],
+        updates: &[(usize, Uuid, LeadFields)],
+        stamp: &BatchStamp<'_>,
+    ) -> Result<HashSet<Uuid>>;
+
+    /// Which of these numbers are on the do-not-call list.
+    async fn listed_numbers(&mut self, numbers: &[&str]) -> Result<HashSet<String>>;
+
+    /// Puts the numbers on the list; a number already listed keeps its entry (and its reason).
+    /// Answers the numbers newly listed.
+    async fn insert_dnc_rows(
+        &mut self,
+        rows: &[DncRow],
+        by: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<HashSet<String>>;
+
+    /// How many leads with one of these phones are not flagged do-not-call.
+    async fn count_unflagged(&mut self, numbers: &[&str]) -> Result<u64>;
+
+    /// Flags every lead with one of these phones do-not-call; answers how many were not yet.
+    async fn flag_numbers_dnc(&mut self, numbers: &[&str], by: Option<i64>, now: DateTime<Utc>) -> Result<u64>;
+}

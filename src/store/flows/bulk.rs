@@ -1,0 +1,94 @@
+//! The import's batch apply: a batch of leads matched, decided and written in one transaction,
+//! a batch of do-not-call numbers, and the audit entry of a whole import.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+
+use crate::store::backend::{AuditRecord, Backend, BatchStamp, BulkTx, Tx};
+use crate::store::bulk::{batch_keys, plan_batch};
+use crate::store::{DncBatchResult, DncRow, ImportBatch, Result, RowResult};
+
+/// Looks up (and locks) the stored leads that share a phone or email with the batch, lets the
+/// plan decide every row, and writes what it says; see `Store::import_leads`.
+pub(crate) async fn import_leads<B: Backend>(
+    b: &B,
+    batch: &ImportBatch<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<RowResult>>
+where
+    B::Tx: BulkTx,
+{
+    let mut tx = b.begin().await?;
+    let (phones, emails) = batch_keys(batch.rows);
+    // Locks the matched leads until commit, so a console editing one waits instead of having its
+    // change overwritten by a decision made on what it had before.
+    let stored = tx.lock_leads_by_keys(&phones, &emails).await?;
+    let mut plan = plan_batch(batch, stored);
+    if batch.dry_run || (plan.inserts.is_empty() && plan.updates.is_empty()) {
+        tx.rollback().await?;
+        return Ok(plan.results);
+    }
+    let stamp = BatchStamp {
+        actor: batch.actor,
+        reason: batch.reason,
+        now,
+    };
+    let written = tx.write_leads(&plan.inserts, &plan.updates, &stamp).await?;
+    plan.settle_inserts(&written);
+    tx.commit().await?;
+    Ok(plan.results)
+}
+
+/// Puts the numbers on the do-not-call list and flags the leads with them, as `dnc_add` does for
+/// one number; see `Store::import_dnc`.
+pub(crate) async fn import_dnc<B: Backend>(
+    b: &B,
+    rows: &[DncRow],
+    actor: Option<i64>,
+    dry_run: bool,
+    now: DateTime<Utc>,
+) -> Result<DncBatchResult>
+where
+    B::Tx: BulkTx,
+{
+    let mut tx = b.begin().await?;
+    let numbers: Vec<&str> = rows.iter().map(|r| r.number.as_str()).collect();
+    // Same as adding one number: every lead with it is marked, listed before or not.
+    let (added, leads_marked): (HashSet<String>, u64) = if dry_run {
+        let listed = tx.listed_numbers(&numbers).await?;
+        let added = numbers
+            .iter()
+            .filter(|n| !listed.contains(**n))
+            .map(|n| n.to_string())
+            .collect();
+        let marked = tx.count_unflagged(&numbers).await?;
+        tx.rollback().await?;
+        (added, marked)
+    } else {
+        let added = tx.insert_dnc_rows(rows, actor, now).await?;
+        let marked = tx.flag_numbers_dnc(&numbers, actor, now).await?;
+        tx.commit().await?;
+        (added, marked)
+    };
+    Ok(DncBatchResult {
+        added: rows.iter().map(|r| added.contains(&r.number)).collect(),
+        leads_marked,
+    })
+}
+
+/// One audit-log entry for a whole import.
+pub(crate) async fn record_import<B: Backend>(
+    b: &B,
+    what: &str,
+    file: &str,
+    summary: &serde_json::Value,
+    actor: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut tx = b.begin().await?;
+    tx.audit(&AuditRecord::new(now, actor, "import", what, file).new_value(summary.clone()))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
