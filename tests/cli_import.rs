@@ -29,7 +29,7 @@ fn session(admin: &Admin, dir: &Path) {
         "Mobile Phone      phone",
         "Favourite Colour  -           not a lead field: --map 'Favourite Colour=FIELD' to import it",
         "dry run: nothing was written; this is what the import would do",
-        "crm.csv: 3 rows read (delimiter ;, duplicates: skip)",
+        "crm.csv: 3 rows read (delimiter ';' · duplicates: skip)",
         "  imported            1",
         "  rejected            1  (email 1)",
         "  line 3: email: 'bob@' is not a valid email address (column 'E-mail Address')",

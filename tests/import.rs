@@ -204,7 +204,7 @@ const MESSY_REJECTS: &[(u64, &str)] = &[
         6,
         "email: 'bob@' is not a valid email address (column 'E-mail Address')",
     ),
-    (8, "notes: must be at most 10000 characters (column 'Notes')"),
+    (8, "notes: must be at most 65536 characters (column 'Notes')"),
     (
         10,
         "phone: '12' is not a valid phone number for region US (column 'Mobile Phone')",
@@ -308,7 +308,7 @@ async fn missing_required_columns_stop_before_anything_is_written(db: &TestDb) {
         format!(
             "{}: missing required columns: phone (a header such as 'Phone' or 'Mobile Phone' or 'Telephone'), \
              company (a header such as 'Company' or 'Company Name' or 'Organization'); name the column that \
-             holds it with --map 'YOUR COLUMN=phone'",
+             holds it with --map 'YOUR COLUMN=phone', or give every row one value with --set 'phone=VALUE'",
             path.display()
         )
     );
