@@ -10,8 +10,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::output::{clean, table};
 use super::{CliError, Ctx};
-use crate::domain::{DuplicateMode, ZoneOrigin};
-use crate::import::mapping::{parse_override, parse_set, Mapping, Placement};
+use crate::domain::{DuplicateMode, LeadField, ZoneOrigin};
+use crate::import::mapping::{parse_override, parse_set, Mapping, Placement, Target};
 use crate::import::statuses;
 use crate::import::{sniff, DncImport, DncImportOptions, DncReport, ImportOptions, ImportReport, LeadImport};
 
@@ -243,9 +243,15 @@ fn mapping_table(mapping: &Mapping) -> String {
             let note = match c.placement {
                 Placement::Recognised => String::new(),
                 Placement::Mapped => "--map".into(),
-                Placement::Fallback => "used when the column before it is empty".into(),
+                Placement::Fallback => match c.target {
+                    Some(Target::Field(LeadField::Phone | LeadField::Email)) => {
+                        "used when the column before it is empty, else a contact point of the lead".into()
+                    }
+                    _ => "used when the column before it is empty".into(),
+                },
                 Placement::Ignored => "ignored".into(),
                 Placement::Set => "ignored: --set gives every row its value".into(),
+                Placement::Label => "the label of the number or email beside it".into(),
                 Placement::ExportOnly => "not imported (written by export)".into(),
                 Placement::Unknown => format!("not a lead field: --map '{}=FIELD' to import it", c.header),
             };

@@ -56,6 +56,8 @@ pub enum Placement {
     Ignored,
     /// Replaced by `--set` for its field.
     Set,
+    /// The label of a phone or email column ("Phone 2 - Type" beside "Phone 2 - Value").
+    Label,
     /// A column coldcall writes in exports but does not import (ids, counters, timestamps).
     ExportOnly,
     /// Not a lead field coldcall knows.
@@ -602,7 +604,12 @@ impl Mapping {
         let deleted = placed
             .iter()
             .position(|(slot, _)| matches!(slot, Some((Target::Deleted, _))));
-        let labels = (0..headers.len()).map(|i| label_column(headers, i)).collect();
+        let labels: Vec<Option<usize>> = (0..headers.len())
+            .map(|i| match placed[i].0 {
+                Some((Target::Field(LeadField::Phone | LeadField::Email), _)) => label_column(headers, i),
+                _ => None,
+            })
+            .collect();
 
         let mut columns: Vec<Column> = headers
             .iter()
@@ -621,6 +628,11 @@ impl Mapping {
         }
         for (_, index) in full_names.iter().skip(1) {
             columns[*index].placement = Placement::Fallback;
+        }
+        for index in labels.iter().flatten() {
+            if columns[*index].placement == Placement::Unknown {
+                columns[*index].placement = Placement::Label;
+            }
         }
 
         let mapping = Mapping {
