@@ -219,6 +219,15 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_shows_the_table_in_force() {
+        let readme = include_str!("../../README.md");
+        for (crm, value, status) in STANDARD {
+            let line = format!("| {crm} | {value} | {} |", status.as_str());
+            assert!(readme.contains(&line), "README lacks {line}");
+        }
+    }
+
+    #[test]
     fn bad_overrides_say_what_is_wrong() {
         assert!(matches!(parse_override("Hot"), Err(StatusMapError::BadOverride(_))));
         assert!(matches!(parse_override("=new"), Err(StatusMapError::BadOverride(_))));
