@@ -55,6 +55,7 @@ on_both_backends!(
     outlook_and_thunderbird_exports_import,
     vcards_from_phones_and_mail_clients_import,
     set_gives_every_row_a_value_a_file_lacks,
+    imported_leads_are_called_in_the_hours_their_number_allows,
 );
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -1088,4 +1089,62 @@ async fn set_gives_every_row_a_value_a_file_lacks(db: &TestDb) {
         .iter()
         .all(|l| l.company == "Acme Ltd" && l.source.as_deref() == Some("Trade show")));
     assert_eq!(by_phone(&leads, "+14155550123").status, LeadStatus::Contacted);
+}
+
+/// The case that costs a floor its licence: a Spanish number with no time-zone column is judged
+/// in Madrid, not by New York's hours; a number that may be in two zones waits for both; only a
+/// number that gives no clue (a satellite phone) falls back to the default zone.
+async fn imported_leads_are_called_in_the_hours_their_number_allows(db: &TestDb) {
+    let store = &db.store;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "world.csv",
+        "First Name,Last Name,Phone,Company,Time Zone\n\
+         Carmen,Ruiz,+34 912 345 678,Sol,\n\
+         Margaret,Hamilton,(208) 555-0108,Apollo,\n\
+         Sat,Phone,+870 301 234 567,Inmarsat Client,\n\
+         Given,Zone,+34 912 345 679,Sol,America/Chicago\n"
+            .as_bytes(),
+    );
+    let r = import_with(store, &path, |_| {}).await;
+    assert_eq!(r.imported, 4);
+    let zones: Vec<(ZoneOrigin, u64)> = r.zones.iter().map(|(o, n)| (*o, *n)).collect();
+    assert_eq!(
+        zones,
+        [
+            (ZoneOrigin::Given, 1),
+            (ZoneOrigin::Number, 1),
+            (ZoneOrigin::Several, 1),
+            (ZoneOrigin::Default, 1)
+        ]
+    );
+    let leads = all_leads(store).await;
+    let ann = agent(store, "ann").await;
+    let refusal = |phone: &str| {
+        let id = by_phone(&leads, phone).id;
+        async move { store.can_call(id, ann.id).await.unwrap().err().map(|r| r.to_string()) }
+    };
+    // 01:30 UTC on a winter night: 20:30 in New York and 02:30 in Madrid.
+    store
+        .clock()
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 1, 15, 1, 30, 0).unwrap());
+    let madrid = refusal("+34912345678").await.expect("never at 02:30 in Madrid");
+    assert!(
+        madrid.contains("outside calling hours in Europe/Madrid (local 02:30)"),
+        "{madrid}"
+    );
+    assert_eq!(
+        refusal("+870301234567").await,
+        None,
+        "the default zone: 20:30 in New York"
+    );
+    assert_eq!(refusal("+34912345679").await, None, "its own zone: 19:30 in Chicago");
+    // 15:30 UTC: 08:30 in Denver (Boise) but 07:30 in Los Angeles: Idaho's 208-5 waits.
+    store
+        .clock()
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 1, 15, 15, 30, 0).unwrap());
+    let idaho = refusal("+12085550108").await.expect("Los Angeles is not up yet");
+    assert!(idaho.contains("America/Los_Angeles (local 07:30)"), "{idaho}");
+    assert_eq!(refusal("+34912345678").await, None, "16:30 in Madrid");
 }
