@@ -92,7 +92,8 @@ fn sample_instants() -> impl Iterator<Item = chrono::DateTime<chrono::Utc>> {
     })
 }
 
-fn same_clock(a: Tz, b: Tz) -> bool {
+/// Whether two zones show the same time on every sampled day.
+pub fn same_clock(a: Tz, b: Tz) -> bool {
     a == b
         || sample_instants().all(|at| {
             a.offset_from_utc_datetime(&at.naive_utc()).fix() == b.offset_from_utc_datetime(&at.naive_utc()).fix()

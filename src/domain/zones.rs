@@ -13,16 +13,16 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::hours::{parse_tz, Window};
-use super::phone_zones::{distinct_clocks, zones_for_number};
+use super::phone_zones::{distinct_clocks, same_clock, zones_for_number};
 use super::Policy;
 
 /// Where a lead's calling zone comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ZoneOrigin {
-    /// The lead has a time zone of its own.
+    /// The lead has a time zone of its own (other than the one its number says).
     Given,
-    /// Its phone number places it in one zone.
+    /// Its phone number places it in one zone (the lead's zone, if it has one, is that zone).
     Number,
     /// Its phone number allows several zones; it is called only when all are in hours.
     Several,
@@ -66,15 +66,19 @@ pub struct LeadZones {
 }
 
 /// Works out a lead's zones from its own zone (if any), its E.164 phone number and the team's
-/// default. A zone name that is not a known zone counts as none, so the number decides.
+/// default. A zone name that is not a known zone counts as none, so the number decides. A zone
+/// that is the one zone its number allows reads as from the number (an import writes that zone
+/// with the lead); one that differs from what the number says was given.
 pub fn lead_zones(given: Option<&str>, phone: &str, default: Tz) -> LeadZones {
+    let from_number = distinct_clocks(zones_for_number(phone));
     if let Some(tz) = given.and_then(parse_tz) {
+        let agrees = from_number.len() == 1 && same_clock(from_number[0], tz);
         return LeadZones {
             zones: vec![tz],
-            origin: ZoneOrigin::Given,
+            origin: if agrees { ZoneOrigin::Number } else { ZoneOrigin::Given },
         };
     }
-    match distinct_clocks(zones_for_number(phone)).as_slice() {
+    match from_number.as_slice() {
         [] => LeadZones {
             zones: vec![default],
             origin: ZoneOrigin::Default,
@@ -152,6 +156,8 @@ mod tests {
             (&[Europe::Madrid][..], ZoneOrigin::Number)
         );
         assert_eq!(madrid.to_string(), "Europe/Madrid (from the number)");
+        let agreeing = lead_zones(Some("Europe/Madrid"), "+34912345678", ny);
+        assert_eq!(agreeing.origin, ZoneOrigin::Number, "a zone the number gives reads so");
         let typo = lead_zones(Some("Madrid"), "+34912345678", ny);
         assert_eq!(typo.origin, ZoneOrigin::Number, "an unknown zone name counts as none");
         let spain = lead_zones(None, "+34212345678", ny);

@@ -333,7 +333,21 @@ pub fn read_row(record: &Record<'_>, rules: &RowRules) -> Result<ParsedLead, Row
             contacts.push(ContactPoint { kind, value, label });
         }
     }
-    let zone = lead_zones(fields.timezone.as_deref(), &fields.phone, rules.default_zone).origin;
+    // A zone the row gives is its own. Without one, a number that places the lead in one zone
+    // gives it that zone, written with the lead (so the queue's zone filter sees it) but not
+    // counted as given: `--on-duplicate update` or `merge` never replaces a stored zone with it.
+    // A number that allows several zones, or none, leaves the zone empty: can-call then judges
+    // the lead in all of them, or in the default zone.
+    let mut fields = fields;
+    let zone = if provided.contains(LeadField::Timezone) {
+        ZoneOrigin::Given
+    } else {
+        let zones = lead_zones(None, &fields.phone, rules.default_zone);
+        if zones.origin == ZoneOrigin::Number {
+            fields.timezone = zones.zones.first().map(|tz| tz.name().to_string());
+        }
+        zones.origin
+    };
     Ok(ParsedLead {
         row: ImportRow {
             line: record.line,
