@@ -29,7 +29,7 @@ fn session(admin: &Admin, dir: &Path) {
         "Mobile Phone      phone",
         "Favourite Colour  -           not a lead field: --map 'Favourite Colour=FIELD' to import it",
         "dry run: nothing was written; this is what the import would do",
-        "crm.csv: 3 rows read (delimiter ;, duplicates: skip)",
+        "crm.csv: 3 rows read (delimiter ';' · duplicates: skip)",
         "  imported            1",
         "  rejected            1  (email 1)",
         "  line 3: email: 'bob@' is not a valid email address (column 'E-mail Address')",
@@ -128,11 +128,125 @@ fn session(admin: &Admin, dir: &Path) {
     assert_eq!(code(&admin.run(&["dnc", "check", "(415) 555-0123"])), 3);
 }
 
+/// A Salesforce export and an address book as an admin brings them on a Monday morning: the
+/// help names the fields, the dry run shows the status table and what has no mapping, the
+/// summary says where zones come from, and `lead show` says it for one lead.
+fn real_exports(admin: &Admin, dir: &Path) {
+    let help = admin.run(&["import", "--help"]);
+    assert_eq!(code(&help), 0, "{}", stderr(&help));
+    for expected in [
+        "Fields a column can map to",
+        "conversion_probability, source, notes, consent_given, do_not_call, do_not_email",
+        "--map-status <FROM=TO>",
+        "--set <FIELD=VALUE>",
+        "A .vcf file (vCard 2.1, 3.0 or 4.0)",
+    ] {
+        assert!(
+            stdout(&help).contains(expected),
+            "missing {expected:?} in:\n{}",
+            stdout(&help)
+        );
+    }
+
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let salesforce = dir.join("Lead.csv");
+    std::fs::copy(fixtures.join("salesforce_leads.csv"), &salesforce).unwrap();
+    let salesforce = salesforce.to_str().unwrap();
+    let dry = admin.run(&["import", salesforce, "--dry-run"]);
+    assert_eq!(code(&dry), 0, "{}", stderr(&dry));
+    let text = stdout(&dry);
+    for expected in [
+        "IsDeleted",
+        "deleted in the source (such rows are skipped)",
+        "Lead.csv: 20 rows read (delimiter ',' · duplicates: skip)",
+        "  imported           15",
+        "  skipped             2  (marked deleted in the source)",
+        "time zones: from the number 14 · several possible 1",
+        "statuses read: 'Closed - Converted' → closed_won (2), ",
+        "statuses with no mapping (rows rejected): 'Hot Prospect' (1); add --map-status 'VALUE=STATUS'",
+        "status values mapped by default (--map-status FROM=TO overrides):",
+        "Zoho        Junk Lead",
+        "further phone numbers and emails: 3 (contact points of the leads)",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert_eq!(admin.lead_count(), 0);
+
+    let report = admin.json(&["import", salesforce, "--map-status", "Hot Prospect=qualified"]);
+    assert_eq!(report["report"]["imported"], 16);
+    assert_eq!(report["report"]["skipped_deleted"], 2);
+    assert_eq!(report["report"]["zones"]["number"], 15);
+    assert_eq!(report["report"]["zones"]["several"], 1);
+    assert_eq!(
+        report["statuses"].as_array().map(Vec::len),
+        Some(coldcall::import::statuses::STANDARD.len())
+    );
+
+    let bad = admin.run(&["import", salesforce, "--map-status", "Hot=sizzling"]);
+    assert_eq!(code(&bad), 1);
+    assert!(stderr(&bad).contains("unknown status 'sizzling'"), "{}", stderr(&bad));
+    let bad = admin.run(&["import", salesforce, "--set", "colour=blue"]);
+    assert_eq!(code(&bad), 1);
+    assert!(
+        stderr(&bad).contains("'colour' is not a lead field"),
+        "{}",
+        stderr(&bad)
+    );
+
+    // lead show says where the zone comes from.
+    let listed = admin.json(&["lead", "list", "--limit", "100"]);
+    let id_of = |phone: &str| {
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["phone"] == phone)
+            .map(|l| l["id"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no lead {phone}"))
+    };
+    for (phone, zone) in [
+        ("+34912345106", "timezone  Europe/Madrid (from the number)"),
+        ("+12085550108", "(several possible: called only when all are in hours)"),
+    ] {
+        let id = id_of(phone);
+        let shown = admin.run(&["lead", "show", &id]);
+        assert_eq!(code(&shown), 0, "{}", stderr(&shown));
+        assert!(stdout(&shown).contains(zone), "{}", stdout(&shown));
+    }
+
+    let cards = dir.join("contacts.vcf");
+    std::fs::copy(fixtures.join("iphone.vcf"), &cards).unwrap();
+    let run = admin.run(&["import", cards.to_str().unwrap()]);
+    assert_eq!(code(&run), 0, "{}", stderr(&run));
+    assert!(
+        stdout(&run).contains("contacts.vcf: 3 cards read (vCard · duplicates: skip)"),
+        "{}",
+        stdout(&run)
+    );
+}
+
 #[test]
 fn sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let admin = Admin::new(dir.path().join("floor.db").to_str().unwrap());
     session(&admin, dir.path());
+}
+
+#[test]
+fn real_exports_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = Admin::new(dir.path().join("floor.db").to_str().unwrap());
+    real_exports(&admin, dir.path());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_exports_on_postgres() {
+    let db = common::postgres().await;
+    let admin = Admin::new(&db.url);
+    let dir = tempfile::tempdir().unwrap();
+    tokio::task::spawn_blocking(move || real_exports(&admin, dir.path()))
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

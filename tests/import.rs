@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use chrono::Duration;
-use coldcall::domain::{DuplicateMode, LeadStatus};
+use coldcall::domain::{DuplicateMode, LeadStatus, ZoneOrigin};
 use coldcall::import::{DncImport, DncImportOptions, ImportError, ImportOptions, ImportReport, LeadImport};
 use coldcall::store::{BackendKind, CallFilter, Clock, EndCall, FeedCursor, Lead, LeadFilter, StartCall, Store};
 use common::*;
@@ -27,6 +27,12 @@ on_both_backends!(
     a_do_not_call_list_is_imported_and_marks_leads,
     a_bare_list_of_numbers_needs_no_header,
     calls_export_in_order_by_page_and_filter,
+    a_salesforce_lead_export_imports_as_it_is,
+    google_contacts_import_in_both_layouts,
+    outlook_and_thunderbird_exports_import,
+    vcards_from_phones_and_mail_clients_import,
+    set_gives_every_row_a_value_a_file_lacks,
+    imported_leads_are_called_in_the_hours_their_number_allows,
 );
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -181,7 +187,7 @@ const MESSY_REJECTS: &[(u64, &str)] = &[
         6,
         "email: 'bob@' is not a valid email address (column 'E-mail Address')",
     ),
-    (8, "notes: must be at most 10000 characters (column 'Notes')"),
+    (8, "notes: must be at most 65536 characters (column 'Notes')"),
     (
         10,
         "phone: '12' is not a valid phone number for region US (column 'Mobile Phone')",
@@ -285,7 +291,7 @@ async fn missing_required_columns_stop_before_anything_is_written(db: &TestDb) {
         format!(
             "{}: missing required columns: phone (a header such as 'Phone' or 'Mobile Phone' or 'Telephone'), \
              company (a header such as 'Company' or 'Company Name' or 'Organization'); name the column that \
-             holds it with --map 'YOUR COLUMN=phone'",
+             holds it with --map 'YOUR COLUMN=phone', or give every row one value with --set 'phone=VALUE'",
             path.display()
         )
     );
@@ -786,4 +792,338 @@ async fn calls_export_in_order_by_page_and_filter(db: &TestDb) {
         &rows[1][14], "'=cmd|' /C calc'!A0",
         "a note is never a formula in a spreadsheet"
     );
+}
+
+// ---- Exports in the shapes real CRMs, address books and phones write them ------------------
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// Imports a fixture with its rejects file in a temporary folder (never beside the fixture).
+async fn import_fixture(
+    store: &Store,
+    name: &str,
+    edit: impl FnOnce(&mut ImportOptions),
+) -> (ImportReport, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.csv");
+    let report = import_with(store, &fixture(name), |o| {
+        o.rejects = Some(rejects);
+        edit(o);
+    })
+    .await;
+    (report, dir)
+}
+
+fn reasons(report: &ImportReport) -> Vec<(u64, String)> {
+    report.rejects.iter().map(|n| (n.line, n.reason.clone())).collect()
+}
+
+async fn a_salesforce_lead_export_imports_as_it_is(db: &TestDb) {
+    let store = &db.store;
+    let (r, _dir) = import_fixture(store, "salesforce_leads.csv", |_| {}).await;
+    assert_eq!(r.rows_read, 20);
+    assert_eq!(r.skipped_deleted, 2, "IsDeleted = 1");
+    assert_eq!(r.imported, 15);
+    assert_eq!(r.duplicates_in_file, 1);
+    assert_eq!(r.rejected, 2);
+    assert_eq!(
+        reasons(&r),
+        [
+            (
+                14,
+                "phone: '12345' is not a valid phone number for region US (column 'Phone')".to_string()
+            ),
+            (
+                15,
+                "status: 'Hot Prospect' has no mapping to a coldcall status; add --map-status \
+                 'Hot Prospect=STATUS' (new, contacted, qualified, proposal, negotiation, closed_won, \
+                 closed_lost, nurturing) (column 'Status')"
+                    .to_string()
+            ),
+            (16, "duplicate: same lead as line 2 (+14155550101)".to_string()),
+        ]
+    );
+    let mapped: Vec<(&str, LeadStatus, u64)> = r
+        .statuses_mapped
+        .iter()
+        .map(|(from, (to, n))| (from.as_str(), *to, *n))
+        .collect();
+    assert_eq!(
+        mapped,
+        [
+            ("Closed - Converted", LeadStatus::ClosedWon, 2),
+            ("Closed - Not Converted", LeadStatus::ClosedLost, 1),
+            ("Open - Not Contacted", LeadStatus::New, 5),
+            ("Unqualified", LeadStatus::ClosedLost, 2),
+            ("Working", LeadStatus::Contacted, 2),
+            ("Working - Contacted", LeadStatus::Contacted, 4),
+        ]
+    );
+    assert_eq!(r.statuses_unmapped.get("Hot Prospect"), Some(&1));
+    assert_eq!(r.zones.get(&ZoneOrigin::Number), Some(&14));
+    assert_eq!(
+        r.zones.get(&ZoneOrigin::Several),
+        Some(&1),
+        "Idaho's 208 spans two zones"
+    );
+    assert_eq!(r.zones.get(&ZoneOrigin::Default), None);
+    assert_eq!(
+        (r.contact_points, r.invalid_contact_points),
+        (3, 0),
+        "the mobile numbers beside the phone"
+    );
+
+    let leads = all_leads(store).await;
+    assert_eq!(leads.len(), 15);
+    let carmen = by_phone(&leads, "+34912345106");
+    assert!(
+        carmen.notes.as_deref().unwrap().chars().count() > 20_000,
+        "a long description fits"
+    );
+    assert_eq!(carmen.status, LeadStatus::New);
+    assert_eq!(carmen.timezone.as_deref(), Some("Europe/Madrid"), "from the number");
+    assert_eq!(
+        by_phone(&leads, "+12085550108").timezone,
+        None,
+        "an area code across a zone line: judged in both zones when called"
+    );
+    assert_eq!(by_phone(&leads, "+12125550104").status, LeadStatus::ClosedWon);
+    assert_eq!(by_phone(&leads, "+34928123107").status, LeadStatus::ClosedLost);
+    assert!(by_phone(&leads, "+13105550109").do_not_call);
+    assert!(by_phone(&leads, "+16175550110").do_not_email);
+    assert!(!leads.iter().any(|l| l.last_name == "Doe" || l.last_name == "Roe"));
+
+    // The admin maps the custom value and runs the file again: the rest is already in.
+    let (again, _dir) = import_fixture(store, "salesforce_leads.csv", |o| {
+        o.statuses = vec![("Hot Prospect".into(), LeadStatus::Qualified)];
+    })
+    .await;
+    assert_eq!((again.imported, again.rejected, again.skipped_deleted), (1, 1, 2));
+    assert_eq!(again.duplicates_in_database, 15);
+    let leads = all_leads(store).await;
+    assert_eq!(by_phone(&leads, "+15125550114").status, LeadStatus::Qualified);
+}
+
+async fn google_contacts_import_in_both_layouts(db: &TestDb) {
+    let store = &db.store;
+    let (old, _dir) = import_fixture(store, "google_contacts_old.csv", |_| {}).await;
+    assert_eq!((old.rows_read, old.imported, old.rejected), (5, 4, 1));
+    assert_eq!(
+        reasons(&old),
+        [(5, "last_name: is required; company: is required".to_string())]
+    );
+    assert_eq!(
+        old.contact_points, 3,
+        "a mobile, and a second number and email in one cell"
+    );
+    let (new, _dir) = import_fixture(store, "google_contacts_new.csv", |_| {}).await;
+    assert_eq!(
+        (new.rows_read, new.imported, new.rejected, new.duplicates_in_file),
+        (5, 3, 1, 1)
+    );
+    assert_eq!(
+        reasons(&new),
+        [
+            (
+                4,
+                "phone: '030 1234 5603' is not a valid phone number for region US (column 'Phone 1 - Value')"
+                    .to_string()
+            ),
+            (6, "duplicate: same lead as line 3 (+12125550102)".to_string()),
+        ]
+    );
+    assert_eq!((new.contact_points, new.invalid_contact_points), (2, 1));
+    let leads = all_leads(store).await;
+    assert_eq!(leads.len(), 7);
+    let niels = by_phone(&leads, "+4520123402");
+    assert_eq!(
+        (niels.email.as_deref(), niels.company.as_str(), niels.title.as_deref()),
+        (Some("niels@atom.example"), "Atom ApS", Some("Physicist"))
+    );
+    let wu = by_phone(&leads, "+12125550102");
+    assert_eq!(wu.notes.as_deref(), Some("Asked for a callback in the afternoon"));
+}
+
+async fn outlook_and_thunderbird_exports_import(db: &TestDb) {
+    let store = &db.store;
+    let (outlook, _dir) = import_fixture(store, "outlook_contacts.csv", |_| {}).await;
+    assert_eq!((outlook.rows_read, outlook.imported, outlook.rejected), (4, 3, 1));
+    assert_eq!(reasons(&outlook), [(5, "company: is required".to_string())]);
+    assert_eq!(outlook.contact_points, 3);
+    let (tb, _dir) = import_fixture(store, "thunderbird_contacts.csv", |_| {}).await;
+    assert_eq!((tb.rows_read, tb.imported, tb.rejected), (4, 3, 1));
+    assert_eq!(
+        reasons(&tb),
+        [(
+            5,
+            "email: 'blaise@' is not a valid email address (column 'Primary Email')".to_string()
+        )]
+    );
+    assert_eq!(tb.contact_points, 2);
+    let leads = all_leads(store).await;
+    let anna = by_phone(&leads, "+49301234567");
+    assert_eq!(anna.title.as_deref(), Some("Vertriebsleiterin"), "not Outlook's 'Frau'");
+    assert_eq!(anna.priority, coldcall::domain::Priority::Medium, "Outlook's 'Normal'");
+    let sofia = by_phone(&leads, "+46701234567");
+    assert_eq!(
+        (sofia.title.as_deref(), sofia.priority),
+        (None, coldcall::domain::Priority::High)
+    );
+    let ramanujan = by_phone(&leads, "+914423456789");
+    assert_eq!(
+        (ramanujan.first_name.as_str(), ramanujan.last_name.as_str()),
+        ("Srinivasa", "Ramanujan"),
+        "split from the display name"
+    );
+}
+
+async fn vcards_from_phones_and_mail_clients_import(db: &TestDb) {
+    let store = &db.store;
+    let (android, _dir) = import_fixture(store, "android.vcf", |_| {}).await;
+    assert_eq!(android.format, "vcard");
+    assert_eq!((android.rows_read, android.imported, android.rejected), (4, 3, 1));
+    assert_eq!(reasons(&android), [(21, "company: is required".to_string())]);
+    assert_eq!((android.contact_points, android.invalid_contact_points), (1, 1));
+    let (iphone, _dir) = import_fixture(store, "iphone.vcf", |_| {}).await;
+    assert_eq!(
+        (iphone.rows_read, iphone.imported, iphone.duplicates_in_file),
+        (3, 2, 1)
+    );
+    assert_eq!(iphone.contact_points, 1);
+    let (outlook, _dir) = import_fixture(store, "outlook.vcf", |_| {}).await;
+    assert_eq!((outlook.rows_read, outlook.imported, outlook.rejected), (3, 2, 1));
+    assert_eq!(
+        reasons(&outlook),
+        [(
+            27,
+            "phone: '555-0199' is not a valid phone number for region US (column 'Phone 1 - Value')".to_string()
+        )]
+    );
+    let (tb, _dir) = import_fixture(store, "thunderbird.vcf", |_| {}).await;
+    assert_eq!(
+        (tb.rows_read, tb.imported, tb.contact_points),
+        (2, 2, 2),
+        "{:?}",
+        tb.rejects
+    );
+    assert_eq!(tb.zones.get(&ZoneOrigin::Given), Some(&1), "TZ:Europe/Paris");
+
+    let leads = all_leads(store).await;
+    assert_eq!(leads.len(), 9);
+    let jurgen = by_phone(&leads, "+4915112345602");
+    assert_eq!(
+        (jurgen.first_name.as_str(), jurgen.last_name.as_str()),
+        ("Jürgen", "Müller")
+    );
+    assert_eq!(jurgen.company, "Müller & Söhne KG");
+    assert_eq!(
+        jurgen.notes.as_deref(),
+        Some("Kunde seit 2019, bevorzugt Anrufe am Vormittag. Bitte vor dem Anruf die letzte Bestellung prüfen.")
+    );
+    let yui = by_phone(&leads, "+81312345602");
+    assert_eq!(
+        yui.notes.as_deref(),
+        Some("Met at the Tokyo expo, wants pricing\nfor 40 seats")
+    );
+    assert_eq!(yui.email.as_deref(), Some("yui@sakura.example"));
+    let anna = by_phone(&leads, "+49301234567");
+    assert_eq!(
+        anna.notes.as_deref(),
+        Some("Messe Berlin\nRückruf erbeten, am liebsten vormittags.")
+    );
+    let claire = by_phone(&leads, "+33123456789");
+    assert_eq!(claire.timezone.as_deref(), Some("Europe/Paris"));
+    assert_eq!(
+        claire.notes.as_deref(),
+        Some("Rencontrée au salon, à rappeler\nen mars")
+    );
+    assert_eq!(by_phone(&leads, "+2348021234567").company, "Lagos Logistics Ltd");
+}
+
+async fn set_gives_every_row_a_value_a_file_lacks(db: &TestDb) {
+    let store = &db.store;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "people.csv",
+        b"First Name,Last Name,Phone,Lead Status\nAda,Lovelace,415 555 0123,Attempted to Contact\n\
+          Bob,Stone,+34 912 345 678,\n",
+    );
+    let refused = LeadImport::open(&path, ImportOptions::new("US"))
+        .err()
+        .expect("no company");
+    assert!(refused.to_string().contains("--set 'company=VALUE'"), "{refused}");
+    let r = import_with(store, &path, |o| {
+        o.sets = vec![
+            (coldcall::domain::LeadField::Company, "Acme Ltd".into()),
+            (coldcall::domain::LeadField::Source, "Trade show".into()),
+        ];
+    })
+    .await;
+    assert_eq!((r.imported, r.rejected), (2, 0));
+    let leads = all_leads(store).await;
+    assert!(leads
+        .iter()
+        .all(|l| l.company == "Acme Ltd" && l.source.as_deref() == Some("Trade show")));
+    assert_eq!(by_phone(&leads, "+14155550123").status, LeadStatus::Contacted);
+}
+
+/// The case that costs a floor its licence: a Spanish number with no time-zone column is judged
+/// in Madrid, not by New York's hours; a number that may be in two zones waits for both; only a
+/// number that gives no clue (a satellite phone) falls back to the default zone.
+async fn imported_leads_are_called_in_the_hours_their_number_allows(db: &TestDb) {
+    let store = &db.store;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "world.csv",
+        "First Name,Last Name,Phone,Company,Time Zone\n\
+         Carmen,Ruiz,+34 912 345 678,Sol,\n\
+         Margaret,Hamilton,(208) 555-0108,Apollo,\n\
+         Sat,Phone,+870 301 234 567,Inmarsat Client,\n\
+         Given,Zone,+34 912 345 679,Sol,America/Chicago\n"
+            .as_bytes(),
+    );
+    let r = import_with(store, &path, |_| {}).await;
+    assert_eq!(r.imported, 4);
+    let zones: Vec<(ZoneOrigin, u64)> = r.zones.iter().map(|(o, n)| (*o, *n)).collect();
+    assert_eq!(
+        zones,
+        [
+            (ZoneOrigin::Given, 1),
+            (ZoneOrigin::Number, 1),
+            (ZoneOrigin::Several, 1),
+            (ZoneOrigin::Default, 1)
+        ]
+    );
+    let leads = all_leads(store).await;
+    let ann = agent(store, "ann").await;
+    let refusal = |phone: &str| {
+        let id = by_phone(&leads, phone).id;
+        async move { store.can_call(id, ann.id).await.unwrap().err().map(|r| r.to_string()) }
+    };
+    // 01:30 UTC on a winter night: 20:30 in New York and 02:30 in Madrid.
+    store
+        .clock()
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 1, 15, 1, 30, 0).unwrap());
+    let madrid = refusal("+34912345678").await.expect("never at 02:30 in Madrid");
+    assert!(
+        madrid.contains("outside calling hours in Europe/Madrid (local 02:30)"),
+        "{madrid}"
+    );
+    assert_eq!(
+        refusal("+870301234567").await,
+        None,
+        "the default zone: 20:30 in New York"
+    );
+    assert_eq!(refusal("+34912345679").await, None, "its own zone: 19:30 in Chicago");
+    // 15:30 UTC: 08:30 in Denver (Boise) but 07:30 in Los Angeles: Idaho's 208-5 waits.
+    store
+        .clock()
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 1, 15, 15, 30, 0).unwrap());
+    let idaho = refusal("+12085550108").await.expect("Los Angeles is not up yet");
+    assert!(idaho.contains("America/Los_Angeles (local 07:30)"), "{idaho}");
+    assert_eq!(refusal("+34912345678").await, None, "16:30 in Madrid");
 }

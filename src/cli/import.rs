@@ -10,18 +10,43 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::output::{clean, table};
 use super::{CliError, Ctx};
-use crate::domain::DuplicateMode;
-use crate::import::mapping::{parse_override, Mapping, Placement};
+use crate::domain::{DuplicateMode, LeadField, ZoneOrigin};
+use crate::import::mapping::{parse_override, parse_set, Mapping, Placement, Target};
+use crate::import::statuses;
 use crate::import::{sniff, DncImport, DncImportOptions, DncReport, ImportOptions, ImportReport, LeadImport};
 
+/// Shown after `import --help`: what a column can map to, and what is recognised by itself.
+const IMPORT_AFTER_HELP: &str = "\
+Fields a column can map to (--map COLUMN=FIELD) or be set to (--set FIELD=VALUE):
+  first_name, last_name, email, phone, company, title, timezone, status, priority, lead_score,
+  conversion_probability, source, notes, consent_given, do_not_call, do_not_email;
+  for --map also full_name (split into first and last name) and ignore.
+
+Recognised without --map: the headers of Salesforce, HubSpot, Pipedrive, Zoho and Close exports,
+Google Contacts (both layouts), Outlook, Thunderbird and Apple, and coldcall's own export.
+Further phone and email columns (Phone 2, Mobile, Home Phone, E-mail 2, ...) are the lead's
+contact points. Rows marked deleted in the source (IsDeleted = 1) are skipped and counted.
+The standard lead statuses of Salesforce, HubSpot, Pipedrive and Zoho are mapped by default
+(--dry-run shows the table and any values with no mapping).
+A .vcf file (vCard 2.1, 3.0 or 4.0) is read card by card through the same checks.";
+
 #[derive(Debug, Args)]
+#[command(after_help = IMPORT_AFTER_HELP)]
 pub struct ImportArgs {
-    /// The CSV file: comma, semicolon or tab separated, UTF-8 with or without BOM
+    /// The file: CSV (comma, semicolon or tab separated, UTF-8 with or without BOM) or vCard (.vcf)
     file: PathBuf,
     /// Which column fills which lead field, when its header is not recognised (repeatable):
     /// COLUMN=FIELD, e.g. --map 'Handy=phone'; FIELD 'ignore' leaves a column out
     #[arg(long = "map", value_name = "COLUMN=FIELD")]
     map: Vec<String>,
+    /// Read a status value of the file as a coldcall status (repeatable), on top of the
+    /// standard table: FROM=TO, e.g. --map-status 'Hot Prospect=qualified'
+    #[arg(long = "map-status", value_name = "FROM=TO")]
+    map_status: Vec<String>,
+    /// Give every row this value for a field (repeatable), e.g. --set 'company=Acme Ltd';
+    /// a column for that field is then ignored
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    set: Vec<String>,
     /// A row whose phone or email is already stored: skip it, update the stored lead with the
     /// row's values, or merge (fill only what the stored lead lacks). Do-not-call is never cleared
     #[arg(long, value_name = "skip|update|merge", default_value = "skip")]
@@ -117,10 +142,23 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<(), CliError> {
         .map(sniff::parse_delimiter)
         .transpose()
         .map_err(usage)?;
+    let map_status = args
+        .map_status
+        .iter()
+        .map(|m| statuses::parse_override(m).map_err(usage))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sets = args
+        .set
+        .iter()
+        .map(|m| parse_set(m).map_err(usage))
+        .collect::<Result<Vec<_>, _>>()?;
     let options = ImportOptions {
         mode,
         region: ctx.region.clone(),
         overrides: overrides(&args.map)?,
+        statuses: map_status,
+        sets,
+        default_zone: None,
         delimiter,
         rejects: args.rejects,
         dry_run: args.dry_run,
@@ -131,6 +169,9 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<(), CliError> {
     let mapping = import.mapping().clone();
     if args.dry_run && !ctx.out.json {
         super::output::print_line(&mapping_table(&mapping));
+        for (field, value) in &mapping.sets {
+            super::output::print_line(&format!("every row: {field} = '{}' (--set)", clean(value)));
+        }
     }
     let progress = Progress::new(import.total_bytes());
     let result = import
@@ -147,7 +188,11 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<(), CliError> {
         .await;
     progress.done();
     let report = result.map_err(usage)?;
-    let json = serde_json::json!({ "mapping": mapping.columns, "report": report });
+    let json = serde_json::json!({
+        "mapping": mapping.columns,
+        "statuses": statuses::table(),
+        "report": report,
+    });
     ctx.out.show(&json, || lead_summary(&report, &mapping));
     Ok(())
 }
@@ -196,12 +241,19 @@ fn mapping_table(mapping: &Mapping) -> String {
             let note = match c.placement {
                 Placement::Recognised => String::new(),
                 Placement::Mapped => "--map".into(),
-                Placement::Fallback => "used when the column before it is empty".into(),
+                Placement::Fallback => match c.target {
+                    Some(Target::Field(LeadField::Phone | LeadField::Email)) => {
+                        "used when the column before it is empty, else a contact point of the lead".into()
+                    }
+                    _ => "used when the column before it is empty".into(),
+                },
                 Placement::Ignored => "ignored".into(),
+                Placement::Set => "ignored: --set gives every row its value".into(),
+                Placement::Label => "the label of the number or email beside it".into(),
                 Placement::ExportOnly => "not imported (written by export)".into(),
                 Placement::Unknown => format!("not a lead field: --map '{}=FIELD' to import it", c.header),
             };
-            let field = if matches!(c.placement, Placement::Ignored) {
+            let field = if matches!(c.placement, Placement::Ignored | Placement::Set) {
                 "-".into()
             } else {
                 field
@@ -217,13 +269,15 @@ fn lead_summary(r: &ImportReport, mapping: &Mapping) -> String {
     if r.dry_run {
         text.push_str("dry run: nothing was written; this is what the import would do\n");
     }
-    text.push_str(&format!(
-        "{}: {} rows read (delimiter {}, duplicates: {})\n",
-        clean(&r.file),
-        r.rows_read,
-        r.delimiter,
-        r.on_duplicate
-    ));
+    let what = if r.format == "vcard" {
+        format!("{} cards read (vCard · duplicates: {})", r.rows_read, r.on_duplicate)
+    } else {
+        format!(
+            "{} rows read (delimiter '{}' · duplicates: {})",
+            r.rows_read, r.delimiter, r.on_duplicate
+        )
+    };
+    text.push_str(&format!("{}: {what}\n", clean(&r.file)));
     text.push_str(&format!("  {:<12}{:>9}\n", "imported", r.imported));
     text.push_str(&format!("  {:<12}{:>9}\n", "updated", r.updated));
     text.push_str(&format!(
@@ -236,6 +290,24 @@ fn lead_summary(r: &ImportReport, mapping: &Mapping) -> String {
         text.push_str(&format!("  ({})", kinds.join(", ")));
     }
     text.push('\n');
+    if r.skipped_deleted > 0 {
+        text.push_str(&format!(
+            "  {:<12}{:>9}  (marked deleted in the source)\n",
+            "skipped", r.skipped_deleted
+        ));
+    }
+    text.push_str(&zone_summary(r));
+    if r.contact_points > 0 || r.invalid_contact_points > 0 {
+        text.push_str(&format!(
+            "further phone numbers and emails: {} (contact points of the leads)",
+            r.contact_points
+        ));
+        if r.invalid_contact_points > 0 {
+            text.push_str(&format!(", {} not valid and left out", r.invalid_contact_points));
+        }
+        text.push('\n');
+    }
+    text.push_str(&status_summary(r));
     let unused: Vec<String> = mapping.unused().map(|c| format!("'{}'", clean(&c.header))).collect();
     if !unused.is_empty() && !r.dry_run {
         text.push_str(&format!("columns not imported: {}\n", unused.join(", ")));
@@ -262,6 +334,60 @@ fn lead_summary(r: &ImportReport, mapping: &Mapping) -> String {
     }
     if !r.dry_run {
         text.push_str(&format!("{:.1} s, {:.0} rows/s\n", r.seconds, r.rows_per_second));
+    }
+    text
+}
+
+/// Where the imported leads' calling zones come from; the default zone is named when used.
+fn zone_summary(r: &ImportReport) -> String {
+    let taken: u64 = r.zones.values().sum();
+    if taken == 0 {
+        return String::new();
+    }
+    let parts: Vec<String> = ZoneOrigin::ALL
+        .iter()
+        .filter_map(|o| r.zones.get(o).map(|n| format!("{} {n}", o.label())))
+        .collect();
+    let mut text = format!("time zones: {}\n", parts.join(" · "));
+    if r.zones.contains_key(&ZoneOrigin::Several) {
+        text.push_str("  (several possible: called only while it is calling hours in all of them)\n");
+    }
+    if r.zones.contains_key(&ZoneOrigin::Default) {
+        text.push_str("  (default zone: the number gives no clue; set a timezone column to be sure)\n");
+    }
+    text
+}
+
+/// How other CRMs' statuses were read; with --dry-run, the whole table.
+fn status_summary(r: &ImportReport) -> String {
+    let mut text = String::new();
+    if !r.statuses_mapped.is_empty() {
+        let parts: Vec<String> = r
+            .statuses_mapped
+            .iter()
+            .map(|(from, (to, n))| format!("'{}' → {to} ({n})", clean(from)))
+            .collect();
+        text.push_str(&format!("statuses read: {}\n", parts.join(", ")));
+    }
+    if !r.statuses_unmapped.is_empty() {
+        let parts: Vec<String> = r
+            .statuses_unmapped
+            .iter()
+            .map(|(value, n)| format!("'{}' ({n})", clean(value)))
+            .collect();
+        text.push_str(&format!(
+            "statuses with no mapping (rows rejected): {}; add --map-status 'VALUE=STATUS'\n",
+            parts.join(", ")
+        ));
+    }
+    if r.dry_run {
+        let rows: Vec<Vec<String>> = statuses::table()
+            .into_iter()
+            .map(|row| vec![row.crm.to_string(), row.value.to_string(), row.status.to_string()])
+            .collect();
+        text.push_str("status values mapped by default (--map-status FROM=TO overrides):\n");
+        text.push_str(&table(&["CRM", "VALUE", "STATUS"], &rows));
+        text.push('\n');
     }
     text
 }

@@ -215,8 +215,22 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
             let lead = any_lead(ctx, &id).await?;
             let contacts = store.contacts(lead.id).await?;
             let assignments = store.assignments(lead.id).await?;
-            let detail = serde_json::json!({ "lead": lead, "contacts": contacts, "assignments": assignments });
-            ctx.out.show(&detail, || show_lead(&lead, &contacts, &assignments));
+            let zone = crate::domain::lead_zones(
+                lead.timezone.as_deref(),
+                &lead.phone,
+                store.policy().await?.default_timezone,
+            );
+            let detail = serde_json::json!({
+                "lead": lead,
+                "contacts": contacts,
+                "assignments": assignments,
+                "zone": {
+                    "zones": zone.zones.iter().map(|tz| tz.name()).collect::<Vec<_>>(),
+                    "origin": zone.origin,
+                },
+            });
+            ctx.out
+                .show(&detail, || show_lead(&lead, &zone, &contacts, &assignments));
         }
         LeadCommand::List { filter, limit, after } => {
             let filter = filter.resolve(ctx).await?;
@@ -390,7 +404,12 @@ fn lead_table(leads: &[Lead]) -> String {
     )
 }
 
-fn show_lead(l: &Lead, contacts: &[crate::store::Contact], assignments: &[crate::store::Assignment]) -> String {
+fn show_lead(
+    l: &Lead,
+    zone: &crate::domain::LeadZones,
+    contacts: &[crate::store::Contact],
+    assignments: &[crate::store::Assignment],
+) -> String {
     let mut flags = Vec::new();
     if l.do_not_call {
         flags.push("DO NOT CALL");
@@ -413,7 +432,7 @@ fn show_lead(l: &Lead, contacts: &[crate::store::Contact], assignments: &[crate:
         clean(&l.company),
         l.phone,
         opt(&l.email),
-        opt(&l.timezone),
+        zone,
         l.status,
         l.priority,
         l.lead_score,

@@ -3,8 +3,9 @@
 //! The caller gathers the facts (from storage and the clock); this module only decides, so the
 //! rule is the same for the dialer, the queue and the command line, and is easy to test.
 
-use super::hours::{parse_tz, CallingHours, Window};
+use super::hours::{CallingHours, JointWindow};
 use super::types::LeadStatus;
+use super::zones::lead_zones;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -115,6 +116,13 @@ pub enum Refusal {
         local_time: NaiveDateTime,
         opens_at: DateTime<Utc>,
     },
+    /// The lead's number allows zones whose windows never overlap: it can only be called once
+    /// it is given its own zone.
+    #[error(
+        "this lead's number may be in any of {zones}, which are never all inside calling hours at once; \
+             set the lead's time zone"
+    )]
+    NoCommonHours { zones: String },
     #[error("this lead has had {attempts} call attempts; the limit is {max}")]
     AttemptsExhausted { attempts: i32, max: i32 },
     #[error("this lead is assigned to {agent}{}", until_suffix(.until))]
@@ -140,7 +148,7 @@ impl Refusal {
             Self::FinalStatus { .. } => "final_status",
             Self::OnAnotherCall { .. } => "on_another_call",
             Self::TooSoon { .. } => "too_soon",
-            Self::OutsideCallingHours { .. } => "outside_calling_hours",
+            Self::OutsideCallingHours { .. } | Self::NoCommonHours { .. } => "outside_calling_hours",
             Self::AttemptsExhausted { .. } => "attempts_exhausted",
             Self::AssignedToOther { .. } => "assigned_to_other",
         }
@@ -198,12 +206,20 @@ pub fn can_call(check: &CallCheck) -> Result<(), Refusal> {
             });
         }
     }
-    let tz = lead_timezone(lead, policy);
-    if let Window::Closed { local_now, opens_at } = policy.calling_hours.check(now, tz) {
-        return Err(Refusal::OutsideCallingHours {
-            timezone: tz.name().to_string(),
-            local_time: local_now,
-            opens_at,
+    let zones = lead_zones(lead.timezone.as_deref(), &lead.phone, policy.default_timezone);
+    if let JointWindow::Closed {
+        zone,
+        local_now,
+        opens_at,
+    } = policy.calling_hours.check_all(now, &zones.zones)
+    {
+        return Err(match opens_at {
+            Some(opens_at) => Refusal::OutsideCallingHours {
+                timezone: zone.name().to_string(),
+                local_time: local_now,
+                opens_at,
+            },
+            None => Refusal::NoCommonHours { zones: zones.names() },
         });
     }
     if lead.call_attempts >= policy.max_attempts {
@@ -224,18 +240,10 @@ pub fn can_call(check: &CallCheck) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// A missing or unreadable zone falls back to the team default, so a typo never makes a lead
-/// uncallable.
-fn lead_timezone(lead: &LeadFacts, policy: &Policy) -> Tz {
-    lead.timezone
-        .as_deref()
-        .and_then(parse_tz)
-        .unwrap_or(policy.default_timezone)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::hours::Window;
     use proptest::prelude::*;
 
     const ME: i64 = 1;
@@ -434,17 +442,73 @@ mod tests {
     }
 
     #[test]
-    fn timezone_falls_back_to_policy_default() {
+    fn timezone_falls_back_to_policy_default_only_without_a_clue_in_the_number() {
         let p = Policy {
             default_timezone: chrono_tz::Asia::Tokyo,
             ..Policy::default()
         };
-        // 00:00 in Tokyo, 10:00 in New York.
+        // 00:00 in Tokyo, 10:00 in New York, 07:00 in San Francisco, 16:00 in Madrid.
         for tz in [None, Some("Not/AZone".to_string())] {
-            let l = LeadFacts { timezone: tz, ..lead() };
+            // +800 (international freephone) gives no zone: the default decides.
+            let l = LeadFacts {
+                timezone: tz.clone(),
+                phone: "+80012345678".into(),
+                ..lead()
+            };
             let r = can_call(&check(Some(&l), &p)).unwrap_err();
             assert!(r.to_string().contains("Asia/Tokyo"), "{r}");
+            // A San Francisco number is judged in San Francisco, not by the default.
+            let l = LeadFacts {
+                timezone: tz.clone(),
+                ..lead()
+            };
+            let r = can_call(&check(Some(&l), &p)).unwrap_err();
+            assert!(r.to_string().contains("America/Los_Angeles (local 07:00)"), "{r}");
+            let l = LeadFacts {
+                timezone: tz,
+                phone: "+34912345678".into(),
+                ..lead()
+            };
+            assert_eq!(can_call(&check(Some(&l), &p)), Ok(()), "16:00 in Madrid");
         }
+    }
+
+    #[test]
+    fn a_number_in_several_zones_waits_for_the_last_to_open() {
+        let p = Policy::default();
+        // +34 2… may be on the Canaries or in Madrid. 07:30 UTC: 08:30 in Madrid, 07:30 on the
+        // Canaries.
+        let l = LeadFacts {
+            timezone: None,
+            phone: "+34212345678".into(),
+            ..lead()
+        };
+        let c = CallCheck {
+            now: utc("2026-01-15T07:30:00Z"),
+            ..check(Some(&l), &p)
+        };
+        match can_call(&c) {
+            Err(Refusal::OutsideCallingHours { timezone, opens_at, .. }) => {
+                assert_eq!(timezone, "Atlantic/Canary");
+                assert_eq!(opens_at, utc("2026-01-15T08:00:00Z"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // A number known only as Russian or Kazakh spans ten hours, from Europe/Bucharest to
+        // Kamchatka: a 09:00-17:00 window is never open in all of them at once. Refused, with
+        // what to do about it.
+        let p = Policy {
+            calling_hours: CallingHours::parse("09:00-17:00").unwrap(),
+            ..Policy::default()
+        };
+        let l = LeadFacts {
+            phone: "+70012345678".into(),
+            ..l
+        };
+        let r = can_call(&check(Some(&l), &p)).unwrap_err();
+        assert!(matches!(r, Refusal::NoCommonHours { .. }), "{r:?}");
+        assert_eq!(r.code(), "outside_calling_hours");
+        assert!(r.to_string().ends_with("set the lead's time zone"), "{r}");
     }
 
     #[test]
@@ -594,7 +658,24 @@ mod tests {
                     status,
                     timezone,
                     call_attempts,
-                    phone: "+14155550123".into(),
+                    phone: String::new(),
+                })
+                .prop_flat_map(|l| {
+                    // Numbers in one zone, in several (Spain, an Idaho area code split by a zone
+                    // line, a non-geographic North American number), and in none.
+                    prop::sample::select(vec![
+                        "+14155550123",
+                        "+34912345678",
+                        "+34212345678",
+                        "+12085001234",
+                        "+15005550123",
+                        "+80012345678",
+                        "+61212345678",
+                    ])
+                    .prop_map(move |phone| LeadFacts {
+                        phone: phone.into(),
+                        ..l.clone()
+                    })
                 }),
         );
         let now = (0i64..14 * 86_400).prop_map(|s| utc("2026-03-01T00:00:00Z") + Duration::seconds(s));
@@ -647,14 +728,15 @@ mod tests {
             let conditions: Vec<(&str, bool)> = match &s.lead {
                 None => vec![("lead_not_found", true)],
                 Some(l) => {
-                    let tz = l.timezone.as_deref().and_then(parse_tz).unwrap_or(p.default_timezone);
+                    let zones = crate::domain::zones::lead_zones(l.timezone.as_deref(), &l.phone, p.default_timezone);
+                    let closed_somewhere = zones.zones.iter().any(|tz| p.calling_hours.check(s.now, *tz) != Window::Open);
                     vec![
                         ("lead_deleted", l.deleted),
                         ("do_not_call", l.do_not_call || s.on_list),
                         ("final_status", l.status.is_final()),
                         ("on_another_call", s.active.as_ref().is_some_and(|a| s.now - a.heartbeat_at <= p.lock_ttl)),
                         ("too_soon", s.last.as_ref().is_some_and(|c| s.now < c.started_at + p.min_gap)),
-                        ("outside_calling_hours", p.calling_hours.check(s.now, tz) != Window::Open),
+                        ("outside_calling_hours", closed_somewhere),
                         ("attempts_exhausted", l.call_attempts >= p.max_attempts),
                         ("assigned_to_other", s.assignment.as_ref().is_some_and(|a| {
                             a.agent_id != ME && a.expires_at.is_none_or(|e| e > s.now)
@@ -664,6 +746,40 @@ mod tests {
             };
             let first_failure = conditions.iter().find(|(_, failed)| *failed).map(|(code, _)| *code);
             prop_assert_eq!(can_call(&c).err().map(|r| r.code()), first_failure);
+        }
+
+        /// A lead is never offered for a call when it is outside the window in any zone its
+        /// number allows (and, with a zone of its own, in that zone).
+        #[test]
+        fn never_callable_outside_the_window_of_any_zone_its_number_allows(
+            digits in prop::sample::select(vec!["1208", "1415", "1500", "1907", "34", "342", "3492", "44", "52", "61", "7", "55", "800", "86"]),
+            rest in "[0-9]{8}",
+            given in proptest::option::weighted(0.2, prop::sample::select(vec!["Asia/Kolkata", "America/Chicago", "nonsense"])),
+            now in (0i64..366 * 86_400).prop_map(|s| utc("2026-01-01T00:00:00Z") + Duration::seconds(s)),
+        ) {
+            let p = Policy::default();
+            let l = LeadFacts {
+                timezone: given.map(str::to_string),
+                phone: format!("+{digits}{rest}"),
+                ..lead()
+            };
+            let c = CallCheck { now, ..check(Some(&l), &p) };
+            if can_call(&c).is_ok() {
+                let allowed: Vec<Tz> = match given.and_then(crate::domain::parse_tz) {
+                    Some(tz) => vec![tz],
+                    None => match crate::domain::phone_zones::zones_for_number(&l.phone) {
+                        [] => vec![p.default_timezone],
+                        zones => zones.to_vec(),
+                    },
+                };
+                for tz in allowed {
+                    let local = now.with_timezone(&tz).time();
+                    prop_assert!(
+                        p.calling_hours.start <= local && local < p.calling_hours.end,
+                        "{} called at {} local in {}", l.phone, local, tz
+                    );
+                }
+            }
         }
     }
 }

@@ -34,6 +34,19 @@ pub enum Window {
     },
 }
 
+/// Result of checking the window in several zones at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JointWindow {
+    Open,
+    /// `zone` is a zone where the window is closed, `local_now` its wall-clock time; `opens_at`
+    /// is when the window is next open in all the zones together (`None`: not in a week).
+    Closed {
+        zone: Tz,
+        local_now: NaiveDateTime,
+        opens_at: Option<DateTime<Utc>>,
+    },
+}
+
 /// How many local days ahead to look for an opening. One is enough on normal days; the extra
 /// days cover zones that once skipped a whole calendar day.
 const DAYS_TO_SEARCH: u64 = 7;
@@ -62,6 +75,38 @@ impl CallingHours {
         Window::Closed {
             local_now,
             opens_at: self.next_opening(now, local_now.date(), tz),
+        }
+    }
+
+    /// Whether `now` is inside the window in every one of `zones` (a number that may be in any
+    /// of them is called only when it is daytime in all). When it is not, the first closed zone
+    /// is reported with the next instant the window is open in all of them together, or `None`
+    /// for that instant when the zones never share an hour of the window in the coming week.
+    pub fn check_all(&self, now: DateTime<Utc>, zones: &[Tz]) -> JointWindow {
+        let Some(closed) = zones.iter().copied().find(|tz| self.check(now, *tz) != Window::Open) else {
+            return JointWindow::Open;
+        };
+        let local_now = now.with_timezone(&closed).naive_local();
+        // The window opens in all zones at the moment it opens in the last of them, so the
+        // joint opening is one of the zones' own opening instants.
+        let mut starts: Vec<DateTime<Utc>> = zones
+            .iter()
+            .flat_map(|tz| {
+                let today = now.with_timezone(tz).date_naive();
+                (0..=DAYS_TO_SEARCH)
+                    .filter_map(move |n| today.checked_add_days(Days::new(n)))
+                    .flat_map(move |day| local_instants(day.and_time(self.start), *tz))
+            })
+            .filter(|at| *at > now)
+            .collect();
+        starts.sort();
+        let opens_at = starts
+            .into_iter()
+            .find(|at| zones.iter().all(|tz| self.contains(at.with_timezone(tz).time())));
+        JointWindow::Closed {
+            zone: closed,
+            local_now,
+            opens_at,
         }
     }
 
@@ -277,5 +322,68 @@ mod tests {
                 prop_assert_eq!(h.check(opens_at, tz), Window::Open);
             }
         }
+
+        /// Open in all zones exactly when each zone is open on its own; a joint opening is open
+        /// in every zone and later than now.
+        #[test]
+        fn several_zones_are_open_only_together(
+            now in any_instant(),
+            zones in prop::collection::vec(any_zone(), 1..4),
+            h in prop_oneof![Just(CallingHours::default()), any_hours()],
+        ) {
+            let each_open = zones.iter().all(|tz| h.check(now, *tz) == Window::Open);
+            match h.check_all(now, &zones) {
+                JointWindow::Open => prop_assert!(each_open),
+                JointWindow::Closed { zone, opens_at, .. } => {
+                    prop_assert!(!each_open);
+                    prop_assert!(h.check(now, zone) != Window::Open);
+                    if let Some(at) = opens_at {
+                        prop_assert!(at > now);
+                        for tz in &zones {
+                            prop_assert_eq!(h.check(at, *tz), Window::Open, "{}", tz);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn madrid_and_the_canaries_open_when_the_later_one_does() {
+        let h = CallingHours::default();
+        let zones = [chrono_tz::Europe::Madrid, chrono_tz::Atlantic::Canary];
+        // 07:30 UTC in winter: 08:30 in Madrid, 07:30 on the Canaries.
+        let now = utc("2026-01-15T07:30:00Z");
+        match h.check_all(now, &zones) {
+            JointWindow::Closed { zone, opens_at, .. } => {
+                assert_eq!(zone, chrono_tz::Atlantic::Canary);
+                assert_eq!(opens_at, Some(utc("2026-01-15T08:00:00Z")));
+            }
+            JointWindow::Open => panic!("the Canaries are still asleep"),
+        }
+        assert_eq!(h.check_all(utc("2026-01-15T12:00:00Z"), &zones), JointWindow::Open);
+        // 20:30 UTC: 21:30 in Madrid (closed) although 20:30 on the Canaries.
+        assert!(matches!(
+            h.check_all(utc("2026-01-15T20:30:00Z"), &zones),
+            JointWindow::Closed {
+                zone: chrono_tz::Europe::Madrid,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn zones_a_world_apart_never_share_the_window() {
+        let h = CallingHours::default();
+        // Eight hours apart each way round the clock: no hour of 08:00-21:00 is common to all.
+        let zones = [
+            chrono_tz::Europe::London,
+            chrono_tz::Asia::Shanghai,
+            chrono_tz::America::Los_Angeles,
+        ];
+        assert!(matches!(
+            h.check_all(utc("2026-01-15T12:00:00Z"), &zones),
+            JointWindow::Closed { opens_at: None, .. }
+        ));
     }
 }

@@ -78,7 +78,8 @@ const NAME_MAX: usize = 50;
 const COMPANY_MAX: usize = 100;
 const TITLE_MAX: usize = 100;
 const SOURCE_MAX: usize = 100;
-const NOTES_MAX: usize = 10_000;
+/// Notes hold what CRMs export in a description (Salesforce allows 32,000 characters) and more.
+pub const NOTES_MAX: usize = 65_536;
 
 /// Points for the required fields (names, phone, company), which every valid lead has.
 const QUALITY_BASE: i16 = 40;
@@ -277,6 +278,11 @@ fn notes(raw: &str) -> Result<Option<String>, String> {
     check_chars(value, &['\n', '\t'])?;
     check_len(value, NOTES_MAX)?;
     Ok(Some(value.to_string()))
+}
+
+/// An email address normalised as validation does (lower case), or `None` when it is not valid.
+pub fn normalize_email(raw: &str) -> Option<String> {
+    email(raw).ok().flatten()
 }
 
 fn email(raw: &str) -> Result<Option<String>, String> {
@@ -514,7 +520,10 @@ mod tests {
         assert_eq!(errors_after(|i| i.source = "s".repeat(101)), ["source"]);
         let f = validated(|i| i.notes = "line one\r\n\tline two".into());
         assert_eq!(f.notes.as_deref(), Some("line one\n\tline two"));
-        assert_eq!(errors_after(|i| i.notes = "n".repeat(10_001)), ["notes"]);
+        // A Salesforce description (up to 32,000 characters) fits; 65,536 characters is the limit.
+        assert_eq!(errors_after(|i| i.notes = "n".repeat(32_000)), Vec::<&str>::new());
+        assert_eq!(errors_after(|i| i.notes = "é".repeat(NOTES_MAX)), Vec::<&str>::new());
+        assert_eq!(errors_after(|i| i.notes = "n".repeat(NOTES_MAX + 1)), ["notes"]);
         assert_eq!(errors_after(|i| i.notes = "bell\u{7}".into()), ["notes"]);
     }
 

@@ -106,6 +106,10 @@ impl FieldSet {
         self.0 |= field.bit();
     }
 
+    pub fn remove(&mut self, field: LeadField) {
+        self.0 &= !field.bit();
+    }
+
     pub fn contains(self, field: LeadField) -> bool {
         self.0 & field.bit() != 0
     }

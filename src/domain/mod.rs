@@ -11,13 +11,15 @@ pub mod hours;
 pub mod lead;
 pub mod merge;
 pub mod phone;
+pub mod phone_zones;
 pub mod types;
 pub mod zones;
 
 pub use can_call::*;
 pub use disposition::{Disposition, OutcomeEffects, OutcomeError, OutcomeInput};
-pub use hours::{parse_tz, CallingHours, Window};
+pub use hours::{parse_tz, CallingHours, JointWindow, Window};
 pub use lead::{DuplicateKeys, FieldError, LeadFields, LeadInput, ValidationErrors};
 pub use merge::{DuplicateMode, FieldSet, LeadField};
 pub use phone::{normalize_phone, PhoneError};
 pub use types::*;
+pub use zones::{lead_zones, LeadZones, ZoneOrigin};

@@ -13,8 +13,10 @@ pub enum PhoneError {
     Empty,
     #[error("'{0}' is not a known region code (use a two-letter code such as US, GB or DE)")]
     UnknownRegion(String),
-    #[error("'{input}' is not a valid phone number for region {region}")]
-    Invalid { input: String, region: String },
+    /// `region` is the country the number was read as dialled from: only for a number written
+    /// without its country code, since one written with it is judged on its own.
+    #[error("'{input}' is not a valid phone number{}", .region.as_ref().map(|r| format!(" for region {r}")).unwrap_or_default())]
+    Invalid { input: String, region: Option<String> },
 }
 
 /// Words that start an extension; longest first so "extension" is not read as "ext" + "ension".
@@ -37,9 +39,11 @@ pub fn normalize_phone(input: &str, default_region: &str) -> Result<String, Phon
     if trimmed.is_empty() {
         return Err(PhoneError::Empty);
     }
+    // A number written with its country code ("+34 …", "0034 …") does not depend on the region.
+    let international = trimmed.starts_with('+') || trimmed.starts_with("00");
     let invalid = || PhoneError::Invalid {
         input: trimmed.to_string(),
-        region: region.clone(),
+        region: (!international).then(|| region.clone()),
     };
 
     let main = strip_extension(trimmed).ok_or_else(invalid)?;
@@ -153,6 +157,13 @@ mod tests {
             normalize_phone("123", "US").unwrap_err().to_string(),
             "'123' is not a valid phone number for region US"
         );
+        for input in ["+34 91 12", "0034 91 12", "+1 415 555 01"] {
+            assert_eq!(
+                normalize_phone(input, "US").unwrap_err().to_string(),
+                format!("'{input}' is not a valid phone number"),
+                "a number with its country code is not judged for region US"
+            );
+        }
         assert_eq!(
             normalize_phone("4155550123", "ZZ"),
             Err(PhoneError::UnknownRegion("ZZ".into()))

@@ -1,10 +1,128 @@
-//! Which time zones are inside calling hours right now. The queue filters leads by this list in
-//! SQL, so claiming never scans leads it would have to refuse for the hour.
+//! Which time zones a lead is called in, and which zones are inside calling hours right now.
+//!
+//! A lead's zone is the one it was given (a column of its import, a field of its form); with none,
+//! the zones its phone number allows (libphonenumber's prefix data, `phone_zones`); only when the
+//! number gives no clue, the team's default zone. A number that allows several zones is called
+//! only while the window is open in all of them. The queue filters leads by `open_zones` in SQL,
+//! so claiming never scans leads it would have to refuse for the hour.
+
+use std::fmt;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
 
-use super::hours::Window;
+use super::hours::{parse_tz, Window};
+use super::phone_zones::{distinct_clocks, same_clock, zones_for_number};
 use super::Policy;
+
+/// Where a lead's calling zone comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZoneOrigin {
+    /// The lead has a time zone of its own (other than the one its number says).
+    Given,
+    /// Its phone number places it in one zone (the lead's zone, if it has one, is that zone).
+    Number,
+    /// Its phone number allows several zones; it is called only when all are in hours.
+    Several,
+    /// Its number gives no clue: the team's default zone.
+    Default,
+}
+
+impl ZoneOrigin {
+    pub const ALL: &'static [ZoneOrigin] = &[
+        ZoneOrigin::Given,
+        ZoneOrigin::Number,
+        ZoneOrigin::Several,
+        ZoneOrigin::Default,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ZoneOrigin::Given => "given",
+            ZoneOrigin::Number => "number",
+            ZoneOrigin::Several => "several",
+            ZoneOrigin::Default => "default",
+        }
+    }
+
+    /// How the origin reads beside the zone ("from the number").
+    pub fn label(self) -> &'static str {
+        match self {
+            ZoneOrigin::Given => "given",
+            ZoneOrigin::Number => "from the number",
+            ZoneOrigin::Several => "several possible",
+            ZoneOrigin::Default => "default zone",
+        }
+    }
+}
+
+/// The zones a lead is called in, and where they come from. Never empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadZones {
+    pub zones: Vec<Tz>,
+    pub origin: ZoneOrigin,
+}
+
+/// Works out a lead's zones from its own zone (if any), its E.164 phone number and the team's
+/// default. A zone name that is not a known zone counts as none, so the number decides. A zone
+/// that is the one zone its number allows reads as from the number (an import writes that zone
+/// with the lead); one that differs from what the number says was given.
+pub fn lead_zones(given: Option<&str>, phone: &str, default: Tz) -> LeadZones {
+    let from_number = distinct_clocks(zones_for_number(phone));
+    if let Some(tz) = given.and_then(parse_tz) {
+        let agrees = from_number.len() == 1 && same_clock(from_number[0], tz);
+        return LeadZones {
+            zones: vec![tz],
+            origin: if agrees { ZoneOrigin::Number } else { ZoneOrigin::Given },
+        };
+    }
+    match from_number.as_slice() {
+        [] => LeadZones {
+            zones: vec![default],
+            origin: ZoneOrigin::Default,
+        },
+        [one] => LeadZones {
+            zones: vec![*one],
+            origin: ZoneOrigin::Number,
+        },
+        several => LeadZones {
+            zones: several.to_vec(),
+            origin: ZoneOrigin::Several,
+        },
+    }
+}
+
+impl LeadZones {
+    /// The zone names joined for a message ("Atlantic/Canary, Europe/Madrid").
+    pub fn names(&self) -> String {
+        self.zones.iter().map(|tz| tz.name()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// "Europe/Madrid (from the number)", "Atlantic/Canary or Europe/Madrid (several possible: called
+/// only when all are in hours)"; a long list is cut after a few names.
+impl fmt::Display for LeadZones {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 4;
+        let names: Vec<&str> = self.zones.iter().take(SHOWN).map(|tz| tz.name()).collect();
+        match self.origin {
+            ZoneOrigin::Several => {
+                let more = self.zones.len().saturating_sub(SHOWN);
+                let list = if more > 0 {
+                    format!("{} and {more} more", names.join(", "))
+                } else if let Some((last, rest)) = names.split_last() {
+                    format!("{} or {last}", rest.join(", "))
+                } else {
+                    String::new()
+                };
+                write!(f, "{list} (several possible: called only when all are in hours)")
+            }
+            origin => write!(f, "{} ({})", names.join(", "), origin.label()),
+        }
+    }
+}
 
 /// Names of every zone whose local time is inside the calling window at `now`, and whether the
 /// policy's default zone (used for leads without one) is among them.
@@ -22,6 +140,40 @@ pub fn open_zones(policy: &Policy, now: DateTime<Utc>) -> (Vec<String>, bool) {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use chrono_tz::{America, Asia, Atlantic, Europe};
+
+    #[test]
+    fn a_given_zone_wins_then_the_number_then_the_default() {
+        let ny = America::New_York;
+        let given = lead_zones(Some("asia/tokyo"), "+34912345678", ny);
+        assert_eq!(
+            (given.zones.as_slice(), given.origin),
+            (&[Asia::Tokyo][..], ZoneOrigin::Given)
+        );
+        let madrid = lead_zones(None, "+34912345678", ny);
+        assert_eq!(
+            (madrid.zones.as_slice(), madrid.origin),
+            (&[Europe::Madrid][..], ZoneOrigin::Number)
+        );
+        assert_eq!(madrid.to_string(), "Europe/Madrid (from the number)");
+        let agreeing = lead_zones(Some("Europe/Madrid"), "+34912345678", ny);
+        assert_eq!(agreeing.origin, ZoneOrigin::Number, "a zone the number gives reads so");
+        let typo = lead_zones(Some("Madrid"), "+34912345678", ny);
+        assert_eq!(typo.origin, ZoneOrigin::Number, "an unknown zone name counts as none");
+        let spain = lead_zones(None, "+34212345678", ny);
+        assert_eq!(spain.zones, [Atlantic::Canary, Europe::Madrid]);
+        assert_eq!(spain.origin, ZoneOrigin::Several);
+        assert_eq!(
+            spain.to_string(),
+            "Atlantic/Canary or Europe/Madrid (several possible: called only when all are in hours)"
+        );
+        let nowhere = lead_zones(None, "+80012345678", ny);
+        assert_eq!(
+            (nowhere.zones.as_slice(), nowhere.origin),
+            (&[ny][..], ZoneOrigin::Default)
+        );
+        assert_eq!(nowhere.to_string(), "America/New_York (default zone)");
+    }
 
     #[test]
     fn zones_follow_the_local_clock() {

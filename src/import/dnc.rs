@@ -215,6 +215,7 @@ impl DncImport {
                 return Err(Reject {
                     kind: "field count".into(),
                     reason: format!("row has {} fields, header has {expected}", record.len()),
+                    ..Reject::default()
                 });
             }
             let cell = |i: usize| {
@@ -223,12 +224,14 @@ impl DncImport {
                     .map_err(|_| Reject {
                         kind: "encoding".into(),
                         reason: "not UTF-8 text; save the file as \"CSV UTF-8\"".into(),
+                        ..Reject::default()
                     })
             };
             let raw = cell(number)?;
             let number = normalize_phone(&raw, &region).map_err(|e| Reject {
                 kind: "number".into(),
                 reason: format!("number: {e}"),
+                ..Reject::default()
             })?;
             let why = match reason {
                 Some(i) => Some(cell(i)?).filter(|r| !r.is_empty()),

@@ -5,8 +5,13 @@
 //! batches, one transaction each, matched against stored leads by phone and email. Every row
 //! read is counted exactly once: imported, updated, duplicate (stored lead kept, already equal,
 //! or repeated in the file) or rejected; rows that could not be taken (rejected, or repeated in
-//! the file) go to the rejects file with their line and reason. A batch that fails stops the
-//! import: batches before it stay committed, and the report says where it stopped.
+//! the file) go to the rejects file with their line and reason. Rows the source marks deleted
+//! are skipped and counted apart. A batch that fails stops the import: batches before it stay
+//! committed, and the report says where it stopped.
+//!
+//! The report also says how other CRMs' status values were read (and which have no mapping),
+//! where the imported leads' calling zones come from, and how many further phone numbers and
+//! emails the rows carry as contact points.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,10 +22,11 @@ use serde::Serialize;
 use super::keys::SeenKeys;
 use super::mapping::{Mapping, MappingError};
 use super::rejects::{self, Rejects, RejectsFile};
-use super::row::parse_row;
+use super::row::{read_row, ParsedLead, RowRules};
 use super::source::{Chunk, FileError, Parsed, Reject, Source};
-use crate::domain::DuplicateMode;
-use crate::store::{BackendKind, ImportBatch, ImportRow, RowOutcome, Store};
+use super::statuses::StatusMap;
+use crate::domain::{DuplicateMode, LeadField, LeadStatus, ZoneOrigin};
+use crate::store::{BackendKind, ImportBatch, RowOutcome, Store};
 
 /// Rows per transaction, by backend (`batch_size` 0 picks these). Large enough that per-batch
 /// costs vanish, small enough that a failure loses little work and locks are held briefly.
@@ -45,6 +51,13 @@ pub struct ImportOptions {
     pub region: String,
     /// `--map COLUMN=FIELD` pairs.
     pub overrides: Vec<(String, String)>,
+    /// `--map-status FROM=TO` pairs, on top of the standard table.
+    pub statuses: Vec<(String, LeadStatus)>,
+    /// `--set FIELD=VALUE` pairs.
+    pub sets: Vec<(LeadField, String)>,
+    /// The team's default zone (the shared settings'), for leads whose number gives no clue;
+    /// `None` reads it from the database.
+    pub default_zone: Option<chrono_tz::Tz>,
     /// Force a delimiter instead of guessing it from the header line.
     pub delimiter: Option<u8>,
     /// Where rejects go (default: beside the input).
@@ -64,6 +77,9 @@ impl ImportOptions {
             mode: DuplicateMode::Skip,
             region: region.to_string(),
             overrides: Vec::new(),
+            statuses: Vec::new(),
+            sets: Vec::new(),
+            default_zone: None,
             delimiter: None,
             rejects: None,
             dry_run: false,
@@ -88,13 +104,16 @@ pub struct RejectNote {
     pub reason: String,
 }
 
-/// The counts of an import. `rows_read` = `imported` + `updated` + `duplicates` + `rejected`.
+/// The counts of an import. `rows_read` = `imported` + `updated` + `duplicates` + `rejected` +
+/// `skipped_deleted`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ImportReport {
     pub file: String,
     pub dry_run: bool,
     pub on_duplicate: String,
     pub delimiter: String,
+    /// "csv", or "vcard" for a .vcf file (whose rows are its cards).
+    pub format: String,
     /// Data rows read (blank lines not included).
     pub rows_read: u64,
     pub imported: u64,
@@ -108,6 +127,18 @@ pub struct ImportReport {
     /// An earlier row of the file is the same person (written to the rejects file).
     pub duplicates_in_file: u64,
     pub rejected: u64,
+    /// Rows the source marks deleted (Salesforce's IsDeleted), skipped.
+    pub skipped_deleted: u64,
+    /// Other CRMs' status values read as coldcall statuses: value → (status, rows).
+    pub statuses_mapped: BTreeMap<String, (LeadStatus, u64)>,
+    /// Status values with no mapping → rows (those rows are rejected).
+    pub statuses_unmapped: BTreeMap<String, u64>,
+    /// Imported and updated leads by where their calling zone comes from.
+    pub zones: BTreeMap<ZoneOrigin, u64>,
+    /// Further phone numbers and emails found in the rows taken (contact points).
+    pub contact_points: u64,
+    /// Further numbers or emails that are not valid and were left out.
+    pub invalid_contact_points: u64,
     /// Rejected rows by what was wrong ("phone", "email", "field count", ...).
     pub rejected_by_kind: BTreeMap<String, u64>,
     /// Empty lines and lines of only delimiters, skipped.
@@ -122,7 +153,7 @@ pub struct ImportReport {
 impl ImportReport {
     /// Every row read is counted once.
     pub fn is_balanced(&self) -> bool {
-        self.rows_read == self.imported + self.updated + self.duplicates + self.rejected
+        self.rows_read == self.imported + self.updated + self.duplicates + self.rejected + self.skipped_deleted
             && self.duplicates == self.duplicates_in_database + self.unchanged + self.duplicates_in_file
     }
 
@@ -162,9 +193,11 @@ impl LeadImport {
     /// cannot be read or a required column is missing.
     pub fn open(path: &Path, options: ImportOptions) -> Result<LeadImport, ImportError> {
         let source = Source::open(path, options.delimiter)?;
-        let mapping = Mapping::new(&source.headers, &options.overrides).map_err(|source| ImportError::Mapping {
-            path: path.display().to_string(),
-            source,
+        let mapping = Mapping::with_sets(&source.headers, &options.overrides, &options.sets).map_err(|source| {
+            ImportError::Mapping {
+                path: path.display().to_string(),
+                source,
+            }
         })?;
         Ok(LeadImport {
             source,
@@ -203,12 +236,18 @@ impl LeadImport {
         mut progress: impl FnMut(&ImportReport, u64),
     ) -> Result<ImportReport, ImportStopped> {
         let started = Instant::now();
+        let stop = |report: &ImportReport, line: u64, cause: String| ImportStopped {
+            report: report.clone(),
+            line,
+            cause,
+        };
         let file = self.source.name();
         let mut report = ImportReport {
             file: file.clone(),
             dry_run: self.options.dry_run,
             on_duplicate: self.options.mode.as_str().into(),
             delimiter: super::sniff::delimiter_name(self.source.delimiter),
+            format: self.source.format().into(),
             ..ImportReport::default()
         };
         let mut rejects = self
@@ -216,25 +255,37 @@ impl LeadImport {
             .map(|path| Rejects::new(path, self.source.headers.clone(), self.source.delimiter));
         let reason = format!("imported from {file}");
         let options = self.options;
-        let mapping = self.mapping.clone();
-        let region = options.region.clone();
+        let default_zone = match options.default_zone {
+            Some(tz) => tz,
+            None => {
+                store
+                    .policy()
+                    .await
+                    .map_err(|e| stop(&report, 0, format!("cannot read the shared settings: {e}")))?
+                    .default_timezone
+            }
+        };
+        let rules = RowRules {
+            mapping: self.mapping.clone(),
+            region: options.region.clone(),
+            statuses: StatusMap::new(&options.statuses),
+            default_zone,
+        };
         let batch_size = match options.batch_size {
             0 => default_batch(store.kind()),
             n => n,
         };
         let mut batches = self.source.spawn(batch_size, move |record| {
-            parse_row(record, &mapping, &region).map_err(|e| Reject {
+            read_row(record, &rules).map_err(|e| Reject {
                 kind: e.kind(),
                 reason: e.to_string(),
+                skip: matches!(e, super::row::RowError::Deleted { .. }),
+                unmapped_status: e.unmapped_status(),
             })
         });
+
         let mut seen = SeenKeys::default();
 
-        let stop = |report: &ImportReport, line: u64, cause: String| ImportStopped {
-            report: report.clone(),
-            line,
-            cause,
-        };
         loop {
             let Some(chunk) = batches.recv().await else {
                 let line = report.rejects.last().map(|n| n.line).unwrap_or(0);
@@ -302,6 +353,7 @@ fn counts(report: &ImportReport) -> serde_json::Value {
         "updated": report.updated,
         "duplicates": report.duplicates,
         "rejected": report.rejected,
+        "skipped_deleted": report.skipped_deleted,
         "on_duplicate": report.on_duplicate,
     })
 }
@@ -339,7 +391,7 @@ async fn apply_batch(
     store: &Store,
     options: &ImportOptions,
     reason: &str,
-    rows: Vec<Parsed<ImportRow>>,
+    rows: Vec<Parsed<ParsedLead>>,
     seen: &mut SeenKeys,
     report: &mut ImportReport,
     rejects: Option<&mut Rejects>,
@@ -348,16 +400,36 @@ async fn apply_batch(
     let mut fates: Vec<Option<Fate>> = Vec::with_capacity(rows.len());
     let mut to_store = Vec::with_capacity(rows.len());
     let mut stored_index = Vec::with_capacity(rows.len());
+    // Per stored row: its zone origin and how many contact points it carries.
+    let mut extras: Vec<(ZoneOrigin, u64)> = Vec::with_capacity(rows.len());
     let mut tally = ImportReport::default();
     for parsed in rows {
         raws.push((parsed.line, parsed.raw));
         match parsed.result {
+            Err(reject) if reject.skip => {
+                tally.skipped_deleted += 1;
+                fates.push(Some(Fate::Counted));
+            }
             Err(reject) => {
+                if let Some(value) = reject.unmapped_status {
+                    *tally.statuses_unmapped.entry(value).or_default() += 1;
+                }
                 tally.rejected += 1;
                 *tally.rejected_by_kind.entry(reject.kind).or_default() += 1;
                 fates.push(Some(Fate::Reject(reject.reason)));
             }
-            Ok(row) => {
+            Ok(parsed) => {
+                let ParsedLead {
+                    row,
+                    contacts,
+                    invalid_contacts,
+                    zone,
+                    status_mapped,
+                } = parsed;
+                if let Some((value, status)) = status_mapped {
+                    tally.statuses_mapped.entry(value).or_insert((status, 0)).1 += 1;
+                }
+                tally.invalid_contact_points += u64::from(invalid_contacts);
                 let earlier = std::iter::once(&row.fields.phone)
                     .chain(row.fields.email.as_ref())
                     .find_map(|key| seen.line_of(key).map(|line| (line, key.clone())));
@@ -372,6 +444,7 @@ async fn apply_batch(
                         stored_index.push(fates.len());
                         fates.push(None);
                         to_store.push(row);
+                        extras.push((zone, contacts.len() as u64));
                     }
                 }
             }
@@ -389,14 +462,20 @@ async fn apply_batch(
         .await
         .map_err(|e| e.to_string())?;
 
-    for ((result, row), index) in results.into_iter().zip(&to_store).zip(stored_index) {
+    for (((result, row), index), (zone, contact_points)) in
+        results.into_iter().zip(&to_store).zip(stored_index).zip(extras)
+    {
         let remember = match &result.outcome {
             RowOutcome::Imported { .. } => {
                 tally.imported += 1;
+                *tally.zones.entry(zone).or_default() += 1;
+                tally.contact_points += contact_points;
                 true
             }
             RowOutcome::Updated { .. } => {
                 tally.updated += 1;
+                *tally.zones.entry(zone).or_default() += 1;
+                tally.contact_points += contact_points;
                 true
             }
             RowOutcome::Unchanged { .. } => {
@@ -442,6 +521,18 @@ async fn apply_batch(
     report.duplicates_in_file += tally.duplicates_in_file;
     report.duplicates += tally.unchanged + tally.duplicates_in_database + tally.duplicates_in_file;
     report.rejected += tally.rejected;
+    report.skipped_deleted += tally.skipped_deleted;
+    report.contact_points += tally.contact_points;
+    report.invalid_contact_points += tally.invalid_contact_points;
+    for (value, (status, n)) in tally.statuses_mapped {
+        report.statuses_mapped.entry(value).or_insert((status, 0)).1 += n;
+    }
+    for (value, n) in tally.statuses_unmapped {
+        *report.statuses_unmapped.entry(value).or_default() += n;
+    }
+    for (zone, n) in tally.zones {
+        *report.zones.entry(zone).or_default() += n;
+    }
     for (kind, n) in tally.rejected_by_kind {
         *report.rejected_by_kind.entry(kind).or_default() += n;
     }

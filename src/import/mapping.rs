@@ -4,7 +4,16 @@
 //! header) against the names common CRM exports use (Salesforce, HubSpot, Pipedrive, Zoho, Close,
 //! spreadsheets) and against coldcall's own export. Several columns may feed one field ("Phone"
 //! and "Mobile Phone"): the first one with a value in a row wins, in the order of the alias list.
-//! `--map COLUMN=FIELD` overrides the guess for a field; `--map COLUMN=ignore` leaves a column out.
+//! `--map COLUMN=FIELD` overrides the guess for a field; `--map COLUMN=ignore` leaves a column out;
+//! `--set FIELD=VALUE` gives every row one value for a field (a column for it is then ignored).
+//!
+//! The headers of address-book exports are known too: Google Contacts (its older "Given Name /
+//! Family Name / Phone 1 - Value" layout and its newer "First Name / Last Name / Organization
+//! Name" one), Outlook, Thunderbird and Apple. A column that marks rows deleted in the source
+//! (Salesforce's `IsDeleted`) is read so that those rows are skipped. Every phone or email column
+//! after the one that fills the lead's own phone or email is a further contact point of the lead,
+//! labelled from its header ("mobile", "home") or from the label column beside it (Google's
+//! "Phone 2 - Type").
 
 use std::fmt;
 
@@ -19,6 +28,8 @@ pub enum Target {
     Field(LeadField),
     /// "Name" / "Full Name": split into first and last name when those have no column.
     FullName,
+    /// "IsDeleted" / "Deleted": a true value skips the row.
+    Deleted,
 }
 
 impl fmt::Display for Target {
@@ -26,6 +37,7 @@ impl fmt::Display for Target {
         match self {
             Target::Field(field) => f.write_str(field.as_str()),
             Target::FullName => f.write_str("full name (split into first_name and last_name)"),
+            Target::Deleted => f.write_str("deleted in the source (such rows are skipped)"),
         }
     }
 }
@@ -42,6 +54,10 @@ pub enum Placement {
     Fallback,
     /// Left out with `--map COLUMN=ignore`, or replaced by a `--map` for its field.
     Ignored,
+    /// Replaced by `--set` for its field.
+    Set,
+    /// The label of a phone or email column ("Phone 2 - Type" beside "Phone 2 - Value").
+    Label,
     /// A column coldcall writes in exports but does not import (ids, counters, timestamps).
     ExportOnly,
     /// Not a lead field coldcall knows.
@@ -65,6 +81,14 @@ pub struct Mapping {
     sources: Vec<(LeadField, Vec<usize>)>,
     #[serde(skip)]
     full_name: Option<usize>,
+    #[serde(skip)]
+    deleted: Option<usize>,
+    /// Per column, the column holding its label (Google's "Phone 2 - Type" beside "Phone 2 -
+    /// Value").
+    #[serde(skip)]
+    labels: Vec<Option<usize>>,
+    /// `--set FIELD=VALUE`: the value every row gets.
+    pub sets: Vec<(LeadField, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,6 +100,14 @@ pub enum MappingError {
     #[error("--map '{column}={field}': '{field}' is not a lead field (fields: {fields}, full_name, or ignore)")]
     NoSuchField {
         column: String,
+        field: String,
+        fields: String,
+    },
+    #[error("--set '{0}': expected FIELD=VALUE, e.g. --set 'company=Acme Ltd'")]
+    BadSet(String),
+    #[error("--set '{text}': '{field}' is not a lead field (fields: {fields})")]
+    NoSuchSetField {
+        text: String,
         field: String,
         fields: String,
     },
@@ -96,9 +128,11 @@ fn missing_message(fields: &[LeadField]) -> String {
         })
         .collect();
     format!(
-        "missing required column{}: {}; name the column that holds it with --map 'YOUR COLUMN={}'",
+        "missing required column{}: {}; name the column that holds it with --map 'YOUR COLUMN={}', \
+         or give every row one value with --set '{}=VALUE'",
         if fields.len() == 1 { "" } else { "s" },
         each.join(", "),
+        fields[0],
         fields[0]
     )
 }
@@ -152,9 +186,20 @@ const ALIASES: &[(LeadField, &[&str])] = &[
             "personemail",
             "emailwork",
             "mail",
+            // Google Contacts, Outlook, Thunderbird, Apple
+            "email1value",
+            "emailhome",
             "email2",
             "personalemail",
             "otheremail",
+            "secondaryemail",
+            "email2address",
+            "email3address",
+            "email2value",
+            "email3value",
+            "email4value",
+            "email5value",
+            "emailother",
         ],
     ),
     (
@@ -173,9 +218,12 @@ const ALIASES: &[(LeadField, &[&str])] = &[
             "officephone",
             "mainphone",
             "phone1",
+            "phone1value",
             "contactphone",
             "personphone",
             "phonework",
+            "phonemain",
+            "companymainphone",
             "mobile",
             "mobilephone",
             "mobilephonenumber",
@@ -184,9 +232,21 @@ const ALIASES: &[(LeadField, &[&str])] = &[
             "cellphone",
             "cellular",
             "phonemobile",
+            "phoneiphone",
             "phone2",
+            "phone2value",
+            "businessphone2",
             "homephone",
+            "phonehome",
+            "homephone2",
             "otherphone",
+            "phoneother",
+            "phone3value",
+            "phone4value",
+            "phone5value",
+            "phone6value",
+            "phone7value",
+            "carphone",
             "telefon",
             "telefono",
             "telephone1",
@@ -201,6 +261,7 @@ const ALIASES: &[(LeadField, &[&str])] = &[
             "organisation",
             "organizationname",
             "organisationname",
+            "organization1name",
             "account",
             "accountname",
             "business",
@@ -216,8 +277,10 @@ const ALIASES: &[(LeadField, &[&str])] = &[
     (
         LeadField::Title,
         &[
-            "title",
             "jobtitle",
+            "title",
+            "organizationtitle",
+            "organization1title",
             "position",
             "designation",
             "jobposition",
@@ -294,12 +357,16 @@ const ALIASES: &[(LeadField, &[&str])] = &[
 const FULL_NAME: &[&str] = &[
     "name",
     "fullname",
+    "displayname",
     "contactname",
     "contact",
     "personname",
     "leadname",
     "contactperson",
 ];
+
+/// Columns that mark a row deleted in the source CRM.
+const DELETED: &[&str] = &["isdeleted", "deleted"];
 
 /// Columns of coldcall's own export (and of its rejects files) that import does not read.
 const EXPORT_ONLY: &[&str] = &[
@@ -328,6 +395,9 @@ fn recognise(header: &str) -> Option<(Target, usize)> {
     let key = normalize_header(header);
     if let Some(rank) = FULL_NAME.iter().position(|a| *a == key) {
         return Some((Target::FullName, rank));
+    }
+    if let Some(rank) = DELETED.iter().position(|a| *a == key) {
+        return Some((Target::Deleted, rank));
     }
     ALIASES.iter().find_map(|(field, aliases)| {
         aliases
@@ -362,6 +432,42 @@ pub fn parse_override(text: &str) -> Result<(String, String), MappingError> {
         return Err(MappingError::BadOverride(text.to_string()));
     }
     Ok((column.trim().to_string(), field.trim().to_string()))
+}
+
+/// Parses `FIELD=VALUE` for `--set` (the value may contain '=', so the first one splits).
+pub fn parse_set(text: &str) -> Result<(LeadField, String), MappingError> {
+    let (field, value) = text
+        .split_once('=')
+        .ok_or_else(|| MappingError::BadSet(text.to_string()))?;
+    let key = normalize_header(field);
+    let field = LeadField::ALL
+        .iter()
+        .find(|f| normalize_header(f.as_str()) == key)
+        .copied()
+        .ok_or_else(|| MappingError::NoSuchSetField {
+            text: text.to_string(),
+            field: field.trim().to_string(),
+            fields: LeadField::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", "),
+        })?;
+    Ok((field, value.trim().to_string()))
+}
+
+/// The fields a column can map to, for `import --help`.
+pub fn mappable_fields() -> String {
+    let mut names: Vec<&str> = LeadField::ALL.iter().map(|f| f.as_str()).collect();
+    names.push("full_name");
+    names.push("ignore");
+    names.join(", ")
+}
+
+/// "Phone 2 - Value" → "Phone 2 - Type" / "Phone 2 - Label": Google writes each phone's and
+/// email's label in the column before its value.
+fn label_column(headers: &[String], index: usize) -> Option<usize> {
+    let key = normalize_header(&headers[index]);
+    let stem = key.strip_suffix("value")?;
+    [format!("{stem}type"), format!("{stem}label")]
+        .iter()
+        .find_map(|wanted| headers.iter().position(|h| normalize_header(h) == *wanted))
 }
 
 enum Wanted {
@@ -410,6 +516,16 @@ impl Mapping {
     /// Builds the mapping from the header row and the `--map` overrides, and checks that every
     /// required field has a column.
     pub fn new(headers: &[String], overrides: &[(String, String)]) -> Result<Mapping, MappingError> {
+        Mapping::with_sets(headers, overrides, &[])
+    }
+
+    /// As `new`, with `--set FIELD=VALUE` pairs: a set field needs no column, and a column
+    /// that would feed it is left out.
+    pub fn with_sets(
+        headers: &[String],
+        overrides: &[(String, String)],
+        sets: &[(LeadField, String)],
+    ) -> Result<Mapping, MappingError> {
         if headers.iter().all(|h| h.trim().is_empty()) {
             return Err(MappingError::NoHeader);
         }
@@ -443,6 +559,22 @@ impl Mapping {
                 *placement = Placement::Ignored;
             }
         }
+        // Outlook writes the name prefix ("Mr.") as "Title" beside "Job Title": with a job
+        // title column present, a bare "Title" is not the job.
+        let has_job_title = headers.iter().any(|h| normalize_header(h) == "jobtitle");
+        for (index, (slot, placement)) in placed.iter_mut().enumerate() {
+            if has_job_title && *placement == Placement::Recognised && normalize_header(&headers[index]) == "title" {
+                *slot = None;
+                *placement = Placement::Unknown;
+            }
+        }
+        // --set replaces every column of its field.
+        for (slot, placement) in placed.iter_mut() {
+            if slot.is_some_and(|(t, _)| sets.iter().any(|(f, _)| t == Target::Field(*f))) {
+                *slot = None;
+                *placement = Placement::Set;
+            }
+        }
 
         let mut sources = Vec::new();
         for field in LeadField::ALL {
@@ -469,6 +601,15 @@ impl Mapping {
             .collect();
         full_names.sort();
         let full_name = full_names.first().map(|(_, i)| *i);
+        let deleted = placed
+            .iter()
+            .position(|(slot, _)| matches!(slot, Some((Target::Deleted, _))));
+        let labels: Vec<Option<usize>> = (0..headers.len())
+            .map(|i| match placed[i].0 {
+                Some((Target::Field(LeadField::Phone | LeadField::Email), _)) => label_column(headers, i),
+                _ => None,
+            })
+            .collect();
 
         let mut columns: Vec<Column> = headers
             .iter()
@@ -488,11 +629,19 @@ impl Mapping {
         for (_, index) in full_names.iter().skip(1) {
             columns[*index].placement = Placement::Fallback;
         }
+        for index in labels.iter().flatten() {
+            if columns[*index].placement == Placement::Unknown {
+                columns[*index].placement = Placement::Label;
+            }
+        }
 
         let mapping = Mapping {
             columns,
             sources,
             full_name,
+            deleted,
+            labels,
+            sets: sets.to_vec(),
         };
         let missing = mapping.missing_required();
         if !missing.is_empty() {
@@ -507,7 +656,8 @@ impl Mapping {
             .copied()
             .filter(|f| {
                 let named = matches!(f, LeadField::FirstName | LeadField::LastName) && self.full_name.is_some();
-                !named && self.columns_for(*f).is_empty()
+                let set = self.sets.iter().any(|(field, _)| field == f);
+                !named && !set && self.columns_for(*f).is_empty()
             })
             .collect()
     }
@@ -526,6 +676,16 @@ impl Mapping {
         self.full_name
     }
 
+    /// The column whose true value marks a row deleted in the source.
+    pub fn deleted_column(&self) -> Option<usize> {
+        self.deleted
+    }
+
+    /// The column holding the label of `index`'s value, when the file has one.
+    pub fn label_column(&self, index: usize) -> Option<usize> {
+        self.labels.get(index).copied().flatten()
+    }
+
     pub fn header(&self, index: usize) -> &str {
         &self.columns[index].header
     }
@@ -535,7 +695,7 @@ impl Mapping {
         self.columns.iter().filter(|c| {
             matches!(
                 c.placement,
-                Placement::Unknown | Placement::Ignored | Placement::ExportOnly
+                Placement::Unknown | Placement::Ignored | Placement::ExportOnly | Placement::Set
             )
         })
     }

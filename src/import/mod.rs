@@ -14,7 +14,10 @@ pub mod rejects;
 pub mod row;
 pub mod sniff;
 pub mod source;
+pub mod statuses;
+pub mod vcard;
 
 pub use dnc::{DncImport, DncImportOptions, DncReport, DncStopped};
 pub use leads::{ImportError, ImportOptions, ImportReport, ImportStopped, LeadImport};
 pub use mapping::{Mapping, Placement};
+pub use row::{ContactPoint, ParsedLead};

@@ -72,6 +72,17 @@ pub struct OwnedRecord {
 }
 
 impl OwnedRecord {
+    /// A record made of these cells (a vCard read into the columns of a table).
+    pub fn from_cells(cells: &[String]) -> OwnedRecord {
+        let mut data = Vec::new();
+        let mut ends = Vec::with_capacity(cells.len());
+        for cell in cells {
+            data.extend_from_slice(cell.as_bytes());
+            ends.push(data.len());
+        }
+        OwnedRecord { data, ends }
+    }
+
     pub fn as_record(&self, line: u64) -> Record<'_> {
         Record {
             line,

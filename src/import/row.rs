@@ -1,14 +1,58 @@
 //! One CSV row → a lead, validated exactly like a lead typed by hand (`LeadInput::validate`
 //! with the default region), or the reason it cannot be taken, naming the column.
+//!
+//! Before validation the row's values are read the way their source meant them: another CRM's
+//! status name through the status map, Outlook's priority "Normal", `--set` values, Google's
+//! "a ::: b" cells holding several numbers or addresses. After it, the lead's further phone
+//! numbers and emails become contact points and the origin of its calling zone is known.
 
 use std::fmt;
 
+use chrono_tz::Tz;
+
 use crate::domain::formula::unguard;
-use crate::domain::{FieldError, FieldSet, LeadField, LeadInput};
+use crate::domain::{lead_zones, normalize_phone, FieldError, FieldSet, LeadField, LeadInput, LeadStatus, ZoneOrigin};
 use crate::store::ImportRow;
 
-use super::mapping::Mapping;
+use super::mapping::{normalize_header, Mapping};
 use super::reader::Record;
+use super::statuses::{StatusMap, StatusRead};
+
+/// What a row is read with.
+#[derive(Debug, Clone)]
+pub struct RowRules {
+    pub mapping: Mapping,
+    /// Country for phone numbers written without a country code.
+    pub region: String,
+    pub statuses: StatusMap,
+    /// The team's default zone, for leads whose number gives no clue.
+    pub default_zone: Tz,
+}
+
+/// A further phone number or email of a lead, from a column after the one that filled the
+/// lead's own (or from the same cell, as Google writes "a ::: b").
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ContactPoint {
+    /// "phone" or "email", as the contacts table names them.
+    pub kind: &'static str,
+    /// E.164 for a phone, lower case for an email.
+    pub value: String,
+    /// "mobile", "home", "work", or the source's own label.
+    pub label: String,
+}
+
+/// A row read into a lead, with what the import reports about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedLead {
+    pub row: ImportRow,
+    pub contacts: Vec<ContactPoint>,
+    /// Further numbers or emails that are not valid, left out (they never reject the lead).
+    pub invalid_contacts: u32,
+    /// Where the lead's calling zone comes from.
+    pub zone: ZoneOrigin,
+    /// Another CRM's status value and the status it was read as.
+    pub status_mapped: Option<(String, LeadStatus)>,
+}
 
 /// Why a row cannot be taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,14 +67,28 @@ pub enum RowError {
     NotUtf8 { column: String },
     /// Field values that fail validation, each with the column it came from.
     Invalid(Vec<(FieldError, String)>),
+    /// The source marks the row deleted: skipped, not rejected.
+    Deleted { column: String },
 }
 
 impl RowError {
+    /// The status value that has no mapping, when that is (one of) the row's problems.
+    pub fn unmapped_status(&self) -> Option<String> {
+        match self {
+            RowError::Invalid(errors) => errors
+                .iter()
+                .find(|(e, _)| e.field == "status" && e.message.contains("has no mapping"))
+                .and_then(|(e, _)| e.message.split('\'').nth(1).map(str::to_string)),
+            _ => None,
+        }
+    }
+
     /// A short name for counting rejects by kind ("phone", "email", "field count", ...).
     pub fn kind(&self) -> String {
         match self {
             RowError::FieldCount { .. } => "field count".into(),
             RowError::NotUtf8 { .. } => "encoding".into(),
+            RowError::Deleted { .. } => "deleted".into(),
             RowError::Invalid(errors) => errors.iter().map(|(e, _)| e.field).collect::<Vec<_>>().join("+"),
         }
     }
@@ -54,6 +112,7 @@ impl fmt::Display for RowError {
                 f,
                 "column '{column}' is not UTF-8 text; save the file as \"CSV UTF-8\" and import it again"
             ),
+            RowError::Deleted { column } => write!(f, "marked deleted in the source (column '{column}')"),
             RowError::Invalid(errors) => {
                 let parts: Vec<String> = errors
                     .iter()
@@ -72,7 +131,61 @@ impl fmt::Display for RowError {
 }
 
 /// Reads one record into a lead. `region` is the country for numbers without a country code.
+/// (The import reads rows with `read_row`; this is the same without the status map and zones.)
 pub fn parse_row(record: &Record<'_>, mapping: &Mapping, region: &str) -> Result<ImportRow, RowError> {
+    let rules = RowRules {
+        mapping: mapping.clone(),
+        region: region.to_string(),
+        statuses: StatusMap::default(),
+        default_zone: chrono_tz::America::New_York,
+    };
+    read_row(record, &rules).map(|parsed| parsed.row)
+}
+
+/// Google Contacts writes several values of one kind in one cell: "a@x.com ::: b@y.com".
+fn split_values(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split(":::").map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// "Mobile Phone" → "mobile", "Business Phone 2" → "work", "Phone 3 - Value" → "phone 3".
+fn label_from_header(header: &str) -> String {
+    let key = normalize_header(header);
+    let words: &[(&str, &str)] = &[
+        ("mobile", "mobile"),
+        ("cell", "mobile"),
+        ("iphone", "mobile"),
+        ("handy", "mobile"),
+        ("home", "home"),
+        ("personal", "home"),
+        ("business", "work"),
+        ("work", "work"),
+        ("office", "work"),
+        ("direct", "work"),
+        ("main", "main"),
+        ("primary", "main"),
+        ("secondary", "other"),
+        ("other", "other"),
+        ("car", "car"),
+    ];
+    if let Some((_, label)) = words.iter().find(|(w, _)| key.contains(w)) {
+        return (*label).to_string();
+    }
+    let cleaned = header
+        .trim()
+        .trim_end_matches("- Value")
+        .trim_end_matches("Value")
+        .trim();
+    let cleaned = cleaned.trim_end_matches(['-', ' ']).to_lowercase();
+    if cleaned.is_empty() {
+        "other".into()
+    } else {
+        cleaned
+    }
+}
+
+/// Reads one record into a lead with everything the import reports about it.
+pub fn read_row(record: &Record<'_>, rules: &RowRules) -> Result<ParsedLead, RowError> {
+    let mapping = &rules.mapping;
     let expected = mapping.columns.len();
     if record.len() != expected {
         // A row that spans several lines and has too few cells is the classic open quote.
@@ -90,21 +203,58 @@ pub fn parse_row(record: &Record<'_>, mapping: &Mapping, region: &str) -> Result
         })?;
         Ok(unguard(text))
     };
+    if let Some(index) = mapping.deleted_column() {
+        let value = cell(index)?.trim().to_ascii_lowercase();
+        if matches!(value.as_str(), "1" | "true" | "yes" | "y" | "x") {
+            return Err(RowError::Deleted {
+                column: mapping.header(index).to_string(),
+            });
+        }
+    }
 
     let mut input = LeadInput::default();
     let mut provided = FieldSet::default();
     // Which column each field's value came from, to name it in a reject reason.
     let mut origin: Vec<(LeadField, usize)> = Vec::new();
+    // Further phone numbers and emails: (field, raw value, label).
+    let mut extras: Vec<(LeadField, String, String)> = Vec::new();
     for field in LeadField::ALL {
+        let several = matches!(field, LeadField::Phone | LeadField::Email);
         for &index in mapping.columns_for(*field) {
             let value = cell(index)?;
             if value.trim().is_empty() {
+                continue;
+            }
+            if several {
+                let label = match mapping.label_column(index).map(cell).transpose()? {
+                    Some(label) if !label.trim().is_empty() => {
+                        label.trim().trim_start_matches('*').trim().to_lowercase()
+                    }
+                    _ => label_from_header(mapping.header(index)),
+                };
+                for part in split_values(value) {
+                    if provided.contains(*field) {
+                        extras.push((*field, part.to_string(), label.clone()));
+                    } else {
+                        *slot(&mut input, *field) = part.to_string();
+                        provided.insert(*field);
+                        origin.push((*field, index));
+                    }
+                }
                 continue;
             }
             *slot(&mut input, *field) = value.to_string();
             provided.insert(*field);
             origin.push((*field, index));
             break;
+        }
+    }
+    for (field, value) in &mapping.sets {
+        *slot(&mut input, *field) = value.clone();
+        if value.trim().is_empty() {
+            provided.remove(*field);
+        } else {
+            provided.insert(*field);
         }
     }
     if let Some(index) = mapping.full_name_column() {
@@ -117,29 +267,98 @@ pub fn parse_row(record: &Record<'_>, mapping: &Mapping, region: &str) -> Result
             }
         }
     }
-    input
-        .validate(region)
-        .map_err(|errors| {
-            RowError::Invalid(
-                errors
-                    .0
-                    .into_iter()
-                    .map(|e| {
-                        let column = origin
-                            .iter()
-                            .find(|(f, _)| f.as_str() == e.field)
-                            .map(|(_, i)| mapping.header(*i).to_string())
-                            .unwrap_or_default();
-                        (e, column)
-                    })
-                    .collect(),
-            )
-        })
-        .map(|fields| ImportRow {
+    // Outlook and Google write "Normal" where coldcall says medium.
+    if normalize_header(&input.priority) == "normal" {
+        input.priority = "medium".into();
+    }
+    let mut status_mapped = None;
+    let mut unmapped = None;
+    match rules.statuses.read(&input.status) {
+        StatusRead::AsIs => {}
+        StatusRead::Mapped(status) => {
+            status_mapped = Some((input.status.trim().to_string(), status));
+            input.status = status.as_str().to_string();
+        }
+        StatusRead::Unmapped => {
+            unmapped = Some(std::mem::take(&mut input.status).trim().to_string());
+        }
+    }
+
+    let column_of = |field: &str| {
+        origin
+            .iter()
+            .find(|(f, _)| f.as_str() == field)
+            .map(|(_, i)| mapping.header(*i).to_string())
+            .unwrap_or_default()
+    };
+    let validated = input.validate(&rules.region);
+    let mut errors: Vec<(FieldError, String)> = match &validated {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.0.iter().map(|e| (e.clone(), column_of(e.field))).collect(),
+    };
+    if let Some(value) = &unmapped {
+        let statuses: Vec<&str> = LeadStatus::ALL.iter().map(|s| s.as_str()).collect();
+        errors.push((
+            FieldError {
+                field: "status",
+                message: format!(
+                    "'{value}' has no mapping to a coldcall status; add --map-status '{value}=STATUS' ({})",
+                    statuses.join(", ")
+                ),
+            },
+            column_of("status"),
+        ));
+    }
+    let fields = match validated {
+        Ok(fields) if errors.is_empty() => fields,
+        _ => return Err(RowError::Invalid(errors)),
+    };
+
+    let mut contacts: Vec<ContactPoint> = Vec::new();
+    let mut invalid_contacts = 0;
+    for (field, value, label) in extras {
+        let (kind, normalised) = match field {
+            LeadField::Phone => ("phone", normalize_phone(&value, &rules.region).ok()),
+            _ => ("email", crate::domain::lead::normalize_email(&value)),
+        };
+        let Some(value) = normalised else {
+            invalid_contacts += 1;
+            continue;
+        };
+        let own = match field {
+            LeadField::Phone => fields.phone == value,
+            _ => fields.email.as_deref() == Some(value.as_str()),
+        };
+        if !own && !contacts.iter().any(|c| c.kind == kind && c.value == value) {
+            contacts.push(ContactPoint { kind, value, label });
+        }
+    }
+    // A zone the row gives is its own. Without one, a number that places the lead in one zone
+    // gives it that zone, written with the lead (so the queue's zone filter sees it) but not
+    // counted as given: `--on-duplicate update` or `merge` never replaces a stored zone with it.
+    // A number that allows several zones, or none, leaves the zone empty: can-call then judges
+    // the lead in all of them, or in the default zone.
+    let mut fields = fields;
+    let zone = if provided.contains(LeadField::Timezone) {
+        ZoneOrigin::Given
+    } else {
+        let zones = lead_zones(None, &fields.phone, rules.default_zone);
+        if zones.origin == ZoneOrigin::Number {
+            fields.timezone = zones.zones.first().map(|tz| tz.name().to_string());
+        }
+        zones.origin
+    };
+    Ok(ParsedLead {
+        row: ImportRow {
             line: record.line,
             fields,
             provided,
-        })
+        },
+        contacts,
+        invalid_contacts,
+        zone,
+        status_mapped,
+    })
 }
 
 /// "Ada King Lovelace" → ("Ada King", "Lovelace"); one word is a first name only.

@@ -6,13 +6,20 @@
 //! slow database slows the reader instead of letting rows pile up.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use tokio::sync::mpsc;
 
 use super::reader::{OwnedRecord, ReadError, Record, RecordReader};
-use super::sniff;
+use super::{sniff, vcard};
+
+/// Where the rows come from.
+enum Rows {
+    Csv(Box<RecordReader<File>>),
+    /// A vCard file, read whole (address books are small) into one row per card.
+    Cards(std::vec::IntoIter<(u64, OwnedRecord)>),
+}
 
 /// An import file with its header read.
 pub struct Source {
@@ -20,7 +27,7 @@ pub struct Source {
     pub delimiter: u8,
     pub headers: Vec<String>,
     pub total_bytes: u64,
-    reader: RecordReader<File>,
+    rows: Rows,
     header: (u64, OwnedRecord),
     /// The first row is data, not names (a bare list of numbers).
     header_is_data: bool,
@@ -55,6 +62,37 @@ impl Source {
             .fill_buf()
             .map_err(|e| fail(format!("cannot read the file: {e}")))?;
         let bom = sniff::byte_order_mark(start).map_err(fail)?;
+        let is_vcard = vcard::looks_like_vcard(&start[bom..])
+            || path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("vcf") || e.eq_ignore_ascii_case("vcard"));
+        if is_vcard {
+            input.consume(bom);
+            let mut bytes = Vec::new();
+            input
+                .read_to_end(&mut bytes)
+                .map_err(|e| fail(format!("cannot read the file: {e}")))?;
+            // vCard 2.1 may be in a legacy character set outside quoted-printable values; such
+            // bytes are replaced rather than refusing the whole address book.
+            let text = String::from_utf8_lossy(&bytes);
+            let cards: Vec<(u64, OwnedRecord)> = vcard::parse(&text)
+                .iter()
+                .map(|card| (card.line, OwnedRecord::from_cells(&vcard::row(card))))
+                .collect();
+            if cards.is_empty() {
+                return Err(fail("the file holds no vCard (no BEGIN:VCARD line)".into()));
+            }
+            let header = OwnedRecord::from_cells(&vcard::headers());
+            return Ok(Source {
+                path: path.to_path_buf(),
+                delimiter: b',',
+                headers: vcard::headers(),
+                total_bytes,
+                rows: Rows::Cards(cards.into_iter()),
+                header: (0, header),
+                header_is_data: false,
+            });
+        }
         let delimiter = delimiter.unwrap_or_else(|| sniff::delimiter(&start[bom..]));
         input.consume(bom);
         let mut reader = RecordReader::from_buffered(input, delimiter);
@@ -76,7 +114,7 @@ impl Source {
             delimiter,
             headers,
             total_bytes,
-            reader,
+            rows: Rows::Csv(Box::new(reader)),
             header: first,
             header_is_data: false,
         })
@@ -85,6 +123,14 @@ impl Source {
     /// The file has no header row: its first row is read as data too.
     pub fn header_is_data(&mut self) {
         self.header_is_data = true;
+    }
+
+    /// "vcard" for a vCard file, "csv" otherwise.
+    pub fn format(&self) -> &'static str {
+        match self.rows {
+            Rows::Csv(_) => "csv",
+            Rows::Cards(_) => "vcard",
+        }
     }
 
     /// The file name for messages and the audit log.
@@ -102,7 +148,14 @@ impl Source {
         F: Fn(&Record<'_>) -> Result<T, Reject> + Send + 'static,
     {
         let (tx, rx) = mpsc::channel(2);
-        let mut reader = self.reader;
+        let total_bytes = self.total_bytes;
+        let mut reader = match self.rows {
+            Rows::Csv(reader) => *reader,
+            Rows::Cards(cards) => {
+                std::thread::spawn(move || send_cards(cards, total_bytes, batch_size, &parse, &tx));
+                return rx;
+            }
+        };
         let (header_line, header) = self.header;
         let header_is_data = self.header_is_data;
         std::thread::spawn(move || {
@@ -153,11 +206,47 @@ impl Source {
     }
 }
 
+/// The reader thread of a vCard file: its cards, already in memory, in batches.
+fn send_cards<T, F>(
+    cards: std::vec::IntoIter<(u64, OwnedRecord)>,
+    total_bytes: u64,
+    batch_size: usize,
+    parse: &F,
+    tx: &mpsc::Sender<Chunk<T>>,
+) where
+    F: Fn(&Record<'_>) -> Result<T, Reject>,
+{
+    let count = cards.len().max(1) as u64;
+    let mut batch = Vec::with_capacity(batch_size.min(cards.len()));
+    for (done, (line, raw)) in cards.enumerate() {
+        let result = parse(&raw.as_record(line));
+        batch.push(Parsed { line, raw, result });
+        if batch.len() >= batch_size {
+            let bytes = total_bytes * (done as u64 + 1) / count;
+            if tx
+                .blocking_send(Chunk::Rows(std::mem::take(&mut batch), bytes))
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+    if !batch.is_empty() && tx.blocking_send(Chunk::Rows(batch, total_bytes)).is_err() {
+        return;
+    }
+    let _ = tx.blocking_send(Chunk::Done { blank_lines: 0 });
+}
+
 /// Why one row cannot be taken: a short kind for counting, and the full reason for the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reject {
     pub kind: String,
     pub reason: String,
+    /// The row is not rejected but skipped on purpose (deleted in the source): counted apart
+    /// and not written to the rejects file.
+    pub skip: bool,
+    /// A status value with no mapping, for the list `--dry-run` shows.
+    pub unmapped_status: Option<String>,
 }
 
 /// One row read from the file.
