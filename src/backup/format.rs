@@ -427,6 +427,40 @@ struct FrameLines<R: Read> {
     fresh: bool,
 }
 
+/// The longest row line a backup may hold. A real row is a few kilobytes (a lead's notes are at
+/// most 65,536 characters); the bound keeps verify and restore in bounded memory whatever a
+/// damaged or hostile file unpacks to.
+const MAX_LINE_BYTES: usize = 8 * 1024 * 1024;
+
+/// `read_until(b'\n')` that refuses a line longer than `max` instead of growing without end.
+fn read_line_bounded(reader: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> std::io::Result<usize> {
+    let start = buf.len();
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok(buf.len() - start);
+        }
+        let (taken, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        if buf.len() - start + taken > max {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "a line longer than {} MiB: not a coldcall backup row",
+                    max / (1024 * 1024)
+                ),
+            ));
+        }
+        buf.extend_from_slice(&available[..taken]);
+        reader.consume(taken);
+        if done {
+            return Ok(buf.len() - start);
+        }
+    }
+}
+
 impl<R: Read> FrameLines<R> {
     /// Appends the next line to `buf`; false at the end of the file.
     fn read_line(&mut self, buf: &mut Vec<u8>) -> std::io::Result<bool> {
@@ -448,7 +482,7 @@ impl<R: Read> FrameLines<R> {
             let Some(frame) = self.current.as_mut() else {
                 return Ok(false);
             };
-            if frame.read_until(b'\n', buf)? > 0 {
+            if read_line_bounded(frame, buf, MAX_LINE_BYTES)? > 0 {
                 self.fresh = false;
                 return Ok(true);
             }
@@ -946,6 +980,29 @@ mod tests {
             "same rows, same checksum, whatever the source"
         );
         assert_ne!(a.manifest_sha256, b.manifest_sha256);
+    }
+
+    #[test]
+    fn a_small_file_that_unpacks_to_one_huge_line_is_refused_in_bounded_memory() {
+        // 64 MiB of one byte and no newline compresses to a few kilobytes.
+        let (file, _) = sample();
+        let text = unpack(&file);
+        let first_line = text.split_inclusive('\n').next().unwrap();
+        let mut bomb = zstd::stream::Encoder::new(Vec::new(), 19).unwrap();
+        bomb.write_all(first_line.as_bytes()).unwrap();
+        let chunk = vec![b'a'; 1024 * 1024];
+        for _ in 0..64 {
+            bomb.write_all(&chunk).unwrap();
+        }
+        let mut bomb = bomb.finish().unwrap();
+        assert!(bomb.len() < 200 * 1024, "{} bytes", bomb.len());
+        let digest = Sha256::digest(&bomb);
+        bomb.extend_from_slice(&trailer(&digest));
+        let err = match verify(&bomb[..]) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("a 64 MiB line was accepted"),
+        };
+        assert!(err.contains("longer than") || err.contains("damaged"), "{err}");
     }
 
     #[test]
