@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::tui::keymap::Action;
+use crate::console_settings::{Action, FloorLimits};
 
 /// Default country for phone numbers written without one.
 pub const DEFAULT_REGION: &str = "US";
@@ -67,7 +67,7 @@ pub struct Config {
     pub dial: Option<crate::dialer::DialHook>,
     /// When the supervisor's floor marks a call, pause or wrap-up as running long.
     #[serde(default)]
-    pub floor: crate::tui::floor::FloorLimits,
+    pub floor: FloorLimits,
     /// Key overrides: action name → keys.
     #[serde(default)]
     pub keys: HashMap<Action, Vec<String>>,

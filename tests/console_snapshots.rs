@@ -160,7 +160,12 @@ async fn search_results() {
 async fn refused_call_and_help() {
     let (db, mut app) = floor().await;
     press(&mut app, &db.store, &chars("]")).await;
-    let row = app.leads.items.iter().position(|l| l.last_name == "Nakamura").unwrap();
+    let row = app
+        .lists()
+        .leads()
+        .iter()
+        .position(|l| l.last_name == "Nakamura")
+        .unwrap();
     for _ in 0..row {
         press(&mut app, &db.store, &chars("j")).await;
     }
@@ -226,8 +231,8 @@ async fn supervisor_floor() {
         "US".into(),
         Keymap::default(),
         db.store.now(),
-    );
-    app.supervising = true;
+    )
+    .supervising(true, Default::default());
     let requests = app.start();
     settle(&mut app, &db.store, requests).await;
     check("supervisor_floor", &app);

@@ -95,10 +95,9 @@ async fn run_console(
     supervise: bool,
 ) -> Result<(), CliError> {
     let keymap = Keymap::with_overrides(&config.keys).map_err(|e| CliError::Usage(format!("config [keys]: {e}")))?;
-    let mut app = App::new(agent, store.describe().to_string(), region, keymap, store.now());
-    app.dial = config.dial.clone();
-    app.supervising = supervise;
-    app.floor_limits = config.floor;
+    let mut app =
+        App::new(agent, store.describe().to_string(), region, keymap, store.now()).supervising(supervise, config.floor);
+    app.set_dial(config.dial.clone());
     let feed = crate::tui::feed::FeedOptions {
         poll_every: std::time::Duration::from_millis(config.feed_poll_ms.clamp(100, 60_000)),
         notify: true,

@@ -10,15 +10,15 @@ use crate::tui::app::{App, Level, Modal, Pane};
 use crate::tui::keymap::Action;
 
 pub fn header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let connection = if app.online { "● online" } else { "○ OFFLINE" };
-    let clock = app.now.with_timezone(&chrono::Local).format("%H:%M:%S").to_string();
+    let connection = if app.online() { "● online" } else { "○ OFFLINE" };
+    let clock = app.now().with_timezone(&chrono::Local).format("%H:%M:%S").to_string();
     // Most important first: the database name is the part cut on narrow screens.
     let left = format!(
         " coldcall │ {} │ {} │ {} │ {}",
-        crate::display::printable(&app.agent.name),
-        app.agent_state.label(),
+        crate::display::printable(&app.agent().name),
+        app.agent_state().label(),
         connection,
-        app.database,
+        app.database(),
     );
     let width = area.width as usize;
     let room = width.saturating_sub(clock.len() + 1);
@@ -29,8 +29,8 @@ pub fn header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let keys = &app.keymap;
-    let hints: Vec<(String, &str)> = match &app.modal {
+    let keys = app.keymap();
+    let hints: Vec<(String, &str)> = match app.modal() {
         Some(Modal::Outcome(_)) => vec![
             ("key".into(), "outcome"),
             ("Tab".into(), "notes/fields"),
@@ -44,16 +44,16 @@ pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             ("Enter".into(), "save"),
             ("Esc".into(), "cancel"),
         ],
-        None if app.search.editing => {
+        None if app.lists().search().editing() => {
             vec![
                 ("type".into(), "search"),
                 ("Enter".into(), "results"),
                 ("Esc".into(), "clear"),
             ]
         }
-        None if app.supervising => {
+        None if app.is_supervising() => {
             let mut actions = vec![Action::Help, Action::Quit];
-            if app.focus == Pane::Calls {
+            if app.focus() == Pane::Calls {
                 actions.push(Action::ReleaseLock);
             } else {
                 actions.extend([Action::Assign, Action::WidenRange, Action::NextTab]);
@@ -64,7 +64,7 @@ pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         None => {
             // Most important first: the footer is cut at the right edge on narrow screens.
             let mut actions = Vec::new();
-            if app.call.is_some() {
+            if app.call().is_some() {
                 actions.push(Action::EndCall);
             } else {
                 actions.push(Action::ClaimNext);
@@ -73,12 +73,12 @@ pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 }
             }
             actions.extend([Action::Help, Action::Quit]);
-            if app.agent.role.can_force() {
+            if app.agent().role.can_force() {
                 actions.extend([Action::ToggleFloor, Action::Assign]);
             }
-            if app.focus == Pane::Queue {
+            if app.focus() == Pane::Queue {
                 actions.extend([Action::Search, Action::Open, Action::Filter, Action::NextTab]);
-            } else if app.focus == Pane::Detail {
+            } else if app.focus() == Pane::Detail {
                 actions.extend([
                     Action::ChangeStatus,
                     Action::EditLead,
@@ -101,13 +101,13 @@ pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 pub fn status_line(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
-    if !app.pending.is_empty() {
+    if !app.pending().is_empty() {
         spans.push(Span::styled(
-            format!(" {} unsaved, retrying │", app.pending.len()),
+            format!(" {} unsaved, retrying │", app.pending().len()),
             theme.warn(),
         ));
     }
-    if let Some(status) = &app.status {
+    if let Some(status) = app.status().message() {
         let style = match status.level {
             Level::Info => theme.info(),
             Level::Warn => theme.warn(),

@@ -340,7 +340,7 @@ fn help(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             .iter()
             .map(|a| {
                 Line::from(vec![
-                    Span::styled(format!("{:<key_width$}", app.keymap.keys_for(*a)), theme.key()),
+                    Span::styled(format!("{:<key_width$}", app.keymap().keys_for(*a)), theme.key()),
                     Span::raw(a.label()),
                 ])
             })

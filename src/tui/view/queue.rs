@@ -11,20 +11,20 @@ use crate::store::Lead;
 use crate::tui::app::{App, Pane, QueueTab};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let focused = app.focus == Pane::Queue;
+    let focused = app.focus() == Pane::Queue;
     let block = super::pane(tabs_title(app, theme), focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let show_search = app.search.editing || app.search.results.is_some() || !app.search.input.value().is_empty();
+    let lists = app.lists();
+    let search = lists.search();
+    let show_search = search.visible();
     let [search_area, table_area] =
         Layout::vertical([Constraint::Length(u16::from(show_search)), Constraint::Min(1)]).areas(inner);
     if show_search {
-        let value = printable(app.search.input.value());
-        let count = app
-            .search
-            .results
-            .as_ref()
+        let value = printable(search.text());
+        let count = search
+            .results()
             .map(|r| format!("  {} found", r.len()))
             .unwrap_or_default();
         let line = Line::from(vec![
@@ -33,26 +33,23 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             Span::styled(count, theme.dim()),
         ]);
         frame.render_widget(Paragraph::new(line), search_area);
-        if app.search.editing {
-            let x = search_area.x + 2 + app.search.input.visual_cursor() as u16;
+        if search.editing() {
+            let x = search_area.x + 2 + search.cursor() as u16;
             frame.set_cursor_position((x.min(search_area.right().saturating_sub(1)), search_area.y));
         }
     }
 
-    if app.tab == QueueTab::Callbacks && app.search.results.is_none() {
+    if lists.tab() == QueueTab::Callbacks && search.results().is_none() {
         callbacks_table(app, theme, frame, table_area);
         return;
     }
-    let (leads, selected) = match &app.search.results {
-        Some(results) => (results.as_slice(), app.search.selected),
-        None => (app.leads.items.as_slice(), app.leads.selected),
-    };
+    let (leads, selected) = lists.shown();
     if leads.is_empty() {
-        let text = if app.leads.loading {
+        let text = if lists.loading() {
             "loading…"
-        } else if app.search.results.is_some() {
+        } else if search.results().is_some() {
             "no lead matches"
-        } else if app.tab == QueueTab::Mine {
+        } else if lists.tab() == QueueTab::Mine {
             "nothing assigned to you: press n for the next lead"
         } else {
             "no leads"
@@ -64,24 +61,24 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 fn tabs_title(app: &App, theme: &Theme) -> Line<'static> {
+    let lists = app.lists();
     let mut spans = vec![Span::raw(" ")];
     for tab in QueueTab::ALL {
-        let style = if tab == app.tab { theme.selected() } else { theme.dim() };
+        let style = if tab == lists.tab() {
+            theme.selected()
+        } else {
+            theme.dim()
+        };
         spans.push(Span::styled(format!(" {} ", tab.title()), style));
         spans.push(Span::raw(" "));
     }
-    if app.filter != Default::default() {
+    if *lists.filter() != Default::default() {
         spans.push(Span::styled("[filtered] ", theme.warn()));
     }
-    if let Some(page) = page_label(app) {
-        spans.push(Span::styled(page, theme.dim()));
+    if let Some(page) = lists.page_number() {
+        spans.push(Span::styled(format!("page {page} "), theme.dim()));
     }
     Line::from(spans)
-}
-
-fn page_label(app: &App) -> Option<String> {
-    (app.tab != QueueTab::Callbacks && app.search.results.is_none() && !app.leads.previous.is_empty())
-        .then(|| format!("page {} ", app.leads.previous.len() + 1))
 }
 
 /// The rows around the selection that fit in `height`, and the selection's index among them.
@@ -100,7 +97,7 @@ fn lead_table(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, leads: &[
     let rows: Vec<Row> = leads[start..(start + visible).min(leads.len())]
         .iter()
         .map(|lead| {
-            let lock = app.active_calls.iter().find(|c| c.lead_id == lead.id);
+            let lock = app.active_calls().on_lead(lead.id);
             let badge = match lock {
                 Some(call) => Span::styled(format!("☎ {}", printable(&call.agent_name)), theme.lock()),
                 None if lead.do_not_call => Span::styled("DNC", theme.flag()),
@@ -112,10 +109,10 @@ fn lead_table(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, leads: &[
                 Cell::from(lead.status.label()),
                 Cell::from(lead.priority.label()),
                 Cell::from(lead.lead_score.to_string()),
-                Cell::from(when(lead.last_call_at, app.now)),
+                Cell::from(when(lead.last_call_at, app.now())),
             ];
             if wide {
-                cells.push(Cell::from(when(lead.next_call_at, app.now)));
+                cells.push(Cell::from(when(lead.next_call_at, app.now())));
             }
             cells.push(Cell::from(Line::from(badge)));
             Row::new(cells)
@@ -145,7 +142,8 @@ fn lead_table(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, leads: &[
 }
 
 fn callbacks_table(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    if app.callbacks.is_empty() {
+    let callbacks = app.lists().callbacks();
+    if callbacks.is_empty() {
         frame.render_widget(
             Paragraph::new("no callbacks in the next 7 days").style(theme.dim()),
             area,
@@ -153,17 +151,17 @@ fn callbacks_table(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         return;
     }
     let visible = area.height.saturating_sub(1) as usize;
-    let (start, selected_in_view) = window(app.callbacks.len(), app.leads.selected, visible);
-    let rows: Vec<Row> = app.callbacks[start..(start + visible).min(app.callbacks.len())]
+    let (start, selected_in_view) = window(callbacks.len(), app.lists().selected(), visible);
+    let rows: Vec<Row> = callbacks[start..(start + visible).min(callbacks.len())]
         .iter()
         .map(|c| {
-            let due = if c.due_at <= app.now {
+            let due = if c.due_at <= app.now() {
                 Span::styled("due", theme.warn())
             } else {
                 Span::raw("")
             };
             Row::new(vec![
-                Cell::from(when(Some(c.due_at), app.now)),
+                Cell::from(when(Some(c.due_at), app.now())),
                 Cell::from(printable(&c.lead_name)),
                 Cell::from(printable(c.note.as_deref().unwrap_or(""))),
                 Cell::from(Line::from(due)),
