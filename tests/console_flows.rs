@@ -103,6 +103,8 @@ fn parse_keys(text: &str) -> Vec<KeyEvent> {
                 "BackTab" => (KeyCode::BackTab, KeyModifiers::SHIFT),
                 "Down" => (KeyCode::Down, KeyModifiers::NONE),
                 "Up" => (KeyCode::Up, KeyModifiers::NONE),
+                "Left" => (KeyCode::Left, KeyModifiers::NONE),
+                "Right" => (KeyCode::Right, KeyModifiers::NONE),
                 "PgDn" => (KeyCode::PageDown, KeyModifiers::NONE),
                 "PgUp" => (KeyCode::PageUp, KeyModifiers::NONE),
                 "C-u" => (KeyCode::Char('u'), KeyModifiers::CONTROL),
@@ -644,4 +646,57 @@ async fn the_floor_figures_cover_a_week_or_a_month_when_widened() {
     assert_eq!(calls(&console), 1, "the last 30 days hold it too");
     console.press("w").await;
     assert_eq!(calls(&console), 0, "back to today");
+}
+
+#[tokio::test]
+async fn a_paused_agent_claims_nothing() {
+    let (db, leads) = floor().await;
+    let mut console = Console::open(&db.store, "alice").await;
+    console.press("plunch<Enter>").await;
+    console.press("n").await;
+    assert!(console.app.open_lead().is_none(), "nothing was handed out");
+    assert!(
+        console.status_text().contains("you are paused"),
+        "{}",
+        console.status_text()
+    );
+    assert!(
+        db.store.assignments(leads[0].id).await.unwrap().is_empty(),
+        "the lead is not reserved for a paused agent"
+    );
+    let bob = db.store.agent_by_name("bob").await.unwrap().unwrap();
+    let bobs_queue = db.store.queue_preview(bob.id, 10).await.unwrap();
+    assert_eq!(
+        bobs_queue[0].id, leads[0].id,
+        "the urgent lead is still first for others"
+    );
+}
+
+#[tokio::test]
+async fn a_filter_set_from_my_queue_shows_the_list_it_filters() {
+    let (db, leads) = floor().await;
+    let mut console = Console::open(&db.store, "alice").await;
+    assert_eq!(console.app.lists().tab(), QueueTab::Mine);
+    // priority: any → low → medium → high → urgent
+    console.press("f<Tab><Right><Right><Right><Right><Enter>").await;
+    assert_eq!(
+        console.app.lists().tab(),
+        QueueTab::All,
+        "the filter applies to All leads"
+    );
+    let shown: Vec<_> = console.app.lists().leads().iter().map(|l| l.id).collect();
+    assert_eq!(shown, vec![leads[0].id], "only the urgent lead");
+}
+
+#[tokio::test]
+async fn the_outcome_is_named_by_its_label() {
+    let (db, _) = floor().await;
+    let mut console = Console::open(&db.store, "alice").await;
+    console.press("nce").await;
+    console.press("n<Enter>").await;
+    assert!(
+        console.status_text().starts_with("saved: No answer"),
+        "{}",
+        console.status_text()
+    );
 }

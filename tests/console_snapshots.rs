@@ -102,7 +102,11 @@ fn render(app: &App, width: u16, height: u16) -> String {
 }
 
 fn check(name: &str, app: &App) {
-    for (width, height) in SIZES {
+    check_at(name, app, &SIZES);
+}
+
+fn check_at(name: &str, app: &App, sizes: &[(u16, u16)]) {
+    for &(width, height) in sizes {
         let screen = render(app, width, height);
         insta::with_settings!({
             snapshot_suffix => format!("{width}x{height}"),
@@ -128,6 +132,14 @@ async fn lead_detail() {
     let (db, mut app) = floor().await;
     press(&mut app, &db.store, &[KeyCode::Enter]).await;
     check("lead_detail", &app);
+}
+
+/// Beside an open lead at 120 columns the queue keeps whole names and drops columns instead.
+#[tokio::test]
+async fn lead_beside_the_queue() {
+    let (db, mut app) = floor().await;
+    press(&mut app, &db.store, &[KeyCode::Enter]).await;
+    check_at("lead_beside_the_queue", &app, &[(120, 30)]);
 }
 
 #[tokio::test]

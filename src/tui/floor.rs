@@ -3,7 +3,8 @@
 //! with the range worked out here.
 
 pub use crate::console_settings::FloorLimits;
-use crate::store::{Callback, FloorFigures, Presence};
+use crate::domain::PresenceState;
+use crate::store::{ActiveCall, Callback, FloorFigures, Presence};
 use chrono::{DateTime, Duration, Local, NaiveDate, TimeZone, Utc};
 
 /// What a supervisor sees of the floor.
@@ -92,6 +93,19 @@ impl FloorRange {
             Span::Day => day,
             span => format!("{} days to {day}", span.days()),
         }
+    }
+}
+
+/// An agent's state as the floor shows it: on a call whenever a call lock is theirs, however
+/// the call was started (a console, the command line, a script), since the call began; else
+/// what their console last said.
+pub fn shown_state(
+    presence: &Presence,
+    calls: &[ActiveCall],
+) -> (PresenceState, Option<String>, Option<DateTime<Utc>>) {
+    match calls.iter().find(|c| c.agent_id == presence.agent_id) {
+        Some(call) if presence.state != PresenceState::OnCall => (PresenceState::OnCall, None, Some(call.started_at)),
+        _ => (presence.state, presence.reason.clone(), presence.since),
     }
 }
 
@@ -187,6 +201,37 @@ mod tests {
 
     fn local_day(t: DateTime<Utc>) -> NaiveDate {
         t.with_timezone(&Local).date_naive()
+    }
+
+    #[test]
+    fn an_agent_holding_a_call_lock_shows_as_on_a_call() {
+        let started = noon() - Duration::minutes(3);
+        let presence = Presence {
+            agent_id: 2,
+            agent_name: "bob".into(),
+            role: crate::domain::Role::Agent,
+            state: PresenceState::Offline,
+            reason: None,
+            since: None,
+            heartbeat_at: None,
+        };
+        let call = ActiveCall {
+            lead_id: uuid::Uuid::now_v7(),
+            call_id: uuid::Uuid::now_v7(),
+            agent_id: 2,
+            agent_name: "bob".into(),
+            lead_name: "Ada Quinn".into(),
+            company: "Quinn Freight".into(),
+            phone_number: "+12125550001".into(),
+            started_at: started,
+            heartbeat_at: started,
+        };
+        assert_eq!(
+            shown_state(&presence, std::slice::from_ref(&call)),
+            (PresenceState::OnCall, None, Some(started))
+        );
+        let other = ActiveCall { agent_id: 3, ..call };
+        assert_eq!(shown_state(&presence, &[other]).0, PresenceState::Offline);
     }
 
     #[test]

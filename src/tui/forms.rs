@@ -393,11 +393,38 @@ impl EditForm {
                     }
                 }
             }
+            KeyCode::Left | KeyCode::Right | KeyCode::Char(' ') | KeyCode::Char('h') | KeyCode::Char('l')
+                if self.on_priority() =>
+            {
+                let forward = !matches!(key.code, KeyCode::Left | KeyCode::Char('h'));
+                let current = self.priority();
+                let all = Priority::ALL;
+                let at = all.iter().position(|p| Some(*p) == current).unwrap_or(0);
+                let next = if forward {
+                    (at + 1) % all.len()
+                } else {
+                    (at + all.len() - 1) % all.len()
+                };
+                self.fields[self.focus] = Field::new("Priority", "priority", all[next].as_str());
+            }
+            // Priority is a choice, not text: typing does nothing there.
+            _ if self.on_priority() => {}
             _ => {
                 self.fields[self.focus].type_key(key);
             }
         }
         FormResult::Editing
+    }
+
+    /// The priority chooser has the keyboard.
+    pub fn on_priority(&self) -> bool {
+        self.fields.get(self.focus).is_some_and(|f| f.name == "priority")
+    }
+
+    /// The chosen priority (None when the lead's stored value is not one).
+    pub fn priority(&self) -> Option<Priority> {
+        let field = self.fields.iter().find(|f| f.name == "priority")?;
+        field.value().parse().ok()
     }
 
     pub fn has_errors(&self) -> bool {
@@ -632,6 +659,31 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn priority_in_the_edit_form_is_chosen_with_the_arrows() {
+        let lead = crate::tui::app::tests::lead("Ada");
+        let mut form = EditForm::new(&lead);
+        while !form.on_priority() {
+            form.key(&code(KeyCode::Tab), "US");
+        }
+        assert_eq!(form.priority(), Some(Priority::Medium));
+        form.key(&key('x'), "US");
+        assert_eq!(
+            form.priority(),
+            Some(Priority::Medium),
+            "typing does not change a choice"
+        );
+        form.key(&code(KeyCode::Right), "US");
+        assert_eq!(form.priority(), Some(Priority::High));
+        form.key(&code(KeyCode::Left), "US");
+        form.key(&code(KeyCode::Left), "US");
+        assert_eq!(form.priority(), Some(Priority::Low));
+        match form.key(&code(KeyCode::Enter), "US") {
+            FormResult::Done(fields) => assert_eq!(fields.priority, Priority::Low),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -2,11 +2,11 @@
 //! and its outcome on the way to the database. A rejected outcome comes back to the form with
 //! what was typed; the call's lock is kept alive by heartbeats until the outcome is saved.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Local, Utc};
 use uuid::Uuid;
 
 use super::HEARTBEAT_EVERY;
-use crate::domain::{Disposition, LeadStatus, PresenceState};
+use crate::domain::{Disposition, LeadStatus, PresenceState, Refusal};
 use crate::store::{EndCall, EndedCall, StartCall, StartedCall};
 use crate::tui::forms::{Outcome, OutcomeForm};
 use crate::tui::request::Request;
@@ -256,6 +256,34 @@ impl CallDesk {
     }
 }
 
+/// A refusal as the status line says it: when the call becomes possible comes first, in the
+/// agent's own clock, so it is what stays on a narrow screen.
+pub fn refusal_text(refusal: &Refusal, now: DateTime<Utc>) -> String {
+    let local = |t: DateTime<Utc>| {
+        let t = t.with_timezone(&Local);
+        if t.date_naive() == now.with_timezone(&Local).date_naive() {
+            t.format("%H:%M").to_string()
+        } else {
+            t.format("%a %H:%M").to_string()
+        }
+    };
+    match refusal {
+        Refusal::OutsideCallingHours {
+            timezone,
+            local_time,
+            opens_at,
+        } => format!(
+            "cannot call until {}: outside calling hours in {timezone} (it is {} there)",
+            local(*opens_at),
+            local_time.format("%H:%M")
+        ),
+        Refusal::TooSoon { allowed_at, .. } => {
+            format!("cannot call until {}: {}", local(*allowed_at), refusal.message_at(now))
+        }
+        other => format!("cannot call: {}", other.message_at(now)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +320,22 @@ mod tests {
             callback_at: None,
             status,
         }
+    }
+
+    #[test]
+    fn a_refusal_says_first_when_the_call_can_be_made() {
+        let now = Utc::now();
+        let opens_at = now + Duration::hours(2);
+        let refusal = Refusal::OutsideCallingHours {
+            timezone: "America/New_York".into(),
+            local_time: now.naive_utc(),
+            opens_at,
+        };
+        let text = refusal_text(&refusal, now);
+        let when = opens_at.with_timezone(&Local).format("%H:%M").to_string();
+        assert!(text.starts_with("cannot call until "), "{text}");
+        assert!(text.contains(&when), "{text}");
+        assert!(text.contains("America/New_York"), "{text}");
     }
 
     #[test]

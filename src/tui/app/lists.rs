@@ -222,10 +222,17 @@ impl Lists {
         self.reload()
     }
 
+    /// The filter narrows "All leads" and search. My queue stays what claim-next gives (a
+    /// filtered view of it would promise leads `n` does not hand out), so applying a filter
+    /// shows the list it applies to.
     pub fn set_filter(&mut self, filter: LeadFilter) -> Vec<Request> {
         self.filter = filter;
-        self.search = SearchBox::default();
-        self.reload()
+        self.show_tab(QueueTab::All)
+    }
+
+    /// The filter narrows this tab.
+    pub fn filtered(&self, tab: QueueTab) -> bool {
+        tab == QueueTab::All && self.filter != LeadFilter::default()
     }
 
     /// Moves the selection; past either end of a page (by j/k or a page's worth), the
@@ -435,6 +442,21 @@ mod tests {
             },
         );
         assert_eq!((lists.selected(), lists.page_number()), (2, None));
+    }
+
+    #[test]
+    fn a_filter_shows_and_marks_the_list_it_applies_to() {
+        let mut lists = Lists::new(1);
+        assert_eq!(lists.tab(), QueueTab::Mine);
+        let filter = LeadFilter {
+            min_score: Some(60),
+            ..LeadFilter::default()
+        };
+        let requests = lists.set_filter(filter.clone());
+        assert_eq!(lists.tab(), QueueTab::All);
+        assert!(matches!(&requests[..], [Request::Leads { filter: f, .. }] if *f == filter));
+        assert!(lists.filtered(QueueTab::All));
+        assert!(!lists.filtered(QueueTab::Mine), "my queue is never marked as filtered");
     }
 
     #[test]

@@ -204,6 +204,14 @@ impl App {
         &self.dispositions
     }
 
+    /// An outcome as agents know it ("No answer"), not its code.
+    pub fn outcome_label(&self, code: &str) -> String {
+        self.dispositions
+            .iter()
+            .find(|d| d.code == code)
+            .map_or_else(|| code.to_string(), |d| d.label.clone())
+    }
+
     /// The agent asked to leave.
     pub fn quitting(&self) -> bool {
         self.quit
@@ -335,9 +343,17 @@ impl App {
     }
 
     fn claim_next(&mut self) -> Vec<Request> {
-        if self.desk.on_call() {
-            self.status.warn(About::Console, "finish the current call first (e)");
-            return Vec::new();
+        // A claim reserves the lead: a paused agent must not hold one back from the floor.
+        match self.desk.can_take_work() {
+            Err(NotNow::AlreadyOnCall) => {
+                self.status.warn(About::Console, "finish the current call first (e)");
+                return Vec::new();
+            }
+            Err(not_now) => {
+                self.say_not_now(not_now);
+                return Vec::new();
+            }
+            Ok(()) => {}
         }
         self.status.info(About::Console, "finding the next lead…");
         vec![Request::Claim {
@@ -666,7 +682,7 @@ impl App {
             Reply::CallStarted(started) => self.on_call_started(started),
             Reply::Refused(refusal) => {
                 let about = self.current_lead().map_or(About::Console, |l| About::Lead(l.id));
-                self.status.error(about, format!("cannot call: {refusal}"));
+                self.status.error(about, call::refusal_text(&refusal, self.now));
                 Vec::new()
             }
             Reply::HeartbeatLost { call_id } => {
@@ -805,7 +821,11 @@ impl App {
         let phone = call.map(|c| c.phone).unwrap_or_default();
         self.status.info(
             About::Lead(ended.lead_id),
-            format!("saved: {} — lead is {}", ended.disposition, ended.new_status.label()),
+            format!(
+                "saved: {} — lead is {}",
+                self.outcome_label(&ended.disposition),
+                ended.new_status.label()
+            ),
         );
         let mut requests = vec![Request::ActiveCalls, Request::Detail { lead_id: ended.lead_id }];
         requests.extend(status_change);

@@ -6,6 +6,7 @@ use ratatui::Frame;
 
 use super::{clock, Theme};
 use crate::display::printable;
+use crate::domain::phone::format_international;
 use crate::tui::app::{App, Pane};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -28,7 +29,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 Cell::from(printable(&c.agent_name)),
                 Cell::from(printable(&c.lead_name)),
                 Cell::from(printable(&c.company)),
-                Cell::from(c.phone_number.clone()),
+                Cell::from(format_international(&c.phone_number)),
                 Cell::from(clock((app.now() - c.started_at).num_seconds())),
             ]);
             if mine {

@@ -5,8 +5,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use super::fit::{fit, width};
 use super::Theme;
 use crate::tui::app::{App, Level, Modal, Pane};
+use crate::tui::forms::OutcomeFocus;
 use crate::tui::keymap::Action;
 
 pub fn header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -21,9 +23,9 @@ pub fn header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         app.database(),
     );
     let width = area.width as usize;
-    let room = width.saturating_sub(clock.len() + 1);
-    let left: String = left.chars().take(room).collect();
-    let pad = width.saturating_sub(left.chars().count() + clock.len() + 1);
+    let room = width.saturating_sub(clock.len() + 2);
+    let left = fit(&left, room);
+    let pad = width.saturating_sub(super::fit::width(&left) + clock.len() + 1);
     let line = format!("{left}{}{clock} ", " ".repeat(pad));
     frame.render_widget(Paragraph::new(line).style(theme.header()), area);
 }
@@ -31,14 +33,59 @@ pub fn header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let keys = app.keymap();
     let hints: Vec<(String, &str)> = match app.modal() {
-        Some(Modal::Outcome(_)) => vec![
-            ("key".into(), "outcome"),
-            ("Tab".into(), "notes/fields"),
-            ("Enter".into(), "save"),
-            ("Esc".into(), "back"),
-        ],
+        Some(Modal::Outcome(form)) => match form.focus {
+            OutcomeFocus::Disposition => vec![
+                ("key".into(), "outcome"),
+                ("Tab".into(), "notes/fields"),
+                ("Enter".into(), "save"),
+                ("Esc".into(), "back to the call"),
+            ],
+            OutcomeFocus::Notes => vec![
+                ("Enter".into(), "new line"),
+                ("Ctrl-s".into(), "save"),
+                ("Tab".into(), "next field"),
+                ("Esc".into(), "outcomes"),
+            ],
+            OutcomeFocus::Callback => vec![
+                ("type".into(), "YYYY-MM-DD HH:MM"),
+                ("Enter".into(), "save"),
+                ("Tab".into(), "next field"),
+                ("Esc".into(), "outcomes"),
+            ],
+            OutcomeFocus::Status => vec![
+                ("←/→".into(), "change status"),
+                ("Enter".into(), "save"),
+                ("Tab".into(), "next field"),
+                ("Esc".into(), "outcomes"),
+            ],
+        },
         Some(Modal::Help) => vec![("any key".into(), "close")],
         Some(Modal::ConfirmDelete(..) | Modal::ConfirmQuit) => vec![("y".into(), "yes"), ("any other".into(), "no")],
+        Some(Modal::Status(_)) => vec![
+            ("↑/↓".into(), "status"),
+            ("type".into(), "reason"),
+            ("Enter".into(), "save"),
+            ("Esc".into(), "cancel"),
+        ],
+        Some(Modal::Edit(form)) if form.on_priority() => vec![
+            ("←/→".into(), "change priority"),
+            ("Tab".into(), "next field"),
+            ("Enter".into(), "save"),
+            ("Esc".into(), "cancel"),
+        ],
+        Some(Modal::Contact(_) | Modal::Filter(_)) => vec![
+            ("Tab".into(), "next field"),
+            ("←/→".into(), "change a choice"),
+            ("Enter".into(), "save"),
+            ("Esc".into(), "cancel"),
+        ],
+        Some(Modal::Pause(_) | Modal::Release(..) | Modal::Assign(_)) => {
+            vec![
+                ("type".into(), "text"),
+                ("Enter".into(), "ok"),
+                ("Esc".into(), "cancel"),
+            ]
+        }
         Some(_) => vec![
             ("Tab".into(), "next field"),
             ("Enter".into(), "save"),
@@ -91,21 +138,29 @@ pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             actions.into_iter().map(|a| (keys.key_for(a), a.label())).collect()
         }
     };
+    // Whole hints only: the ones that do not fit are left out rather than cut mid-word.
     let mut spans = vec![Span::raw(" ")];
+    let mut used = 1;
     for (key, label) in hints {
+        let label = format!(" {label}  ");
+        let needed = width(&key) + width(label.trim_end());
+        if used + needed > area.width as usize {
+            break;
+        }
+        used += width(&key) + width(&label);
         spans.push(Span::styled(key, theme.key()));
-        spans.push(Span::styled(format!(" {label}  "), theme.dim()));
+        spans.push(Span::styled(label, theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 pub fn status_line(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
+    let mut room = area.width as usize;
     if !app.pending().is_empty() {
-        spans.push(Span::styled(
-            format!(" {} unsaved, retrying │", app.pending().len()),
-            theme.warn(),
-        ));
+        let kept = format!(" {} unsaved, retrying │", app.pending().len());
+        room = room.saturating_sub(width(&kept));
+        spans.push(Span::styled(kept, theme.warn()));
     }
     if let Some(status) = app.status().message() {
         let style = match status.level {
@@ -113,7 +168,7 @@ pub fn status_line(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             Level::Warn => theme.warn(),
             Level::Error => theme.error(),
         };
-        spans.push(Span::styled(format!(" {}", status.text), style));
+        spans.push(Span::styled(fit(&format!(" {}", status.text), room), style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

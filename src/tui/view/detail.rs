@@ -97,8 +97,8 @@ fn info(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rect
         Line::from(vec![
             label("calls"),
             Span::raw(format!(
-                "{} attempts · last {} · next {}",
-                l.call_attempts,
+                "{} · last {} · next {}",
+                attempts(l.call_attempts),
                 when(l.last_call_at, app.now()),
                 when(l.next_call_at, app.now())
             )),
@@ -144,7 +144,11 @@ fn calls(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rec
             Row::new(vec![
                 Cell::from(when(Some(c.started_at), app.now())),
                 Cell::from(printable(&c.agent_name)),
-                Cell::from(c.disposition.clone().unwrap_or_else(|| c.status.to_string())),
+                Cell::from(
+                    c.disposition
+                        .as_deref()
+                        .map_or_else(|| c.status.to_string(), |d| app.outcome_label(d)),
+                ),
                 Cell::from(c.duration_s.map(|d| clock(d.into())).unwrap_or_else(|| "-".into())),
                 Cell::from(printable(&c.notes.clone().unwrap_or_default().replace('\n', " ⏎ "))),
             ])
@@ -194,4 +198,22 @@ fn history(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area: R
     )
     .header(Row::new(vec!["When", "Change", "By", "Why"]).style(theme.title()));
     frame.render_widget(table, area);
+}
+
+/// "1 attempt", "3 attempts".
+fn attempts(n: i32) -> String {
+    if n == 1 {
+        "1 attempt".into()
+    } else {
+        format!("{n} attempts")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_attempt_is_singular() {
+        assert_eq!(super::attempts(1), "1 attempt");
+        assert_eq!(super::attempts(0), "0 attempts");
+    }
 }

@@ -47,17 +47,18 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         .presence
         .iter()
         .map(|p| {
-            let in_state = p.since.map(|since| (app.now() - since).num_seconds()).unwrap_or(0);
-            let long = app.floor_view().limits().is_long(p.state, in_state);
+            let (state, reason, since_at) = crate::tui::floor::shown_state(p, app.active_calls().all());
+            let in_state = since_at.map(|since| (app.now() - since).num_seconds()).unwrap_or(0);
+            let long = app.floor_view().limits().is_long(state, in_state);
             let style = if long { theme.warn() } else { Style::new() };
-            let state = match &p.reason {
-                Some(reason) => format!("{} ({})", p.state.label(), printable(reason)),
-                None => p.state.label().to_string(),
+            let shown = match &reason {
+                Some(reason) => format!("{} ({})", state.label(), printable(reason)),
+                None => state.label().to_string(),
             };
             Row::new(vec![
                 Cell::from(printable(&p.agent_name)),
-                Cell::from(Span::styled(state, style)),
-                Cell::from(if p.state == PresenceState::Offline {
+                Cell::from(Span::styled(shown, style)),
+                Cell::from(if state == PresenceState::Offline {
                     "-".into()
                 } else {
                     clock(in_state)

@@ -4,6 +4,7 @@
 mod calls;
 mod chrome;
 mod detail;
+mod fit;
 mod floor;
 mod modal;
 mod queue;

@@ -22,7 +22,7 @@ pub fn render(app: &App, modal: &Modal, theme: &Theme, frame: &mut Frame, screen
         Modal::Status(_) => (" Change status ", 50, 14),
         Modal::Edit(f) => (" Edit lead ", 76, f.fields.len() as u16 + 2),
         Modal::Contact(_) => (" Add contact point ", 60, 10),
-        Modal::Filter(_) => (" Filter leads ", 50, 10),
+        Modal::Filter(_) => (" Filter All leads and search ", 50, 10),
         Modal::Pause(_) => (" Pause ", 50, 5),
         Modal::ConfirmDelete(..) => (" Delete lead ", 50, 5),
         Modal::Release(..) => (" Release call lock ", 60, 6),
@@ -192,7 +192,7 @@ fn outcome(form: &OutcomeForm, theme: &Theme, frame: &mut Frame, area: Rect) {
     let notes_focused = form.focus == OutcomeFocus::Notes;
     lines.push(Line::from(Span::styled(
         if notes_focused {
-            "Notes (Enter: new line, Tab: next, Esc: outcomes):"
+            "Notes (Enter: new line, Ctrl-s: save, Tab: next, Esc: outcomes):"
         } else {
             "Notes (Tab to write):"
         },
@@ -250,10 +250,23 @@ fn status(form: &StatusForm, theme: &Theme, frame: &mut Frame, area: Rect) {
 fn edit(form: &EditForm, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut lines = Vec::new();
     for (i, field) in form.fields.iter().enumerate() {
+        if field.name == "priority" {
+            let style = if i == form.focus {
+                theme.selected()
+            } else {
+                ratatui::style::Style::new()
+            };
+            let shown = form.priority().map_or(field.value(), |p| p.label());
+            lines.push(Line::from(vec![
+                Span::styled(format!("{}: ", field.label), theme.dim()),
+                Span::styled(format!("‹ {shown} ›"), style),
+            ]));
+            continue;
+        }
         lines.push(field_line(field, i == form.focus, theme));
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
-    if let Some(field) = form.fields.get(form.focus) {
+    if let Some(field) = form.fields.get(form.focus).filter(|_| !form.on_priority()) {
         cursor(
             frame,
             field,
