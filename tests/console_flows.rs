@@ -700,3 +700,31 @@ async fn the_outcome_is_named_by_its_label() {
         console.status_text()
     );
 }
+
+#[tokio::test]
+async fn a_callback_outside_calling_hours_says_when_and_is_announced_again_when_callable() {
+    let (db, _) = floor().await;
+    let alice = db.store.agent_by_name("alice").await.unwrap().unwrap();
+    // 15:00 UTC is midnight in Tokyo
+    let aisha = lead_with(&db.store, 40, |i| {
+        i.first_name = "Aisha".into();
+        i.last_name = "Wright".into();
+        i.timezone = "Asia/Tokyo".into();
+    })
+    .await;
+    let mut console = Console::open(&db.store, "alice").await;
+    db.store
+        .schedule_callback(aisha.id, alice.id, db.store.now() + Duration::minutes(5), None)
+        .await
+        .unwrap();
+    console.tick(Duration::minutes(6)).await;
+    let said = console.status_text();
+    assert!(
+        said.starts_with("callback due: Aisha Wright; cannot call until"),
+        "{said}"
+    );
+    assert!(said.contains("Asia/Tokyo") && !said.contains("press n"), "{said}");
+    // 23:00 UTC is 08:00 in Tokyo: the window opens
+    console.tick(Duration::hours(8)).await;
+    assert_eq!(console.status_text(), "callback due: Aisha Wright; press n to take it");
+}

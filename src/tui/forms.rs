@@ -7,7 +7,7 @@ use tui_input::backend::crossterm::to_input_request;
 use tui_input::Input;
 use uuid::Uuid;
 
-use crate::domain::{ContactKind, Disposition, LeadInput, LeadStatus, Priority};
+use crate::domain::{CallingHours, ContactKind, Disposition, LeadInput, LeadStatus, Priority};
 use crate::store::{Lead, LeadFilter, NewContact};
 
 /// What a form says after a key.
@@ -85,6 +85,31 @@ pub struct OutcomeForm {
     pub status: Option<LeadStatus>,
     pub focus: OutcomeFocus,
     pub error: Option<String>,
+    /// The lead's zone and the floor's calling hours, to show a callback time as the lead
+    /// will live it.
+    lead_zone: Option<chrono_tz::Tz>,
+    hours: CallingHours,
+}
+
+/// A callback time read back to the agent: in the lead's own time, and whether it falls
+/// outside the lead's calling hours.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallbackTime {
+    pub text: String,
+    pub outside_hours: bool,
+}
+
+impl CallbackTime {
+    /// What to warn when the time is outside the lead's calling hours.
+    pub fn warning(&self, hours: &CallingHours) -> Option<String> {
+        self.outside_hours.then(|| {
+            format!(
+                "outside the lead's calling hours ({}–{} there)",
+                hours.start.format("%H:%M"),
+                hours.end.format("%H:%M")
+            )
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,7 +143,31 @@ impl OutcomeForm {
             status: None,
             focus: OutcomeFocus::Disposition,
             error: None,
+            lead_zone: None,
+            hours: CallingHours::default(),
         }
+    }
+
+    pub fn hours(&self) -> &CallingHours {
+        &self.hours
+    }
+
+    /// Callback times are read back in `zone` (the lead's) against these calling hours.
+    pub fn for_lead(mut self, zone: chrono_tz::Tz, hours: CallingHours) -> Self {
+        self.lead_zone = Some(zone);
+        self.hours = hours;
+        self
+    }
+
+    /// The typed callback time in the lead's zone ("= 09:30 Tue in America/New_York"), warning
+    /// when that is outside their calling hours; None while it is not a time.
+    pub fn callback_time(&self) -> Option<CallbackTime> {
+        let zone = self.lead_zone?;
+        let at = parse_local_time(self.callback.value()).ok()?;
+        let there = at.with_timezone(&zone).format("%H:%M %a").to_string();
+        let outside_hours = matches!(self.hours.check(at, zone), crate::domain::hours::Window::Closed { .. });
+        let text = format!("= {there} in {}", zone.name());
+        Some(CallbackTime { text, outside_hours })
     }
 
     pub fn chosen(&self) -> Option<&Disposition> {
@@ -684,6 +733,30 @@ mod tests {
             FormResult::Done(fields) => assert_eq!(fields.priority, Priority::Low),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_callback_time_is_read_back_in_the_leads_zone_with_a_warning_at_night() {
+        let zone: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        let mut f = form().for_lead(zone, CallingHours::default());
+        f.key(&key('k'));
+        let noon_there = Utc.with_ymd_and_hms(2030, 1, 2, 17, 0, 0).unwrap();
+        let typed = noon_there.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string();
+        f.callback.input = Input::new(typed);
+        let time = f.callback_time().unwrap();
+        assert_eq!(time.text, "= 12:00 Wed in America/New_York");
+        assert!(!time.outside_hours);
+        let night_there = Utc.with_ymd_and_hms(2030, 1, 2, 4, 0, 0).unwrap();
+        f.callback.input = Input::new(night_there.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string());
+        let time = f.callback_time().unwrap();
+        assert!(time.outside_hours);
+        assert_eq!(time.text, "= 23:00 Tue in America/New_York");
+        assert_eq!(
+            time.warning(f.hours()).as_deref(),
+            Some("outside the lead's calling hours (08:00–21:00 there)")
+        );
+        f.callback.input = Input::new("soon".into());
+        assert_eq!(f.callback_time(), None);
     }
 
     #[test]

@@ -33,7 +33,7 @@ use super::forms::{ContactForm, EditForm, Field, FilterForm, StatusForm};
 use super::keymap::{Action, Keymap};
 use super::request::{Reply, Request};
 use crate::dialer::DialHook;
-use crate::domain::Disposition;
+use crate::domain::{Disposition, Policy};
 use crate::store::{Agent, Change, Lead};
 
 /// The change feed keeps screens current; this slower full refresh also picks up what time
@@ -71,6 +71,8 @@ pub struct App {
     status: Status,
     connection: Connection,
     dispositions: Vec<Disposition>,
+    /// The floor's calling hours and default zone, for what the console says about times.
+    policy: Policy,
     announcer: announce::Announcer,
     last_refresh: Option<DateTime<Utc>>,
     last_reap: Option<DateTime<Utc>>,
@@ -96,6 +98,7 @@ impl App {
             status: Status::default(),
             connection: Connection::default(),
             dispositions: Vec::new(),
+            policy: Policy::default(),
             announcer: Default::default(),
             last_refresh: None,
             last_reap: None,
@@ -119,7 +122,7 @@ impl App {
         self.last_refresh = Some(self.now);
         // These run at once in the event loop; the floor view refreshes every 10 s anyway.
         let mut requests: Vec<Request> = self.floor_request().into_iter().collect();
-        requests.extend([Request::Dispositions, Request::ActiveCalls]);
+        requests.extend([Request::Dispositions, Request::Policy, Request::ActiveCalls]);
         requests.extend(self.publish_presence());
         requests.extend(self.lists.reload());
         requests
@@ -442,13 +445,28 @@ impl App {
     }
 
     fn end_call(&mut self) -> Vec<Request> {
+        let zone = self.call_lead_zone();
         match self.desk.end(self.now, &self.dispositions) {
-            Some(form) => self.show(Modal::Outcome(Box::new(form))),
+            Some(form) => {
+                let form = form.for_lead(zone, self.policy.calling_hours);
+                self.show(Modal::Outcome(Box::new(form)))
+            }
             None => {
                 self.status.warn(About::Console, "no call in progress");
                 Vec::new()
             }
         }
+    }
+
+    /// The time zone of the lead on this agent's call (the floor's default when it has none).
+    fn call_lead_zone(&self) -> chrono_tz::Tz {
+        let call_lead = self.desk.call().map(|c| c.lead_id);
+        self.lead
+            .lead()
+            .filter(|l| Some(l.id) == call_lead)
+            .and_then(|l| l.timezone.as_deref())
+            .and_then(crate::domain::hours::parse_tz)
+            .unwrap_or(self.policy.default_timezone)
     }
 
     fn delete_lead(&mut self) -> Vec<Request> {
@@ -631,9 +649,9 @@ impl App {
                 self.lists.on_search(seq, leads);
                 Vec::new()
             }
-            Reply::Callbacks(callbacks) => {
+            Reply::Callbacks { callbacks, blocked } => {
                 let claim_key = self.keymap.key_for(Action::ClaimNext);
-                if let Some(text) = self.announcer.due(&callbacks, self.now, &claim_key) {
+                if let Some(text) = self.announcer.due(&callbacks, &blocked, self.now, &claim_key) {
                     self.status.warn(About::Console, text);
                 }
                 self.lists.on_callbacks(callbacks);
@@ -677,6 +695,10 @@ impl App {
             }
             Reply::Dispositions(list) => {
                 self.dispositions = list;
+                Vec::new()
+            }
+            Reply::Policy(policy) => {
+                self.policy = *policy;
                 Vec::new()
             }
             Reply::CallStarted(started) => self.on_call_started(started),

@@ -17,7 +17,7 @@ pub fn render(app: &App, modal: &Modal, theme: &Theme, frame: &mut Frame, screen
         Modal::Outcome(f) => (
             " Call outcome ",
             70,
-            f.dispositions.len() as u16 + 8 + f.notes.value().lines().count() as u16,
+            f.dispositions.len() as u16 + 10 + f.notes.value().lines().count() as u16,
         ),
         Modal::Status(_) => (" Change status ", 50, 14),
         Modal::Edit(f) => (" Edit lead ", 76, f.fields.len() as u16 + 2),
@@ -47,7 +47,7 @@ pub fn render(app: &App, modal: &Modal, theme: &Theme, frame: &mut Frame, screen
     let inner = block.inner(area);
     frame.render_widget(block, area);
     match modal {
-        Modal::Outcome(form) => outcome(form, theme, frame, inner),
+        Modal::Outcome(form) => outcome(form, app.now(), theme, frame, inner),
         Modal::Status(form) => status(form, theme, frame, inner),
         Modal::Edit(form) => edit(form, theme, frame, inner),
         Modal::Contact(form) => contact(form, theme, frame, inner),
@@ -129,7 +129,7 @@ fn cursor(frame: &mut Frame, field: &Field, x: u16, y: u16) {
     frame.set_cursor_position((x + field.input.visual_cursor() as u16, y));
 }
 
-fn outcome(form: &OutcomeForm, theme: &Theme, frame: &mut Frame, area: Rect) {
+fn outcome(form: &OutcomeForm, now: chrono::DateTime<chrono::Utc>, theme: &Theme, frame: &mut Frame, area: Rect) {
     let [head, list, rest] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(form.dispositions.len() as u16),
@@ -210,6 +210,17 @@ fn outcome(form: &OutcomeForm, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     if form.chosen().is_some_and(|d| d.is_callback) {
         lines.push(field_line(&form.callback, form.focus == OutcomeFocus::Callback, theme));
+        // The time is typed on the agent's clock; read it back as the lead will live it.
+        let zone = now.with_timezone(&chrono::Local).format("UTC%:z");
+        let mut note = vec![Span::styled(format!("  your clock ({zone}) "), theme.dim())];
+        let time = form.callback_time();
+        if let Some(time) = &time {
+            note.push(Span::styled(time.text.clone(), theme.dim()));
+        }
+        lines.push(Line::from(note));
+        if let Some(warning) = time.and_then(|t| t.warning(form.hours())) {
+            lines.push(Line::from(Span::styled(format!("  ⚠ {warning}"), theme.warn())));
+        }
     }
     let status = form.status.map(LeadStatus::label).unwrap_or("as the outcome says");
     let status_style = if form.focus == OutcomeFocus::Status {
