@@ -284,3 +284,20 @@ async fn two_real_consoles_on_postgres_see_each_others_calls() {
     .await
     .unwrap();
 }
+
+#[test]
+fn demo_asks_before_replacing_an_earlier_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let earlier = dir.path().join("demo.db");
+    std::fs::write(&earlier, b"an earlier demo").unwrap();
+    let out = Command::new(BIN)
+        .args(["demo", "--leads", "5"])
+        .env("COLDCALL_DATA_DIR", dir.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "no terminal to ask on and no --yes");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("pass --yes to replace it"), "{stderr}");
+    assert_eq!(std::fs::read(&earlier).unwrap(), b"an earlier demo", "left as it was");
+}
