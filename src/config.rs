@@ -132,7 +132,7 @@ const EXAMPLE: &str = r#"# coldcall configuration. Every line is optional; COLDC
 # Rebind keys: an action and the keys for it. Keys look like "n", "G", "ctrl-r", "shift-tab",
 # "pgdn", "enter", "esc", "space", "f5". Actions: claim_next, search, filter, open, focus_next,
 # focus_prev, down, up, page_down, page_up, top, bottom, back, next_tab, prev_tab, start_call,
-# end_call, change_status, edit_lead, add_contact, delete_lead, toggle_pause, release_lock,
+# end_call, change_status, edit_lead, add_lead, add_contact, delete_lead, toggle_pause, release_lock,
 # toggle_floor, widen_range, assign, refresh, help, quit.
 [keys]
 # claim_next = ["n", "space"]

@@ -728,3 +728,29 @@ async fn a_callback_outside_calling_hours_says_when_and_is_announced_again_when_
     console.tick(Duration::hours(8)).await;
     assert_eq!(console.status_text(), "callback due: Aisha Wright; press n to take it");
 }
+
+#[tokio::test]
+async fn an_empty_database_gets_its_first_lead_from_the_console() {
+    let db = sqlite().await;
+    agent(&db.store, "alice").await;
+    let mut console = Console::open(&db.store, "alice").await;
+    assert!(console.app.lists().leads().is_empty());
+    // fields: first, last, company, title, phone
+    console
+        .press("NAda<Tab>Quinn<Tab>Quinn Freight<Tab><Tab>(212) 555-0101<Enter>")
+        .await;
+    assert!(console.app.modal().is_none(), "{}", console.status_text());
+    let added = db.store.search_leads("Quinn", &LeadFilter::default(), 5).await.unwrap();
+    assert_eq!(added.len(), 1);
+    assert_eq!(added[0].phone, "+12125550101");
+    assert_eq!(
+        console.app.open_lead().map(|d| d.lead.id),
+        Some(added[0].id),
+        "it opens"
+    );
+    assert!(
+        console.status_text().starts_with("lead added: Ada Quinn"),
+        "{}",
+        console.status_text()
+    );
+}

@@ -249,3 +249,21 @@ async fn supervisor_floor() {
     settle(&mut app, &db.store, requests).await;
     check("supervisor_floor", &app);
 }
+
+/// A console on a database with no leads says so, and how to get some.
+#[tokio::test]
+async fn empty_database() {
+    let db = sqlite().await;
+    let alice = agent(&db.store, "alice").await;
+    let mut app = App::new(
+        alice,
+        "sqlite:///tmp/empty.db".into(),
+        "US".into(),
+        Keymap::default(),
+        db.store.now(),
+    );
+    let requests = app.start();
+    settle(&mut app, &db.store, requests).await;
+    press(&mut app, &db.store, &chars("]")).await;
+    check_at("empty_database", &app, &[(80, 24)]);
+}

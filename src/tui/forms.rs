@@ -374,7 +374,24 @@ pub struct EditForm {
 
 impl EditForm {
     pub fn new(lead: &Lead) -> Self {
-        let input = lead.fields().to_input();
+        Self::with_input(lead.id, lead.fields().to_input())
+    }
+
+    /// An empty form for a lead not yet in the database (`lead_id` is nil until it is saved).
+    pub fn blank() -> Self {
+        let input = LeadInput {
+            priority: Priority::Medium.as_str().to_string(),
+            ..LeadInput::default()
+        };
+        Self::with_input(Uuid::nil(), input)
+    }
+
+    /// A new lead, not an edit of one.
+    pub fn is_new(&self) -> bool {
+        self.lead_id.is_nil()
+    }
+
+    fn with_input(lead_id: Uuid, input: LeadInput) -> Self {
         let fields = vec![
             Field::new("First name", "first_name", &input.first_name),
             Field::new("Last name", "last_name", &input.last_name),
@@ -389,7 +406,7 @@ impl EditForm {
             Field::new("Notes", "notes", &input.notes),
         ];
         EditForm {
-            lead_id: lead.id,
+            lead_id,
             fields,
             focus: 0,
             base: input,

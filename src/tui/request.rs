@@ -60,6 +60,11 @@ pub enum Request {
         fields: Box<LeadFields>,
         agent_id: i64,
     },
+    /// A lead typed in the console.
+    AddLead {
+        fields: Box<LeadFields>,
+        agent_id: i64,
+    },
     AddContact {
         lead_id: Uuid,
         contact: NewContact,
@@ -153,6 +158,7 @@ pub enum Reply {
         lead: Box<Lead>,
         message: String,
     },
+    LeadAdded(Box<Lead>),
     ContactAdded(Contact),
     LeadDeleted {
         lead_id: Uuid,
@@ -197,7 +203,11 @@ impl Request {
     pub fn must_survive(&self) -> bool {
         matches!(
             self,
-            Request::EndCall(_) | Request::SetStatus { .. } | Request::SaveLead { .. } | Request::AddContact { .. }
+            Request::EndCall(_)
+                | Request::SetStatus { .. }
+                | Request::SaveLead { .. }
+                | Request::AddLead { .. }
+                | Request::AddContact { .. }
         )
     }
 
@@ -217,6 +227,7 @@ impl Request {
             Request::EndCall(_) => "saving the outcome",
             Request::SetStatus { .. } => "changing the status",
             Request::SaveLead { .. } => "saving the lead",
+            Request::AddLead { .. } => "adding the lead",
             Request::AddContact { .. } => "adding the contact",
             Request::DeleteLead { .. } => "deleting the lead",
             Request::ReapStaleLocks { .. } => "releasing stale locks",
@@ -302,6 +313,10 @@ impl Request {
                     lead: Box::new(lead),
                     message: "lead saved".into(),
                 }),
+            Request::AddLead { fields, agent_id } => store
+                .create_lead(fields, Some(*agent_id))
+                .await
+                .map(|lead| Reply::LeadAdded(Box::new(lead))),
             Request::AddContact {
                 lead_id,
                 contact,

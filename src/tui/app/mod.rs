@@ -301,6 +301,7 @@ impl App {
                 Some(lead) => self.show(Modal::Edit(Box::new(EditForm::new(lead)))),
                 None => Vec::new(),
             },
+            Action::AddLead => self.show(Modal::Edit(Box::new(EditForm::blank()))),
             Action::AddContact => match self.current_lead() {
                 Some(lead) => self.show(Modal::Contact(ContactForm::new(lead.id))),
                 None => Vec::new(),
@@ -722,6 +723,14 @@ impl App {
                 self.status.info(About::Lead(lead_id), message);
                 self.lead.on_changed(*lead);
                 let mut requests = vec![Request::Detail { lead_id }];
+                requests.extend(self.lists.reload());
+                requests
+            }
+            Reply::LeadAdded(lead) => {
+                let text = format!("lead added: {}; press c to call", lead.full_name());
+                self.status.info(About::Lead(lead.id), text);
+                self.focus = Pane::Detail;
+                let mut requests = vec![self.lead.show(*lead)];
                 requests.extend(self.lists.reload());
                 requests
             }

@@ -140,6 +140,10 @@ pub fn key(modal: Modal, key: &KeyEvent, agent_id: i64, region: &str) -> Decided
         Modal::Edit(mut form) => match form.key(key, region) {
             FormResult::Editing => Decided::Open(Modal::Edit(form)),
             FormResult::Cancelled => Decided::Closed,
+            FormResult::Done(fields) if form.is_new() => Decided::Send(Request::AddLead {
+                fields: Box::new(fields),
+                agent_id,
+            }),
             FormResult::Done(fields) => Decided::Send(Request::SaveLead {
                 lead_id: form.lead_id,
                 fields: Box::new(fields),

@@ -124,7 +124,13 @@ pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 actions.extend([Action::ToggleFloor, Action::Assign]);
             }
             if app.focus() == Pane::Queue {
-                actions.extend([Action::Search, Action::Open, Action::Filter, Action::NextTab]);
+                actions.extend([
+                    Action::Search,
+                    Action::Open,
+                    Action::Filter,
+                    Action::NextTab,
+                    Action::AddLead,
+                ]);
             } else if app.focus() == Pane::Detail {
                 actions.extend([
                     Action::ChangeStatus,

@@ -20,6 +20,7 @@ pub fn render(app: &App, modal: &Modal, theme: &Theme, frame: &mut Frame, screen
             f.dispositions.len() as u16 + 10 + f.notes.value().lines().count() as u16,
         ),
         Modal::Status(_) => (" Change status ", 50, 14),
+        Modal::Edit(f) if f.is_new() => (" Add a lead ", 76, f.fields.len() as u16 + 2),
         Modal::Edit(f) => (" Edit lead ", 76, f.fields.len() as u16 + 2),
         Modal::Contact(_) => (" Add contact point ", 60, 10),
         Modal::Filter(_) => (" Filter All leads and search ", 50, 10),

@@ -10,6 +10,7 @@ use super::{when, Theme};
 use crate::display::printable;
 use crate::store::Lead;
 use crate::tui::app::{App, Pane, QueueTab};
+use crate::tui::keymap::Action;
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let focused = app.focus() == Pane::Queue;
@@ -46,16 +47,28 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let (leads, selected) = lists.shown();
     if leads.is_empty() {
+        let add = app.keymap().key_for(Action::AddLead);
         let text = if lists.loading() {
-            "loading…"
+            "loading…".to_string()
         } else if search.results().is_some() {
-            "no lead matches"
+            "no lead matches".to_string()
         } else if lists.tab() == QueueTab::Mine {
-            "nothing assigned to you: press n for the next lead"
+            format!(
+                "no lead to call now (none yet, all claimed, or outside calling hours): ] shows all leads, \
+                 {add} adds one; coldcall import FILE.csv or coldcall db seed loads many"
+            )
+        } else if lists.filtered(lists.tab()) {
+            "no lead matches the filter (f changes it)".to_string()
         } else {
-            "no leads"
+            format!(
+                "the database holds no leads yet: press {add} to add one, or load some from the command line \
+                 (coldcall import FILE.csv, or coldcall db seed for demo leads)"
+            )
         };
-        frame.render_widget(Paragraph::new(text).style(theme.dim()), table_area);
+        let text = Paragraph::new(text)
+            .style(theme.dim())
+            .wrap(ratatui::widgets::Wrap { trim: true });
+        frame.render_widget(text, table_area);
         return;
     }
     lead_table(app, theme, frame, table_area, leads, selected);
