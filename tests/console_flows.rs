@@ -754,3 +754,29 @@ async fn an_empty_database_gets_its_first_lead_from_the_console() {
         console.status_text()
     );
 }
+
+#[tokio::test]
+async fn a_refusal_goes_when_another_lead_is_in_front() {
+    let (db, leads) = floor().await;
+    let bob = db.store.agent_by_name("bob").await.unwrap().unwrap();
+    db.store
+        .start_call(&StartCall {
+            lead_id: leads[1].id,
+            agent_id: bob.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    let mut console = Console::open(&db.store, "alice").await;
+    console.press("]").await;
+    console.select(leads[1].id).await;
+    console.press("c").await;
+    assert!(
+        console.status_text().contains("bob is on a call"),
+        "{}",
+        console.status_text()
+    );
+    // the lead is the last row: move up to the one before it
+    console.press("k").await;
+    assert_eq!(console.status_text(), "", "the refusal was about the other lead");
+}

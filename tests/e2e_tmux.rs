@@ -153,7 +153,7 @@ fn search_open_call_and_record_an_outcome_in_the_real_console() {
     // A person's Esc and Enter are never a single escape sequence (ESC CR reads as Alt-Enter).
     std::thread::sleep(Duration::from_millis(300));
     tmux.keys(&["Enter"]);
-    tmux.wait_for("saved: interested");
+    tmux.wait_for("saved: Interested");
     tmux.keys(&["q"]);
     tmux.wait_for("console exited with 0");
 
@@ -278,7 +278,7 @@ async fn two_real_consoles_on_postgres_see_each_others_calls() {
         alice.wait_for("Call outcome");
         alice.keys(&["b"]);
         alice.keys(&["Enter"]);
-        alice.wait_for("saved: busy");
+        alice.wait_for("saved: Busy");
         bob.wait_for("Active calls (0)");
     })
     .await

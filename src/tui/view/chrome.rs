@@ -178,3 +178,39 @@ pub fn status_line(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
+
+#[cfg(test)]
+mod tests {
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+
+    use crate::tui::app::App;
+    use crate::tui::keymap::Keymap;
+    use crate::tui::view::Theme;
+
+    #[test]
+    fn at_80_columns_the_database_path_yields_to_the_clock() {
+        let app = App::new(
+            crate::tui::app::tests::agent(crate::domain::Role::Agent),
+            "postgres://dialer@db.floor.example.com:5432/coldcall_production_eu_west".into(),
+            "US".into(),
+            Keymap::default(),
+            chrono::Utc::now(),
+        );
+        let mut terminal = Terminal::new(TestBackend::new(80, 1)).unwrap();
+        terminal
+            .draw(|frame| super::header(&app, &Theme { color: false }, frame, frame.area()))
+            .unwrap();
+        let line = terminal.backend().to_string();
+        assert!(line.contains("… "), "the path is cut with an ellipsis: {line}");
+        let clock = regex_free_clock(&line);
+        assert!(clock, "the clock stays whole at the right: {line}");
+    }
+
+    /// "hh:mm:ss " at the end of the line.
+    fn regex_free_clock(line: &str) -> bool {
+        let line = line.trim_end_matches(['"', '\n']).trim_end();
+        let tail: Vec<char> = line.chars().rev().take(8).collect();
+        tail.len() == 8 && tail[2] == ':' && tail[5] == ':'
+    }
+}
