@@ -68,7 +68,7 @@ async fn run(count: u64) {
         .unwrap();
     println!(
         "first frame (open, queue of {} leads, draw): {:.1} ms",
-        app.leads.items.len(),
+        app.lists().leads().len(),
         ms(started.elapsed())
     );
 
@@ -120,7 +120,7 @@ async fn run(count: u64) {
     let mut claims = Vec::new();
     for _ in 0..50 {
         let t = Instant::now();
-        store.queue_preview(app.agent.id, 200).await.unwrap();
+        store.queue_preview(app.agent().id, 200).await.unwrap();
         claims.push(t.elapsed());
     }
     report("my queue preview (200 rows)", &mut claims);

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::tui::keymap::Action;
+use crate::console_settings::{Action, FloorLimits};
 
 /// Default country for phone numbers written without one.
 pub const DEFAULT_REGION: &str = "US";
@@ -67,7 +67,7 @@ pub struct Config {
     pub dial: Option<crate::dialer::Softphone>,
     /// When the supervisor's floor marks a call, pause or wrap-up as running long.
     #[serde(default)]
-    pub floor: crate::tui::floor::FloorLimits,
+    pub floor: FloorLimits,
     /// Key overrides: action name → keys.
     #[serde(default)]
     pub keys: HashMap<Action, Vec<String>>,
@@ -132,7 +132,7 @@ const EXAMPLE: &str = r#"# coldcall configuration. Every line is optional; COLDC
 # Rebind keys: an action and the keys for it. Keys look like "n", "G", "ctrl-r", "shift-tab",
 # "pgdn", "enter", "esc", "space", "f5". Actions: claim_next, search, filter, open, focus_next,
 # focus_prev, down, up, page_down, page_up, top, bottom, back, next_tab, prev_tab, start_call,
-# end_call, change_status, edit_lead, add_contact, delete_lead, toggle_pause, release_lock,
+# end_call, change_status, edit_lead, add_lead, add_contact, delete_lead, toggle_pause, release_lock,
 # toggle_floor, widen_range, assign, refresh, help, quit.
 [keys]
 # claim_next = ["n", "space"]

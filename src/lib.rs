@@ -6,6 +6,7 @@
 pub mod backup;
 pub mod cli;
 pub mod config;
+pub mod console_settings;
 pub mod demo;
 pub mod dialer;
 pub mod display;

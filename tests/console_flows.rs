@@ -30,8 +30,8 @@ impl Console {
             "US".into(),
             Keymap::default(),
             store.now(),
-        );
-        app.supervising = supervising;
+        )
+        .supervising(supervising, Default::default());
         let requests = app.start();
         let mut console = Console {
             app,
@@ -75,8 +75,8 @@ impl Console {
     async fn select(&mut self, lead_id: uuid::Uuid) {
         let row = self
             .app
-            .leads
-            .items
+            .lists()
+            .leads()
             .iter()
             .position(|l| l.id == lead_id)
             .expect("the lead is on this page");
@@ -86,7 +86,7 @@ impl Console {
     }
 
     fn status_text(&self) -> String {
-        self.app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default()
+        self.app.status().text().to_string()
     }
 }
 
@@ -103,6 +103,8 @@ fn parse_keys(text: &str) -> Vec<KeyEvent> {
                 "BackTab" => (KeyCode::BackTab, KeyModifiers::SHIFT),
                 "Down" => (KeyCode::Down, KeyModifiers::NONE),
                 "Up" => (KeyCode::Up, KeyModifiers::NONE),
+                "Left" => (KeyCode::Left, KeyModifiers::NONE),
+                "Right" => (KeyCode::Right, KeyModifiers::NONE),
                 "PgDn" => (KeyCode::PageDown, KeyModifiers::NONE),
                 "PgUp" => (KeyCode::PageUp, KeyModifiers::NONE),
                 "C-u" => (KeyCode::Char('u'), KeyModifiers::CONTROL),
@@ -141,33 +143,37 @@ async fn floor() -> (TestDb, Vec<coldcall::store::Lead>) {
 async fn next_lead_call_and_outcome_in_five_keys() {
     let (db, leads) = floor().await;
     let mut console = Console::open(&db.store, "alice").await;
-    assert_eq!(console.app.tab, QueueTab::Mine);
+    assert_eq!(console.app.lists().tab(), QueueTab::Mine);
     assert_eq!(
-        console.app.leads.items.len(),
+        console.app.lists().leads().len(),
         5,
         "my queue shows what claim-next would give"
     );
 
     console.press("n").await;
-    let detail = console.app.detail.as_ref().expect("the claimed lead is open");
+    let detail = console.app.open_lead().expect("the claimed lead is open");
     assert_eq!(detail.lead.id, leads[0].id, "the urgent lead comes first");
-    assert_eq!(console.app.focus, Pane::Detail);
+    assert_eq!(console.app.focus(), Pane::Detail);
 
     console.press("c").await;
-    assert_eq!(console.app.agent_state, AgentState::OnCall);
-    assert_eq!(console.app.call.as_ref().unwrap().phone, "+12125550001");
-    assert_eq!(console.app.active_calls.len(), 1, "the floor pane shows the call");
+    assert_eq!(*console.app.agent_state(), AgentState::OnCall);
+    assert_eq!(console.app.call().unwrap().phone, "+12125550001");
+    assert_eq!(
+        console.app.active_calls().all().len(),
+        1,
+        "the floor pane shows the call"
+    );
 
     console.tick(Duration::seconds(75)).await;
     assert_eq!(console.app.call_seconds(), Some(75));
     console.press("e").await;
-    assert_eq!(console.app.agent_state, AgentState::WrapUp);
-    assert!(matches!(console.app.modal, Some(Modal::Outcome(_))));
+    assert_eq!(*console.app.agent_state(), AgentState::WrapUp);
+    assert!(matches!(console.app.modal(), Some(Modal::Outcome(_))));
     console.press("i<Tab>wants a demo<Enter>next week<Esc><Enter>").await;
 
-    assert!(console.app.modal.is_none(), "{}", console.status_text());
-    assert_eq!(console.app.agent_state, AgentState::Ready);
-    assert!(console.app.call.is_none());
+    assert!(console.app.modal().is_none(), "{}", console.status_text());
+    assert_eq!(*console.app.agent_state(), AgentState::Ready);
+    assert!(console.app.call().is_none());
     let calls = db.store.call_history(leads[0].id).await.unwrap();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].disposition.as_deref(), Some("interested"));
@@ -177,7 +183,7 @@ async fn next_lead_call_and_outcome_in_five_keys() {
     assert_eq!(history[0].new_status.as_str(), "qualified");
     assert_eq!(history[0].changed_by_name.as_deref(), Some("alice"));
     assert!(db.store.active_calls().await.unwrap().is_empty());
-    let detail = console.app.detail.as_ref().unwrap();
+    let detail = console.app.open_lead().unwrap();
     assert_eq!(detail.calls.len(), 1, "the detail shows the new call");
 }
 
@@ -186,13 +192,16 @@ async fn search_as_you_type_opens_the_only_match() {
     let (db, leads) = floor().await;
     let mut console = Console::open(&db.store, "alice").await;
     console.press("/quin").await;
-    assert!(console.app.search.editing);
-    assert_eq!(console.app.search.results.as_ref().map(Vec::len), Some(1));
+    assert!(console.app.lists().search().editing());
+    assert_eq!(console.app.lists().search().results().map(<[_]>::len), Some(1));
     console.press("<Enter>").await;
-    assert_eq!(console.app.detail.as_ref().map(|d| d.lead.id), Some(leads[0].id));
+    assert_eq!(console.app.open_lead().map(|d| d.lead.id), Some(leads[0].id));
     console.press("<Esc><Esc>").await;
-    assert!(console.app.detail.is_none());
-    assert!(console.app.search.results.is_none(), "Esc clears the search");
+    assert!(console.app.open_lead().is_none());
+    assert!(
+        console.app.lists().search().results().is_none(),
+        "Esc clears the search"
+    );
 }
 
 #[tokio::test]
@@ -209,13 +218,13 @@ async fn a_refused_call_says_who_is_on_it() {
         .unwrap();
     let mut console = Console::open(&db.store, "alice").await;
     console.press("]").await;
-    assert_eq!(console.app.tab, QueueTab::All);
+    assert_eq!(console.app.lists().tab(), QueueTab::All);
     console.select(leads[1].id).await;
     console.press("<Enter>c").await;
-    assert!(console.app.call.is_none());
+    assert!(console.app.call().is_none());
     let text = console.status_text();
     assert!(text.contains("bob is on a call"), "{text}");
-    assert_eq!(console.app.agent_state, AgentState::Ready);
+    assert_eq!(*console.app.agent_state(), AgentState::Ready);
 }
 
 #[tokio::test]
@@ -230,7 +239,7 @@ async fn status_change_with_a_reason_is_logged() {
     let history = db.store.status_history(leads[0].id).await.unwrap();
     assert_eq!(history[0].reason.as_deref(), Some("met at the expo"));
     assert_eq!(history[0].changed_by_name.as_deref(), Some("alice"));
-    assert_eq!(console.app.detail.as_ref().unwrap().lead.status.as_str(), "qualified");
+    assert_eq!(console.app.open_lead().unwrap().lead.status.as_str(), "qualified");
 }
 
 #[tokio::test]
@@ -240,7 +249,7 @@ async fn an_edit_with_a_bad_phone_shows_the_error_and_saves_nothing() {
     console.press("n").await;
     // fields: first, last, company, title, phone
     console.press("E<Tab><Tab><Tab><Tab><C-u>12<Enter>").await;
-    match &console.app.modal {
+    match console.app.modal() {
         Some(Modal::Edit(form)) => {
             let phone = form.fields.iter().find(|f| f.name == "phone").unwrap();
             assert!(
@@ -257,7 +266,7 @@ async fn an_edit_with_a_bad_phone_shows_the_error_and_saves_nothing() {
     assert_eq!(db.store.lead(leads[0].id).await.unwrap().unwrap().phone, leads[0].phone);
     // fixing it saves
     console.press("<C-u>(212) 555-0199<Enter>").await;
-    assert!(console.app.modal.is_none());
+    assert!(console.app.modal().is_none());
     assert_eq!(db.store.lead(leads[0].id).await.unwrap().unwrap().phone, "+12125550199");
 }
 
@@ -270,8 +279,8 @@ async fn an_outcome_typed_while_the_database_is_away_is_kept_and_saved_later() {
     // the database goes away before the outcome is saved
     db.store.close().await;
     console.press("b<Enter>").await;
-    assert!(!console.app.online);
-    assert_eq!(console.app.pending.len(), 1, "the outcome is kept");
+    assert!(!console.app.online());
+    assert_eq!(console.app.pending().len(), 1, "the outcome is kept");
     assert!(console.status_text().contains("kept"), "{}", console.status_text());
     // it comes back: the console's next successful feed poll saves the outcome
     let back = Store::connect(&db.url, &Default::default())
@@ -280,8 +289,8 @@ async fn an_outcome_typed_while_the_database_is_away_is_kept_and_saved_later() {
         .with_clock(db.store.clock().clone());
     console.store = back.clone();
     console.poll_feed().await;
-    assert!(console.app.pending.is_empty(), "{}", console.status_text());
-    assert!(console.app.online);
+    assert!(console.app.pending().is_empty(), "{}", console.status_text());
+    assert!(console.app.online());
     let calls = back.call_history(leads[0].id).await.unwrap();
     assert_eq!(calls[0].disposition.as_deref(), Some("busy"));
     assert!(back.active_calls().await.unwrap().is_empty());
@@ -296,23 +305,26 @@ async fn the_lead_list_pages_by_keyset() {
     }
     let mut console = Console::open(&db.store, "alice").await;
     console.press("]").await;
-    assert_eq!(console.app.leads.items.len(), 200, "one page at a time");
-    let first_page: Vec<_> = console.app.leads.items.iter().map(|l| l.id).collect();
+    assert_eq!(console.app.lists().leads().len(), 200, "one page at a time");
+    let first_page: Vec<_> = console.app.lists().leads().iter().map(|l| l.id).collect();
     console.press("G").await;
-    assert_eq!(console.app.leads.selected, 199);
+    assert_eq!(console.app.lists().selected(), 199);
     console.press("j").await;
-    assert_eq!(console.app.leads.items.len(), 200);
-    assert_eq!(console.app.leads.selected, 0);
-    assert!(!first_page.contains(&console.app.leads.items[0].id), "the next page");
+    assert_eq!(console.app.lists().leads().len(), 200);
+    assert_eq!(console.app.lists().selected(), 0);
+    assert!(
+        !first_page.contains(&console.app.lists().leads()[0].id),
+        "the next page"
+    );
     console.press("<PgDn><PgDn>").await;
     console.press("G").await;
     console.press("j").await;
-    assert_eq!(console.app.leads.items.len(), 50, "the last page");
+    assert_eq!(console.app.lists().leads().len(), 50, "the last page");
     console.press("g").await;
     console.press("k").await;
     console.press("gk").await;
     assert_eq!(
-        console.app.leads.items.iter().map(|l| l.id).collect::<Vec<_>>(),
+        console.app.lists().leads().iter().map(|l| l.id).collect::<Vec<_>>(),
         first_page,
         "back to the first page"
     );
@@ -331,12 +343,12 @@ async fn quitting_during_a_call_asks_first() {
     let mut console = Console::open(&db.store, "alice").await;
     console.press("nc").await;
     console.press("q").await;
-    assert!(!console.app.quit);
-    assert!(matches!(console.app.modal, Some(Modal::ConfirmQuit)));
+    assert!(!console.app.quitting());
+    assert!(matches!(console.app.modal(), Some(Modal::ConfirmQuit)));
     console.press("n").await;
-    assert!(!console.app.quit, "any key but y stays");
+    assert!(!console.app.quitting(), "any key but y stays");
     console.press("<C-c>y").await;
-    assert!(console.app.quit);
+    assert!(console.app.quitting());
 }
 
 #[tokio::test]
@@ -344,7 +356,7 @@ async fn pause_and_ready() {
     let (db, _) = floor().await;
     let mut console = Console::open(&db.store, "alice").await;
     console.press("plunch<Enter>").await;
-    assert_eq!(console.app.agent_state, AgentState::Paused("lunch".into()));
+    assert_eq!(*console.app.agent_state(), AgentState::Paused("lunch".into()));
     let publish = console.app.publish_presence();
     console.settle(publish).await;
     let floor = db.store.presence().await.unwrap();
@@ -355,9 +367,9 @@ async fn pause_and_ready() {
         "the floor sees the pause"
     );
     console.press("nc").await;
-    assert!(console.app.call.is_none(), "no calls while paused");
+    assert!(console.app.call().is_none(), "no calls while paused");
     console.press("p").await;
-    assert_eq!(console.app.agent_state, AgentState::Ready);
+    assert_eq!(*console.app.agent_state(), AgentState::Ready);
 }
 
 #[tokio::test]
@@ -379,7 +391,7 @@ async fn a_due_callback_is_announced_once() {
     );
     console.press("n").await;
     assert_eq!(
-        console.app.detail.as_ref().map(|d| d.lead.id),
+        console.app.open_lead().map(|d| d.lead.id),
         Some(leads[2].id),
         "n takes the callback first"
     );
@@ -399,7 +411,7 @@ async fn the_dial_hook_gets_the_number_and_its_failure_is_on_record() {
     let hung_up = dir.path().join("hung-up");
     let mut console = Console::open(&db.store, "alice").await;
     let script = |file: &std::path::Path| format!("printf '%s %s' \"$0\" \"$1\" > '{}'", file.display());
-    console.app.dial = Some(coldcall::dialer::DialHook {
+    console.app.set_dial(Some(coldcall::dialer::DialHook {
         command: vec![
             "sh".into(),
             "-c".into(),
@@ -414,9 +426,9 @@ async fn the_dial_hook_gets_the_number_and_its_failure_is_on_record() {
             "{lead_id}".into(),
             "{agent}".into(),
         ],
-    });
+    }));
     console.press("nc").await;
-    assert!(console.app.call.is_some(), "{}", console.status_text());
+    assert!(console.app.call().is_some(), "{}", console.status_text());
     assert_eq!(std::fs::read_to_string(&dialled).unwrap(), "+12125550001 alice");
     console.press("e").await;
     console.press("o<Enter>").await;
@@ -427,15 +439,15 @@ async fn the_dial_hook_gets_the_number_and_its_failure_is_on_record() {
 
     // a softphone that fails: the agent is told and the call keeps the reason
     console.tick(Duration::minutes(10)).await;
-    console.app.dial = Some(coldcall::dialer::DialHook {
+    console.app.set_dial(Some(coldcall::dialer::DialHook {
         command: vec!["sh".into(), "-c".into(), "echo softphone offline >&2; exit 7".into()],
         hangup: Vec::new(),
-    });
+    }));
     console.press("<Esc>]").await;
     console.select(leads[1].id).await;
     console.press("<Enter>c").await;
     assert!(
-        console.app.call.is_some(),
+        console.app.call().is_some(),
         "the call goes on: the number can be dialled by hand"
     );
     assert!(
@@ -443,7 +455,7 @@ async fn the_dial_hook_gets_the_number_and_its_failure_is_on_record() {
         "{}",
         console.status_text()
     );
-    let call = console.app.call.as_ref().unwrap().call_id;
+    let call = console.app.call().unwrap().call_id;
     let notes = db.store.call(call).await.unwrap().unwrap().notes.unwrap_or_default();
     assert!(
         notes.contains("dial hook failed") && notes.contains("softphone offline"),
@@ -471,7 +483,7 @@ async fn a_supervisor_sees_the_floor_and_releases_a_call() {
         .await
         .unwrap();
     let mut console = Console::open_as(&db.store, "sam", true).await;
-    let floor = console.app.floor.clone().expect("the floor is loaded");
+    let floor = console.app.floor_view().floor().cloned().expect("the floor is loaded");
     let bobs = floor.presence.iter().find(|p| p.agent_name == "bob").unwrap();
     assert_eq!(bobs.state, PresenceState::OnCall);
     assert!(floor
@@ -481,32 +493,32 @@ async fn a_supervisor_sees_the_floor_and_releases_a_call() {
 
     assert_eq!(floor.figures.total().calls, 1, "today's figures count bob's call");
     console.press("[").await;
-    assert_eq!(console.app.floor_range.back, 1);
+    assert_eq!(console.app.floor_view().range().back, 1);
     assert_eq!(
-        console.app.floor.as_ref().unwrap().figures.total().calls,
+        console.app.floor_view().floor().unwrap().figures.total().calls,
         0,
         "yesterday had none"
     );
     console.press("]]").await;
-    assert_eq!(console.app.floor_range.back, 0, "never later than today");
-    assert_eq!(console.app.floor.as_ref().unwrap().figures.total().calls, 1);
+    assert_eq!(console.app.floor_view().range().back, 0, "never later than today");
+    assert_eq!(console.app.floor_view().floor().unwrap().figures.total().calls, 1);
 
     // an agent cannot release; the supervisor selects the call and gives a reason
     console.press("<Tab>x<Enter>").await;
     assert!(
-        matches!(console.app.modal, Some(Modal::Release(..))),
+        matches!(console.app.modal(), Some(Modal::Release(..))),
         "a reason is required"
     );
     console.press("line went dead<Enter>").await;
-    assert!(console.app.modal.is_none(), "{}", console.status_text());
-    assert!(console.app.active_calls.is_empty());
+    assert!(console.app.modal().is_none(), "{}", console.status_text());
+    assert!(console.app.active_calls().all().is_empty());
     let record = db.store.call(call.call_id).await.unwrap().unwrap();
     assert_eq!(record.status.as_str(), "abandoned");
     assert!(record.notes.unwrap_or_default().contains("line went dead"));
 
     let mut agent_console = Console::open(&db.store, "alice").await;
     agent_console.press("<Tab>x").await;
-    assert!(agent_console.app.modal.is_none());
+    assert!(agent_console.app.modal().is_none());
     assert!(
         agent_console.status_text().contains("only supervisors"),
         "{}",
@@ -527,16 +539,19 @@ async fn a_supervisor_hands_an_overdue_callback_on_and_assigns_a_lead_from_the_s
         .await
         .unwrap();
     let mut console = Console::open_as(&db.store, "sam", true).await;
-    assert!(console.app.floor.as_ref().unwrap().overdue.is_empty(), "not due yet");
+    assert!(
+        console.app.floor_view().floor().unwrap().overdue.is_empty(),
+        "not due yet"
+    );
 
     // the floor refreshes on its own as time passes
     console.tick(Duration::minutes(40)).await;
-    let overdue = console.app.floor.as_ref().unwrap().overdue.clone();
+    let overdue = console.app.floor_view().floor().unwrap().overdue.clone();
     assert_eq!(overdue.iter().map(|c| c.id).collect::<Vec<_>>(), vec![callback.id]);
 
     // an unknown name is refused and nothing moves
     console.press("A").await;
-    assert!(matches!(console.app.modal, Some(Modal::Assign(_))));
+    assert!(matches!(console.app.modal(), Some(Modal::Assign(_))));
     console.press("nobody<Enter>").await;
     assert!(
         console.status_text().contains("agent not found: nobody"),
@@ -556,11 +571,11 @@ async fn a_supervisor_hands_an_overdue_callback_on_and_assigns_a_lead_from_the_s
     );
     let handed = db.store.due_callbacks(None, db.store.now()).await.unwrap();
     assert_eq!(handed[0].agent_id, bob.id);
-    assert_eq!(console.app.floor.as_ref().unwrap().overdue[0].agent_name, "bob");
+    assert_eq!(console.app.floor_view().floor().unwrap().overdue[0].agent_name, "bob");
 
     // the lead view: F leaves the floor, A on the selected lead assigns it
     console.press("F").await;
-    assert!(!console.app.supervising);
+    assert!(!console.app.is_supervising());
     console.select(leads[3].id).await;
     console.press("Aalice<Enter>").await;
     assert!(
@@ -573,14 +588,14 @@ async fn a_supervisor_hands_an_overdue_callback_on_and_assigns_a_lead_from_the_s
     assert_eq!(assignments[0].assigned_by, Some(sam.id));
     assert!(assignments[0].active);
     console.press("F").await;
-    assert!(console.app.supervising, "F goes back to the floor");
+    assert!(console.app.is_supervising(), "F goes back to the floor");
 
     // agents neither see the floor nor assign
     let mut agent_console = Console::open(&db.store, "bob").await;
     agent_console.press("F").await;
-    assert!(!agent_console.app.supervising);
+    assert!(!agent_console.app.is_supervising());
     agent_console.press("A").await;
-    assert!(agent_console.app.modal.is_none());
+    assert!(agent_console.app.modal().is_none());
     assert!(
         agent_console.status_text().contains("only supervisors"),
         "{}",
@@ -620,15 +635,148 @@ async fn the_floor_figures_cover_a_week_or_a_month_when_widened() {
     db.store.clock().advance(Duration::days(3));
 
     let mut console = Console::open_as(&db.store, "sam", true).await;
-    let calls = |c: &Console| c.app.floor.as_ref().unwrap().figures.total().calls;
+    let calls = |c: &Console| c.app.floor_view().floor().unwrap().figures.total().calls;
     assert_eq!(calls(&console), 0, "nothing today");
     console.press("w").await;
     assert_eq!(calls(&console), 1, "the last 7 days hold bob's call");
     console.press("[").await;
     assert_eq!(calls(&console), 0, "the 7 days before that had none");
     console.press("w").await;
-    assert_eq!(console.app.floor_range.back, 0, "widening starts from today");
+    assert_eq!(console.app.floor_view().range().back, 0, "widening starts from today");
     assert_eq!(calls(&console), 1, "the last 30 days hold it too");
     console.press("w").await;
     assert_eq!(calls(&console), 0, "back to today");
+}
+
+#[tokio::test]
+async fn a_paused_agent_claims_nothing() {
+    let (db, leads) = floor().await;
+    let mut console = Console::open(&db.store, "alice").await;
+    console.press("plunch<Enter>").await;
+    console.press("n").await;
+    assert!(console.app.open_lead().is_none(), "nothing was handed out");
+    assert!(
+        console.status_text().contains("you are paused"),
+        "{}",
+        console.status_text()
+    );
+    assert!(
+        db.store.assignments(leads[0].id).await.unwrap().is_empty(),
+        "the lead is not reserved for a paused agent"
+    );
+    let bob = db.store.agent_by_name("bob").await.unwrap().unwrap();
+    let bobs_queue = db.store.queue_preview(bob.id, 10).await.unwrap();
+    assert_eq!(
+        bobs_queue[0].id, leads[0].id,
+        "the urgent lead is still first for others"
+    );
+}
+
+#[tokio::test]
+async fn a_filter_set_from_my_queue_shows_the_list_it_filters() {
+    let (db, leads) = floor().await;
+    let mut console = Console::open(&db.store, "alice").await;
+    assert_eq!(console.app.lists().tab(), QueueTab::Mine);
+    // priority: any → low → medium → high → urgent
+    console.press("f<Tab><Right><Right><Right><Right><Enter>").await;
+    assert_eq!(
+        console.app.lists().tab(),
+        QueueTab::All,
+        "the filter applies to All leads"
+    );
+    let shown: Vec<_> = console.app.lists().leads().iter().map(|l| l.id).collect();
+    assert_eq!(shown, vec![leads[0].id], "only the urgent lead");
+}
+
+#[tokio::test]
+async fn the_outcome_is_named_by_its_label() {
+    let (db, _) = floor().await;
+    let mut console = Console::open(&db.store, "alice").await;
+    console.press("nce").await;
+    console.press("n<Enter>").await;
+    assert!(
+        console.status_text().starts_with("saved: No answer"),
+        "{}",
+        console.status_text()
+    );
+}
+
+#[tokio::test]
+async fn a_callback_outside_calling_hours_says_when_and_is_announced_again_when_callable() {
+    let (db, _) = floor().await;
+    let alice = db.store.agent_by_name("alice").await.unwrap().unwrap();
+    // 15:00 UTC is midnight in Tokyo
+    let aisha = lead_with(&db.store, 40, |i| {
+        i.first_name = "Aisha".into();
+        i.last_name = "Wright".into();
+        i.timezone = "Asia/Tokyo".into();
+    })
+    .await;
+    let mut console = Console::open(&db.store, "alice").await;
+    db.store
+        .schedule_callback(aisha.id, alice.id, db.store.now() + Duration::minutes(5), None)
+        .await
+        .unwrap();
+    console.tick(Duration::minutes(6)).await;
+    let said = console.status_text();
+    assert!(
+        said.starts_with("callback due: Aisha Wright; cannot call until"),
+        "{said}"
+    );
+    assert!(said.contains("Asia/Tokyo") && !said.contains("press n"), "{said}");
+    // 23:00 UTC is 08:00 in Tokyo: the window opens
+    console.tick(Duration::hours(8)).await;
+    assert_eq!(console.status_text(), "callback due: Aisha Wright; press n to take it");
+}
+
+#[tokio::test]
+async fn an_empty_database_gets_its_first_lead_from_the_console() {
+    let db = sqlite().await;
+    agent(&db.store, "alice").await;
+    let mut console = Console::open(&db.store, "alice").await;
+    assert!(console.app.lists().leads().is_empty());
+    // fields: first, last, company, title, phone
+    console
+        .press("NAda<Tab>Quinn<Tab>Quinn Freight<Tab><Tab>(212) 555-0101<Enter>")
+        .await;
+    assert!(console.app.modal().is_none(), "{}", console.status_text());
+    let added = db.store.search_leads("Quinn", &LeadFilter::default(), 5).await.unwrap();
+    assert_eq!(added.len(), 1);
+    assert_eq!(added[0].phone, "+12125550101");
+    assert_eq!(
+        console.app.open_lead().map(|d| d.lead.id),
+        Some(added[0].id),
+        "it opens"
+    );
+    assert!(
+        console.status_text().starts_with("lead added: Ada Quinn"),
+        "{}",
+        console.status_text()
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_goes_when_another_lead_is_in_front() {
+    let (db, leads) = floor().await;
+    let bob = db.store.agent_by_name("bob").await.unwrap().unwrap();
+    db.store
+        .start_call(&StartCall {
+            lead_id: leads[1].id,
+            agent_id: bob.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    let mut console = Console::open(&db.store, "alice").await;
+    console.press("]").await;
+    console.select(leads[1].id).await;
+    console.press("c").await;
+    assert!(
+        console.status_text().contains("bob is on a call"),
+        "{}",
+        console.status_text()
+    );
+    // the lead is the last row: move up to the one before it
+    console.press("k").await;
+    assert_eq!(console.status_text(), "", "the refusal was about the other lead");
 }

@@ -102,7 +102,11 @@ fn render(app: &App, width: u16, height: u16) -> String {
 }
 
 fn check(name: &str, app: &App) {
-    for (width, height) in SIZES {
+    check_at(name, app, &SIZES);
+}
+
+fn check_at(name: &str, app: &App, sizes: &[(u16, u16)]) {
+    for &(width, height) in sizes {
         let screen = render(app, width, height);
         insta::with_settings!({
             snapshot_suffix => format!("{width}x{height}"),
@@ -128,6 +132,14 @@ async fn lead_detail() {
     let (db, mut app) = floor().await;
     press(&mut app, &db.store, &[KeyCode::Enter]).await;
     check("lead_detail", &app);
+}
+
+/// Beside an open lead at 120 columns the queue keeps whole names and drops columns instead.
+#[tokio::test]
+async fn lead_beside_the_queue() {
+    let (db, mut app) = floor().await;
+    press(&mut app, &db.store, &[KeyCode::Enter]).await;
+    check_at("lead_beside_the_queue", &app, &[(120, 30)]);
 }
 
 #[tokio::test]
@@ -160,7 +172,12 @@ async fn search_results() {
 async fn refused_call_and_help() {
     let (db, mut app) = floor().await;
     press(&mut app, &db.store, &chars("]")).await;
-    let row = app.leads.items.iter().position(|l| l.last_name == "Nakamura").unwrap();
+    let row = app
+        .lists()
+        .leads()
+        .iter()
+        .position(|l| l.last_name == "Nakamura")
+        .unwrap();
     for _ in 0..row {
         press(&mut app, &db.store, &chars("j")).await;
     }
@@ -226,9 +243,27 @@ async fn supervisor_floor() {
         "US".into(),
         Keymap::default(),
         db.store.now(),
-    );
-    app.supervising = true;
+    )
+    .supervising(true, Default::default());
     let requests = app.start();
     settle(&mut app, &db.store, requests).await;
     check("supervisor_floor", &app);
+}
+
+/// A console on a database with no leads says so, and how to get some.
+#[tokio::test]
+async fn empty_database() {
+    let db = sqlite().await;
+    let alice = agent(&db.store, "alice").await;
+    let mut app = App::new(
+        alice,
+        "sqlite:///tmp/empty.db".into(),
+        "US".into(),
+        Keymap::default(),
+        db.store.now(),
+    );
+    let requests = app.start();
+    settle(&mut app, &db.store, requests).await;
+    press(&mut app, &db.store, &chars("]")).await;
+    check_at("empty_database", &app, &[(80, 24)]);
 }

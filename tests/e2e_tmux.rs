@@ -153,7 +153,7 @@ fn search_open_call_and_record_an_outcome_in_the_real_console() {
     // A person's Esc and Enter are never a single escape sequence (ESC CR reads as Alt-Enter).
     std::thread::sleep(Duration::from_millis(300));
     tmux.keys(&["Enter"]);
-    tmux.wait_for("saved: interested");
+    tmux.wait_for("saved: Interested");
     tmux.keys(&["q"]);
     tmux.wait_for("console exited with 0");
 
@@ -278,9 +278,26 @@ async fn two_real_consoles_on_postgres_see_each_others_calls() {
         alice.wait_for("Call outcome");
         alice.keys(&["b"]);
         alice.keys(&["Enter"]);
-        alice.wait_for("saved: busy");
+        alice.wait_for("saved: Busy");
         bob.wait_for("Active calls (0)");
     })
     .await
     .unwrap();
+}
+
+#[test]
+fn demo_asks_before_replacing_an_earlier_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let earlier = dir.path().join("demo.db");
+    std::fs::write(&earlier, b"an earlier demo").unwrap();
+    let out = Command::new(BIN)
+        .args(["demo", "--leads", "5"])
+        .env("COLDCALL_DATA_DIR", dir.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "no terminal to ask on and no --yes");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("pass --yes to replace it"), "{stderr}");
+    assert_eq!(std::fs::read(&earlier).unwrap(), b"an earlier demo", "left as it was");
 }

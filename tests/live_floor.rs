@@ -88,13 +88,7 @@ impl LiveConsole {
     }
 
     fn status(&self) -> String {
-        self.app
-            .lock()
-            .unwrap()
-            .status
-            .as_ref()
-            .map(|s| s.text.clone())
-            .unwrap_or_default()
+        self.app.lock().unwrap().status().text().to_string()
     }
 }
 
@@ -116,37 +110,34 @@ async fn two_consoles(db: &common::TestDb, options: FeedOptions, bound: Duration
     // bob opens the lead first, as an agent reading it would
     bob.press(&chars("/quinn")).await;
     bob.press(&[KeyCode::Enter]).await;
-    assert_eq!(
-        bob.app.lock().unwrap().detail.as_ref().map(|d| d.lead.id),
-        Some(lead.id)
-    );
+    assert_eq!(bob.app.lock().unwrap().open_lead().map(|d| d.lead.id), Some(lead.id));
 
     alice.press(&chars("nc")).await;
     assert!(
-        alice.app.lock().unwrap().call.is_some(),
+        alice.app.lock().unwrap().call().is_some(),
         "alice is on the call: {}",
         alice.status()
     );
     let seen = bob
         .wait_until("bob sees alice's call", bound, |app| {
-            app.active_calls.iter().any(|c| c.lead_id == lead.id)
+            app.active_calls().all().iter().any(|c| c.lead_id == lead.id)
         })
         .await;
     println!("call seen by the other console after {seen:?}");
 
     bob.press(&chars("c")).await;
-    assert!(bob.app.lock().unwrap().call.is_none());
+    assert!(bob.app.lock().unwrap().call().is_none());
     assert!(bob.status().contains("alice is on a call"), "{}", bob.status());
 
     alice.press(&chars("e")).await;
     alice.press(&[KeyCode::Char('b'), KeyCode::Enter]).await;
-    assert!(alice.app.lock().unwrap().call.is_none(), "{}", alice.status());
+    assert!(alice.app.lock().unwrap().call().is_none(), "{}", alice.status());
     let released = bob
-        .wait_until("bob sees the release", bound, |app| app.active_calls.is_empty())
+        .wait_until("bob sees the release", bound, |app| app.active_calls().all().is_empty())
         .await;
     println!("release seen by the other console after {released:?}");
     let calls = bob.wait_until("bob's open lead shows the call", bound, |app| {
-        app.detail.as_ref().is_some_and(|d| d.calls.len() == 1)
+        app.open_lead().is_some_and(|d| d.calls.len() == 1)
     });
     calls.await;
 }

@@ -65,18 +65,33 @@ async fn local_agent(store: &Store) -> Result<Agent, CliError> {
 }
 
 /// A fresh demo database in the data directory: seeded, then opened as the demo agent alice.
-pub async fn demo(config: &Config, agent_name: Option<String>, region: String, leads: u64) -> Result<(), CliError> {
+/// An earlier demo is replaced only when the user says so (or passes `--yes`); declining opens
+/// the earlier one as it was left.
+pub async fn demo(
+    config: &Config,
+    agent_name: Option<String>,
+    region: String,
+    leads: u64,
+    yes: bool,
+) -> Result<(), CliError> {
     let path = crate::config::data_dir().join("demo.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let file = format!("{}{suffix}", path.display());
-        if std::path::Path::new(&file).exists() {
-            std::fs::remove_file(&file).map_err(|e| CliError::Usage(format!("cannot replace {file}: {e}")))?;
+    let url = format!("sqlite://{}", path.display());
+    let fresh = !path.exists() || yes || confirm_replace(&path)?;
+    if fresh {
+        for suffix in ["", "-wal", "-shm"] {
+            let file = format!("{}{suffix}", path.display());
+            if std::path::Path::new(&file).exists() {
+                std::fs::remove_file(&file).map_err(|e| CliError::Usage(format!("cannot replace {file}: {e}")))?;
+            }
         }
     }
-    let store = Store::connect(&format!("sqlite://{}", path.display()), &ConnectOptions::default()).await?;
+    let store = Store::connect(&url, &ConnectOptions::default()).await?;
     store.migrate().await?;
-    eprintln!("preparing a demo floor with {leads} leads in {} …", path.display());
-    crate::demo::seed(&store, leads).await?;
+    if fresh {
+        eprintln!("preparing a demo floor with {leads} leads in {} …", path.display());
+        crate::demo::seed(&store, leads).await?;
+    }
+    eprintln!("the command line and the supervisor's view work on it with --database '{url}'");
     let name = agent_name.unwrap_or_else(|| "alice".into());
     let agent = store
         .agent_by_name(&name)
@@ -87,6 +102,29 @@ pub async fn demo(config: &Config, agent_name: Option<String>, region: String, l
     result
 }
 
+/// Asks on the terminal whether to replace the earlier demo; without a terminal to ask on, the
+/// answer must come as `--yes`.
+fn confirm_replace(path: &std::path::Path) -> Result<bool, CliError> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(format!(
+            "a demo database from an earlier run is at {}; pass --yes to replace it",
+            path.display()
+        )));
+    }
+    eprint!(
+        "A demo database from an earlier run is at {}.\nReplace it with a fresh one? [y/N] (N opens it as it is) ",
+        path.display()
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::Usage(format!("cannot read the answer: {e}")))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+}
+
 async fn run_console(
     store: Store,
     agent: Agent,
@@ -95,10 +133,9 @@ async fn run_console(
     supervise: bool,
 ) -> Result<(), CliError> {
     let keymap = Keymap::with_overrides(&config.keys).map_err(|e| CliError::Usage(format!("config [keys]: {e}")))?;
-    let mut app = App::new(agent, store.describe().to_string(), region, keymap, store.now());
-    app.dial = config.dial.as_ref().and_then(|phone| phone.hook()).cloned();
-    app.supervising = supervise;
-    app.floor_limits = config.floor;
+    let mut app =
+        App::new(agent, store.describe().to_string(), region, keymap, store.now()).supervising(supervise, config.floor);
+    app.set_dial(config.dial.as_ref().and_then(|phone| phone.hook()).cloned());
     let feed = crate::tui::feed::FeedOptions {
         poll_every: std::time::Duration::from_millis(config.feed_poll_ms.clamp(100, 60_000)),
         notify: true,

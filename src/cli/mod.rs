@@ -99,6 +99,9 @@ pub enum Command {
         /// How many demo leads
         #[arg(long, default_value_t = 300)]
         leads: u64,
+        /// Replace an earlier demo database without asking (for scripts)
+        #[arg(long)]
+        yes: bool,
     },
     /// Where the config file is
     #[command(subcommand)]
@@ -203,8 +206,8 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
         .or(config.region.clone())
         .unwrap_or_else(|| crate::config::DEFAULT_REGION.into());
     let agent_name = cli.agent.clone().or(config.agent.clone());
-    if let Some(Command::Demo { leads }) = cli.command {
-        return console::demo(&config, agent_name, region, leads).await;
+    if let Some(Command::Demo { leads, yes }) = cli.command {
+        return console::demo(&config, agent_name, region, leads, yes).await;
     }
     let configured = cli.database.clone().or(config.database.clone());
     let local_default = configured.is_none();

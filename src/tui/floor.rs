@@ -2,11 +2,10 @@
 //! cover, and when an agent's state counts as running long. No I/O; the app asks for a refresh
 //! with the range worked out here.
 
-use chrono::{DateTime, Duration, Local, NaiveDate, TimeZone, Utc};
-use serde::Deserialize;
-
+pub use crate::console_settings::FloorLimits;
 use crate::domain::PresenceState;
-use crate::store::{Callback, FloorFigures, Presence};
+use crate::store::{ActiveCall, Callback, FloorFigures, Presence};
+use chrono::{DateTime, Duration, Local, NaiveDate, TimeZone, Utc};
 
 /// What a supervisor sees of the floor.
 #[derive(Debug, Clone)]
@@ -97,39 +96,94 @@ impl FloorRange {
     }
 }
 
-/// Past these, an agent's state is marked on the floor (config `[floor]`, in minutes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FloorLimits {
-    pub long_call_minutes: u32,
-    pub long_pause_minutes: u32,
-    pub long_wrap_up_minutes: u32,
+/// An agent's state as the floor shows it: on a call whenever a call lock is theirs, however
+/// the call was started (a console, the command line, a script), since the call began; else
+/// what their console last said.
+pub fn shown_state(
+    presence: &Presence,
+    calls: &[ActiveCall],
+) -> (PresenceState, Option<String>, Option<DateTime<Utc>>) {
+    match calls.iter().find(|c| c.agent_id == presence.agent_id) {
+        Some(call) if presence.state != PresenceState::OnCall => (PresenceState::OnCall, None, Some(call.started_at)),
+        _ => (presence.state, presence.reason.clone(), presence.since),
+    }
 }
 
-impl Default for FloorLimits {
-    fn default() -> Self {
-        FloorLimits {
-            long_call_minutes: 15,
-            long_pause_minutes: 15,
-            long_wrap_up_minutes: 2,
+/// The supervisor's side of the console: whether the floor is on screen, what was last read of
+/// it, the range its figures cover, and the overdue callback selected.
+#[derive(Debug, Clone, Default)]
+pub struct FloorView {
+    supervising: bool,
+    floor: Option<Floor>,
+    range: FloorRange,
+    limits: FloorLimits,
+    selected: usize,
+}
+
+impl FloorView {
+    pub fn new(supervising: bool, limits: FloorLimits) -> FloorView {
+        FloorView {
+            supervising,
+            limits,
+            ..FloorView::default()
         }
     }
-}
 
-impl FloorLimits {
-    /// Seconds in `state` after which it counts as long; None for states that cannot run long.
-    pub fn limit(&self, state: PresenceState) -> Option<i64> {
-        let minutes = match state {
-            PresenceState::OnCall => self.long_call_minutes,
-            PresenceState::Paused => self.long_pause_minutes,
-            PresenceState::WrapUp => self.long_wrap_up_minutes,
-            _ => return None,
-        };
-        Some(i64::from(minutes) * 60)
+    pub fn supervising(&self) -> bool {
+        self.supervising
     }
 
-    pub fn is_long(&self, state: PresenceState, seconds: i64) -> bool {
-        self.limit(state).is_some_and(|limit| seconds > limit)
+    pub fn floor(&self) -> Option<&Floor> {
+        self.floor.as_ref()
+    }
+
+    pub fn range(&self) -> FloorRange {
+        self.range
+    }
+
+    pub fn limits(&self) -> &FloorLimits {
+        &self.limits
+    }
+
+    /// The selected overdue callback's row.
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
+    pub fn selected_overdue(&self) -> Option<&Callback> {
+        self.floor.as_ref().and_then(|f| f.overdue.get(self.selected))
+    }
+
+    /// The floor's figures for the range, when the floor is on screen.
+    pub fn request(&self, now: DateTime<Utc>) -> Option<crate::tui::request::Request> {
+        self.supervising.then(|| {
+            let (from, to) = self.range.bounds(now);
+            crate::tui::request::Request::Floor { from, to }
+        })
+    }
+
+    pub fn toggle(&mut self) {
+        self.supervising = !self.supervising;
+    }
+
+    pub fn step(&mut self, earlier: bool) {
+        self.range.step(earlier);
+    }
+
+    pub fn widen(&mut self) {
+        if self.supervising {
+            self.range.widen();
+        }
+    }
+
+    pub fn move_by(&mut self, by: i64) {
+        let len = self.floor.as_ref().map_or(0, |f| f.overdue.len());
+        self.selected = crate::tui::app::step(self.selected, by, len);
+    }
+
+    pub fn on_floor(&mut self, floor: Floor) {
+        self.selected = self.selected.min(floor.overdue.len().saturating_sub(1));
+        self.floor = Some(floor);
     }
 }
 
@@ -147,6 +201,37 @@ mod tests {
 
     fn local_day(t: DateTime<Utc>) -> NaiveDate {
         t.with_timezone(&Local).date_naive()
+    }
+
+    #[test]
+    fn an_agent_holding_a_call_lock_shows_as_on_a_call() {
+        let started = noon() - Duration::minutes(3);
+        let presence = Presence {
+            agent_id: 2,
+            agent_name: "bob".into(),
+            role: crate::domain::Role::Agent,
+            state: PresenceState::Offline,
+            reason: None,
+            since: None,
+            heartbeat_at: None,
+        };
+        let call = ActiveCall {
+            lead_id: uuid::Uuid::now_v7(),
+            call_id: uuid::Uuid::now_v7(),
+            agent_id: 2,
+            agent_name: "bob".into(),
+            lead_name: "Ada Quinn".into(),
+            company: "Quinn Freight".into(),
+            phone_number: "+12125550001".into(),
+            started_at: started,
+            heartbeat_at: started,
+        };
+        assert_eq!(
+            shown_state(&presence, std::slice::from_ref(&call)),
+            (PresenceState::OnCall, None, Some(started))
+        );
+        let other = ActiveCall { agent_id: 3, ..call };
+        assert_eq!(shown_state(&presence, &[other]).0, PresenceState::Offline);
     }
 
     #[test]
@@ -186,25 +271,5 @@ mod tests {
         assert_eq!(local_day(from), NaiveDate::from_ymd_opt(2026, 10, 25).unwrap());
         range.widen();
         assert_eq!(range.span, Span::Day);
-    }
-
-    #[test]
-    fn limits_mark_only_states_that_run_long() {
-        let limits = FloorLimits {
-            long_call_minutes: 20,
-            ..FloorLimits::default()
-        };
-        assert!(!limits.is_long(PresenceState::OnCall, 20 * 60));
-        assert!(limits.is_long(PresenceState::OnCall, 20 * 60 + 1));
-        assert!(limits.is_long(PresenceState::WrapUp, 121));
-        assert!(!limits.is_long(PresenceState::Ready, 10_000));
-    }
-
-    #[test]
-    fn limits_come_from_the_config_with_defaults_for_what_is_left_out() {
-        let limits: FloorLimits = toml::from_str("long_pause_minutes = 30").unwrap();
-        assert_eq!(limits.long_pause_minutes, 30);
-        assert_eq!(limits.long_call_minutes, 15);
-        assert!(toml::from_str::<FloorLimits>("long_lunch_minutes = 30").is_err());
     }
 }

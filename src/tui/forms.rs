@@ -7,7 +7,7 @@ use tui_input::backend::crossterm::to_input_request;
 use tui_input::Input;
 use uuid::Uuid;
 
-use crate::domain::{ContactKind, Disposition, LeadInput, LeadStatus, Priority};
+use crate::domain::{CallingHours, ContactKind, Disposition, LeadInput, LeadStatus, Priority};
 use crate::store::{Lead, LeadFilter, NewContact};
 
 /// What a form says after a key.
@@ -85,6 +85,31 @@ pub struct OutcomeForm {
     pub status: Option<LeadStatus>,
     pub focus: OutcomeFocus,
     pub error: Option<String>,
+    /// The lead's zone and the floor's calling hours, to show a callback time as the lead
+    /// will live it.
+    lead_zone: Option<chrono_tz::Tz>,
+    hours: CallingHours,
+}
+
+/// A callback time read back to the agent: in the lead's own time, and whether it falls
+/// outside the lead's calling hours.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallbackTime {
+    pub text: String,
+    pub outside_hours: bool,
+}
+
+impl CallbackTime {
+    /// What to warn when the time is outside the lead's calling hours.
+    pub fn warning(&self, hours: &CallingHours) -> Option<String> {
+        self.outside_hours.then(|| {
+            format!(
+                "outside the lead's calling hours ({}–{} there)",
+                hours.start.format("%H:%M"),
+                hours.end.format("%H:%M")
+            )
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,7 +143,31 @@ impl OutcomeForm {
             status: None,
             focus: OutcomeFocus::Disposition,
             error: None,
+            lead_zone: None,
+            hours: CallingHours::default(),
         }
+    }
+
+    pub fn hours(&self) -> &CallingHours {
+        &self.hours
+    }
+
+    /// Callback times are read back in `zone` (the lead's) against these calling hours.
+    pub fn for_lead(mut self, zone: chrono_tz::Tz, hours: CallingHours) -> Self {
+        self.lead_zone = Some(zone);
+        self.hours = hours;
+        self
+    }
+
+    /// The typed callback time in the lead's zone ("= 09:30 Tue in America/New_York"), warning
+    /// when that is outside their calling hours; None while it is not a time.
+    pub fn callback_time(&self) -> Option<CallbackTime> {
+        let zone = self.lead_zone?;
+        let at = parse_local_time(self.callback.value()).ok()?;
+        let there = at.with_timezone(&zone).format("%H:%M %a").to_string();
+        let outside_hours = matches!(self.hours.check(at, zone), crate::domain::hours::Window::Closed { .. });
+        let text = format!("= {there} in {}", zone.name());
+        Some(CallbackTime { text, outside_hours })
     }
 
     pub fn chosen(&self) -> Option<&Disposition> {
@@ -325,7 +374,24 @@ pub struct EditForm {
 
 impl EditForm {
     pub fn new(lead: &Lead) -> Self {
-        let input = lead.fields().to_input();
+        Self::with_input(lead.id, lead.fields().to_input())
+    }
+
+    /// An empty form for a lead not yet in the database (`lead_id` is nil until it is saved).
+    pub fn blank() -> Self {
+        let input = LeadInput {
+            priority: Priority::Medium.as_str().to_string(),
+            ..LeadInput::default()
+        };
+        Self::with_input(Uuid::nil(), input)
+    }
+
+    /// A new lead, not an edit of one.
+    pub fn is_new(&self) -> bool {
+        self.lead_id.is_nil()
+    }
+
+    fn with_input(lead_id: Uuid, input: LeadInput) -> Self {
         let fields = vec![
             Field::new("First name", "first_name", &input.first_name),
             Field::new("Last name", "last_name", &input.last_name),
@@ -340,7 +406,7 @@ impl EditForm {
             Field::new("Notes", "notes", &input.notes),
         ];
         EditForm {
-            lead_id: lead.id,
+            lead_id,
             fields,
             focus: 0,
             base: input,
@@ -393,11 +459,38 @@ impl EditForm {
                     }
                 }
             }
+            KeyCode::Left | KeyCode::Right | KeyCode::Char(' ') | KeyCode::Char('h') | KeyCode::Char('l')
+                if self.on_priority() =>
+            {
+                let forward = !matches!(key.code, KeyCode::Left | KeyCode::Char('h'));
+                let current = self.priority();
+                let all = Priority::ALL;
+                let at = all.iter().position(|p| Some(*p) == current).unwrap_or(0);
+                let next = if forward {
+                    (at + 1) % all.len()
+                } else {
+                    (at + all.len() - 1) % all.len()
+                };
+                self.fields[self.focus] = Field::new("Priority", "priority", all[next].as_str());
+            }
+            // Priority is a choice, not text: typing does nothing there.
+            _ if self.on_priority() => {}
             _ => {
                 self.fields[self.focus].type_key(key);
             }
         }
         FormResult::Editing
+    }
+
+    /// The priority chooser has the keyboard.
+    pub fn on_priority(&self) -> bool {
+        self.fields.get(self.focus).is_some_and(|f| f.name == "priority")
+    }
+
+    /// The chosen priority (None when the lead's stored value is not one).
+    pub fn priority(&self) -> Option<Priority> {
+        let field = self.fields.iter().find(|f| f.name == "priority")?;
+        field.value().parse().ok()
     }
 
     pub fn has_errors(&self) -> bool {
@@ -632,6 +725,55 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn priority_in_the_edit_form_is_chosen_with_the_arrows() {
+        let lead = crate::tui::app::tests::lead("Ada");
+        let mut form = EditForm::new(&lead);
+        while !form.on_priority() {
+            form.key(&code(KeyCode::Tab), "US");
+        }
+        assert_eq!(form.priority(), Some(Priority::Medium));
+        form.key(&key('x'), "US");
+        assert_eq!(
+            form.priority(),
+            Some(Priority::Medium),
+            "typing does not change a choice"
+        );
+        form.key(&code(KeyCode::Right), "US");
+        assert_eq!(form.priority(), Some(Priority::High));
+        form.key(&code(KeyCode::Left), "US");
+        form.key(&code(KeyCode::Left), "US");
+        assert_eq!(form.priority(), Some(Priority::Low));
+        match form.key(&code(KeyCode::Enter), "US") {
+            FormResult::Done(fields) => assert_eq!(fields.priority, Priority::Low),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_callback_time_is_read_back_in_the_leads_zone_with_a_warning_at_night() {
+        let zone: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        let mut f = form().for_lead(zone, CallingHours::default());
+        f.key(&key('k'));
+        let noon_there = Utc.with_ymd_and_hms(2030, 1, 2, 17, 0, 0).unwrap();
+        let typed = noon_there.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string();
+        f.callback.input = Input::new(typed);
+        let time = f.callback_time().unwrap();
+        assert_eq!(time.text, "= 12:00 Wed in America/New_York");
+        assert!(!time.outside_hours);
+        let night_there = Utc.with_ymd_and_hms(2030, 1, 2, 4, 0, 0).unwrap();
+        f.callback.input = Input::new(night_there.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string());
+        let time = f.callback_time().unwrap();
+        assert!(time.outside_hours);
+        assert_eq!(time.text, "= 23:00 Tue in America/New_York");
+        assert_eq!(
+            time.warning(f.hours()).as_deref(),
+            Some("outside the lead's calling hours (08:00–21:00 there)")
+        );
+        f.callback.input = Input::new("soon".into());
+        assert_eq!(f.callback_time(), None);
     }
 
     #[test]

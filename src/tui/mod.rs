@@ -1,6 +1,7 @@
 //! The agent console: a full-screen terminal UI over the same store the command line uses.
-//! `app` holds state and rules of interaction, `view` draws it, `request` is the async boundary
-//! to the database, `keymap` the bindings, `forms` the dialogs, `feed` keeps it live, `floor` is the supervisor's view, `terminal` the event loop.
+//! `app` holds state and rules of interaction (split by feature), `view` draws it, `request` is
+//! the async boundary to the database, `keymap` the bindings, `forms` the dialogs, `feed` keeps
+//! it live, `floor` is the supervisor's view, `terminal` the event loop.
 
 pub mod app;
 pub mod feed;

@@ -41,6 +41,8 @@ pub enum Request {
     },
     ActiveCalls,
     Dispositions,
+    /// The floor's shared rules (calling hours, the default time zone).
+    Policy,
     StartCall(StartCall),
     Heartbeat {
         call_id: Uuid,
@@ -55,6 +57,11 @@ pub enum Request {
     },
     SaveLead {
         lead_id: Uuid,
+        fields: Box<LeadFields>,
+        agent_id: i64,
+    },
+    /// A lead typed in the console.
+    AddLead {
         fields: Box<LeadFields>,
         agent_id: i64,
     },
@@ -125,7 +132,12 @@ pub enum Reply {
         seq: u64,
         leads: Vec<Lead>,
     },
-    Callbacks(Vec<Callback>),
+    /// This agent's open callbacks; `blocked` says, for those already due, why `n` cannot give
+    /// them yet (outside the lead's calling hours, called too recently, ...).
+    Callbacks {
+        callbacks: Vec<Callback>,
+        blocked: Vec<(Uuid, Refusal)>,
+    },
     Claimed(Option<Claim>),
     Detail {
         lead: Box<Lead>,
@@ -135,6 +147,7 @@ pub enum Reply {
     },
     ActiveCalls(Vec<ActiveCall>),
     Dispositions(Vec<Disposition>),
+    Policy(Box<crate::domain::Policy>),
     CallStarted(StartedCall),
     Refused(Refusal),
     HeartbeatLost {
@@ -145,6 +158,7 @@ pub enum Reply {
         lead: Box<Lead>,
         message: String,
     },
+    LeadAdded(Box<Lead>),
     ContactAdded(Contact),
     LeadDeleted {
         lead_id: Uuid,
@@ -189,7 +203,11 @@ impl Request {
     pub fn must_survive(&self) -> bool {
         matches!(
             self,
-            Request::EndCall(_) | Request::SetStatus { .. } | Request::SaveLead { .. } | Request::AddContact { .. }
+            Request::EndCall(_)
+                | Request::SetStatus { .. }
+                | Request::SaveLead { .. }
+                | Request::AddLead { .. }
+                | Request::AddContact { .. }
         )
     }
 
@@ -203,11 +221,13 @@ impl Request {
             Request::Detail { .. } => "loading the lead",
             Request::ActiveCalls => "loading active calls",
             Request::Dispositions => "loading dispositions",
+            Request::Policy => "loading the calling rules",
             Request::StartCall(_) => "starting the call",
             Request::Heartbeat { .. } => "refreshing the call lock",
             Request::EndCall(_) => "saving the outcome",
             Request::SetStatus { .. } => "changing the status",
             Request::SaveLead { .. } => "saving the lead",
+            Request::AddLead { .. } => "adding the lead",
             Request::AddContact { .. } => "adding the contact",
             Request::DeleteLead { .. } => "deleting the lead",
             Request::ReapStaleLocks { .. } => "releasing stale locks",
@@ -255,14 +275,12 @@ impl Request {
                 .queue_preview(*agent_id, 200)
                 .await
                 .map(|leads| Reply::Queue { seq: *seq, leads }),
-            Request::Callbacks { agent_id } => store
-                .due_callbacks(Some(*agent_id), store.now() + chrono::Duration::days(7))
-                .await
-                .map(Reply::Callbacks),
+            Request::Callbacks { agent_id } => callbacks(store, *agent_id).await,
             Request::Claim { agent_id } => store.claim_next(*agent_id).await.map(Reply::Claimed),
             Request::Detail { lead_id } => detail(store, *lead_id).await,
             Request::ActiveCalls => store.active_calls().await.map(Reply::ActiveCalls),
             Request::Dispositions => store.dispositions().await.map(Reply::Dispositions),
+            Request::Policy => store.policy().await.map(|p| Reply::Policy(Box::new(p))),
             Request::StartCall(req) => store.start_call(req).await.map(Reply::CallStarted),
             Request::Heartbeat { call_id, agent_id } => store.heartbeat(*call_id, *agent_id).await.map(|alive| {
                 if alive {
@@ -295,6 +313,10 @@ impl Request {
                     lead: Box::new(lead),
                     message: "lead saved".into(),
                 }),
+            Request::AddLead { fields, agent_id } => store
+                .create_lead(fields, Some(*agent_id))
+                .await
+                .map(|lead| Reply::LeadAdded(Box::new(lead))),
             Request::AddContact {
                 lead_id,
                 contact,
@@ -363,6 +385,22 @@ impl Request {
         };
         result.map_err(|e| (e, self))
     }
+}
+
+/// The agent's callbacks for the next week; each one already due is checked against the rules,
+/// so the console can say when it can be called instead of promising `n` gives it now.
+async fn callbacks(store: &Store, agent_id: i64) -> Result<Reply, StoreError> {
+    let now = store.now();
+    let callbacks = store
+        .due_callbacks(Some(agent_id), now + chrono::Duration::days(7))
+        .await?;
+    let mut blocked = Vec::new();
+    for callback in callbacks.iter().filter(|c| c.due_at <= now) {
+        if let Err(refusal) = store.can_call(callback.lead_id, agent_id).await? {
+            blocked.push((callback.id, refusal));
+        }
+    }
+    Ok(Reply::Callbacks { callbacks, blocked })
 }
 
 async fn floor(

@@ -62,7 +62,7 @@ pub async fn run(store: Store, mut app: App, theme: Theme, feed: FeedOptions) ->
     route(app.start(), &mut search);
     loop {
         terminal.draw(|frame| view::render(&app, &theme, frame))?;
-        if app.quit {
+        if app.quitting() {
             break;
         }
         let search_due = search.as_ref().map(|(_, at)| *at);
@@ -97,7 +97,7 @@ pub async fn run(store: Store, mut app: App, theme: Theme, feed: FeedOptions) ->
         route(presence, &mut search);
     }
     // Tell the floor this agent left; a single statement, bounded so quitting never hangs.
-    let offline = store.set_presence(app.agent.id, crate::domain::PresenceState::Offline, None);
+    let offline = store.set_presence(app.agent().id, crate::domain::PresenceState::Offline, None);
     let _ = tokio::time::timeout(Duration::from_secs(1), offline).await;
     Ok(())
 }

@@ -6,30 +6,31 @@ use ratatui::Frame;
 
 use super::{clock, Theme};
 use crate::display::printable;
+use crate::domain::phone::format_international;
 use crate::tui::app::{App, Pane};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let focused = app.focus == Pane::Calls;
-    let block = super::pane(format!(" Active calls ({}) ", app.active_calls.len()), focused, theme);
+    let focused = app.focus() == Pane::Calls;
+    let calls = app.active_calls().all();
+    let block = super::pane(format!(" Active calls ({}) ", calls.len()), focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if app.active_calls.is_empty() {
+    if calls.is_empty() {
         frame.render_widget(Paragraph::new("no calls in progress").style(theme.dim()), inner);
         return;
     }
     let visible = inner.height.saturating_sub(1) as usize;
-    let rows: Vec<Row> = app
-        .active_calls
+    let rows: Vec<Row> = calls
         .iter()
         .take(visible)
         .map(|c| {
-            let mine = c.agent_id == app.agent.id;
+            let mine = c.agent_id == app.agent().id;
             let row = Row::new(vec![
                 Cell::from(printable(&c.agent_name)),
                 Cell::from(printable(&c.lead_name)),
                 Cell::from(printable(&c.company)),
-                Cell::from(c.phone_number.clone()),
-                Cell::from(clock((app.now - c.started_at).num_seconds())),
+                Cell::from(format_international(&c.phone_number)),
+                Cell::from(clock((app.now() - c.started_at).num_seconds())),
             ]);
             if mine {
                 row.style(theme.title())
@@ -38,7 +39,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             }
         })
         .collect();
-    let selected = focused.then_some(app.call_selected);
+    let selected = focused.then_some(app.active_calls().selected());
     let table = Table::new(
         rows,
         [

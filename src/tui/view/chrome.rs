@@ -5,55 +5,102 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use super::fit::{fit, width};
 use super::Theme;
 use crate::tui::app::{App, Level, Modal, Pane};
+use crate::tui::forms::OutcomeFocus;
 use crate::tui::keymap::Action;
 
 pub fn header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let connection = if app.online { "● online" } else { "○ OFFLINE" };
-    let clock = app.now.with_timezone(&chrono::Local).format("%H:%M:%S").to_string();
+    let connection = if app.online() { "● online" } else { "○ OFFLINE" };
+    let clock = app.now().with_timezone(&chrono::Local).format("%H:%M:%S").to_string();
     // Most important first: the database name is the part cut on narrow screens.
     let left = format!(
         " coldcall │ {} │ {} │ {} │ {}",
-        crate::display::printable(&app.agent.name),
-        app.agent_state.label(),
+        crate::display::printable(&app.agent().name),
+        app.agent_state().label(),
         connection,
-        app.database,
+        app.database(),
     );
     let width = area.width as usize;
-    let room = width.saturating_sub(clock.len() + 1);
-    let left: String = left.chars().take(room).collect();
-    let pad = width.saturating_sub(left.chars().count() + clock.len() + 1);
+    let room = width.saturating_sub(clock.len() + 2);
+    let left = fit(&left, room);
+    let pad = width.saturating_sub(super::fit::width(&left) + clock.len() + 1);
     let line = format!("{left}{}{clock} ", " ".repeat(pad));
     frame.render_widget(Paragraph::new(line).style(theme.header()), area);
 }
 
 pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let keys = &app.keymap;
-    let hints: Vec<(String, &str)> = match &app.modal {
-        Some(Modal::Outcome(_)) => vec![
-            ("key".into(), "outcome"),
-            ("Tab".into(), "notes/fields"),
-            ("Enter".into(), "save"),
-            ("Esc".into(), "back"),
-        ],
+    let keys = app.keymap();
+    let hints: Vec<(String, &str)> = match app.modal() {
+        Some(Modal::Outcome(form)) => match form.focus {
+            OutcomeFocus::Disposition => vec![
+                ("key".into(), "outcome"),
+                ("Tab".into(), "notes/fields"),
+                ("Enter".into(), "save"),
+                ("Esc".into(), "back to the call"),
+            ],
+            OutcomeFocus::Notes => vec![
+                ("Enter".into(), "new line"),
+                ("Ctrl-s".into(), "save"),
+                ("Tab".into(), "next field"),
+                ("Esc".into(), "outcomes"),
+            ],
+            OutcomeFocus::Callback => vec![
+                ("type".into(), "YYYY-MM-DD HH:MM"),
+                ("Enter".into(), "save"),
+                ("Tab".into(), "next field"),
+                ("Esc".into(), "outcomes"),
+            ],
+            OutcomeFocus::Status => vec![
+                ("←/→".into(), "change status"),
+                ("Enter".into(), "save"),
+                ("Tab".into(), "next field"),
+                ("Esc".into(), "outcomes"),
+            ],
+        },
         Some(Modal::Help) => vec![("any key".into(), "close")],
         Some(Modal::ConfirmDelete(..) | Modal::ConfirmQuit) => vec![("y".into(), "yes"), ("any other".into(), "no")],
+        Some(Modal::Status(_)) => vec![
+            ("↑/↓".into(), "status"),
+            ("type".into(), "reason"),
+            ("Enter".into(), "save"),
+            ("Esc".into(), "cancel"),
+        ],
+        Some(Modal::Edit(form)) if form.on_priority() => vec![
+            ("←/→".into(), "change priority"),
+            ("Tab".into(), "next field"),
+            ("Enter".into(), "save"),
+            ("Esc".into(), "cancel"),
+        ],
+        Some(Modal::Contact(_) | Modal::Filter(_)) => vec![
+            ("Tab".into(), "next field"),
+            ("←/→".into(), "change a choice"),
+            ("Enter".into(), "save"),
+            ("Esc".into(), "cancel"),
+        ],
+        Some(Modal::Pause(_) | Modal::Release(..) | Modal::Assign(_)) => {
+            vec![
+                ("type".into(), "text"),
+                ("Enter".into(), "ok"),
+                ("Esc".into(), "cancel"),
+            ]
+        }
         Some(_) => vec![
             ("Tab".into(), "next field"),
             ("Enter".into(), "save"),
             ("Esc".into(), "cancel"),
         ],
-        None if app.search.editing => {
+        None if app.lists().search().editing() => {
             vec![
                 ("type".into(), "search"),
                 ("Enter".into(), "results"),
                 ("Esc".into(), "clear"),
             ]
         }
-        None if app.supervising => {
+        None if app.is_supervising() => {
             let mut actions = vec![Action::Help, Action::Quit];
-            if app.focus == Pane::Calls {
+            if app.focus() == Pane::Calls {
                 actions.push(Action::ReleaseLock);
             } else {
                 actions.extend([Action::Assign, Action::WidenRange, Action::NextTab]);
@@ -64,7 +111,7 @@ pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         None => {
             // Most important first: the footer is cut at the right edge on narrow screens.
             let mut actions = Vec::new();
-            if app.call.is_some() {
+            if app.call().is_some() {
                 actions.push(Action::EndCall);
             } else {
                 actions.push(Action::ClaimNext);
@@ -73,12 +120,18 @@ pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 }
             }
             actions.extend([Action::Help, Action::Quit]);
-            if app.agent.role.can_force() {
+            if app.agent().role.can_force() {
                 actions.extend([Action::ToggleFloor, Action::Assign]);
             }
-            if app.focus == Pane::Queue {
-                actions.extend([Action::Search, Action::Open, Action::Filter, Action::NextTab]);
-            } else if app.focus == Pane::Detail {
+            if app.focus() == Pane::Queue {
+                actions.extend([
+                    Action::Search,
+                    Action::Open,
+                    Action::Filter,
+                    Action::NextTab,
+                    Action::AddLead,
+                ]);
+            } else if app.focus() == Pane::Detail {
                 actions.extend([
                     Action::ChangeStatus,
                     Action::EditLead,
@@ -91,29 +144,73 @@ pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             actions.into_iter().map(|a| (keys.key_for(a), a.label())).collect()
         }
     };
+    // Whole hints only: the ones that do not fit are left out rather than cut mid-word.
     let mut spans = vec![Span::raw(" ")];
+    let mut used = 1;
     for (key, label) in hints {
+        let label = format!(" {label}  ");
+        let needed = width(&key) + width(label.trim_end());
+        if used + needed > area.width as usize {
+            break;
+        }
+        used += width(&key) + width(&label);
         spans.push(Span::styled(key, theme.key()));
-        spans.push(Span::styled(format!(" {label}  "), theme.dim()));
+        spans.push(Span::styled(label, theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 pub fn status_line(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
-    if !app.pending.is_empty() {
-        spans.push(Span::styled(
-            format!(" {} unsaved, retrying │", app.pending.len()),
-            theme.warn(),
-        ));
+    let mut room = area.width as usize;
+    if !app.pending().is_empty() {
+        let kept = format!(" {} unsaved, retrying │", app.pending().len());
+        room = room.saturating_sub(width(&kept));
+        spans.push(Span::styled(kept, theme.warn()));
     }
-    if let Some(status) = &app.status {
+    if let Some(status) = app.status().message() {
         let style = match status.level {
             Level::Info => theme.info(),
             Level::Warn => theme.warn(),
             Level::Error => theme.error(),
         };
-        spans.push(Span::styled(format!(" {}", status.text), style));
+        spans.push(Span::styled(fit(&format!(" {}", status.text), room), style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+
+    use crate::tui::app::App;
+    use crate::tui::keymap::Keymap;
+    use crate::tui::view::Theme;
+
+    #[test]
+    fn at_80_columns_the_database_path_yields_to_the_clock() {
+        let app = App::new(
+            crate::tui::app::tests::agent(crate::domain::Role::Agent),
+            "postgres://dialer@db.floor.example.com:5432/coldcall_production_eu_west".into(),
+            "US".into(),
+            Keymap::default(),
+            chrono::Utc::now(),
+        );
+        let mut terminal = Terminal::new(TestBackend::new(80, 1)).unwrap();
+        terminal
+            .draw(|frame| super::header(&app, &Theme { color: false }, frame, frame.area()))
+            .unwrap();
+        let line = terminal.backend().to_string();
+        assert!(line.contains("… "), "the path is cut with an ellipsis: {line}");
+        let clock = regex_free_clock(&line);
+        assert!(clock, "the clock stays whole at the right: {line}");
+    }
+
+    /// "hh:mm:ss " at the end of the line.
+    fn regex_free_clock(line: &str) -> bool {
+        let line = line.trim_end_matches(['"', '\n']).trim_end();
+        let tail: Vec<char> = line.chars().rev().take(8).collect();
+        tail.len() == 8 && tail[2] == ':' && tail[5] == ':'
+    }
 }

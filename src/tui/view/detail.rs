@@ -12,7 +12,7 @@ use crate::domain::phone::format_international;
 use crate::tui::app::{App, Detail, DetailTab, Pane};
 
 pub fn render(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let on_this_call = app.call.as_ref().filter(|c| c.lead_id == detail.lead.id);
+    let on_this_call = app.call().filter(|c| c.lead_id == detail.lead.id);
     let banner_height = if on_this_call.is_some() { 4 } else { 0 };
     let [banner, rest] = Layout::vertical([Constraint::Length(banner_height), Constraint::Min(3)]).areas(area);
     if let Some(call) = on_this_call {
@@ -36,7 +36,7 @@ pub fn render(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area
         frame.render_widget(Paragraph::new(lines).style(theme.on_call()).block(block), banner);
     }
 
-    let focused = app.focus == Pane::Detail;
+    let focused = app.focus() == Pane::Detail;
     let mut title = vec![Span::raw(" ")];
     for tab in DetailTab::ALL {
         let style = if tab == detail.tab {
@@ -97,10 +97,10 @@ fn info(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rect
         Line::from(vec![
             label("calls"),
             Span::raw(format!(
-                "{} attempts · last {} · next {}",
-                l.call_attempts,
-                when(l.last_call_at, app.now),
-                when(l.next_call_at, app.now)
+                "{} · last {} · next {}",
+                attempts(l.call_attempts),
+                when(l.last_call_at, app.now()),
+                when(l.next_call_at, app.now())
             )),
         ]),
         Line::from(vec![
@@ -142,9 +142,13 @@ fn calls(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rec
         .take(visible)
         .map(|c| {
             Row::new(vec![
-                Cell::from(when(Some(c.started_at), app.now)),
+                Cell::from(when(Some(c.started_at), app.now())),
                 Cell::from(printable(&c.agent_name)),
-                Cell::from(c.disposition.clone().unwrap_or_else(|| c.status.to_string())),
+                Cell::from(
+                    c.disposition
+                        .as_deref()
+                        .map_or_else(|| c.status.to_string(), |d| app.outcome_label(d)),
+                ),
                 Cell::from(c.duration_s.map(|d| clock(d.into())).unwrap_or_else(|| "-".into())),
                 Cell::from(printable(&c.notes.clone().unwrap_or_default().replace('\n', " ⏎ "))),
             ])
@@ -172,7 +176,7 @@ fn history(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area: R
         .take(visible)
         .map(|s| {
             Row::new(vec![
-                Cell::from(when(Some(s.changed_at), app.now)),
+                Cell::from(when(Some(s.changed_at), app.now())),
                 Cell::from(format!(
                     "{} → {}",
                     s.old_status.map(|o| o.label()).unwrap_or("·"),
@@ -194,4 +198,22 @@ fn history(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area: R
     )
     .header(Row::new(vec!["When", "Change", "By", "Why"]).style(theme.title()));
     frame.render_widget(table, area);
+}
+
+/// "1 attempt", "3 attempts".
+fn attempts(n: i32) -> String {
+    if n == 1 {
+        "1 attempt".into()
+    } else {
+        format!("{n} attempts")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_attempt_is_singular() {
+        assert_eq!(super::attempts(1), "1 attempt");
+        assert_eq!(super::attempts(0), "0 attempts");
+    }
 }

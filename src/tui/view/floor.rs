@@ -18,14 +18,14 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let block = super::pane(
         format!(
             " Floor · figures for {} ([ ] step, w widen) ",
-            app.floor_range.label(app.now)
+            app.floor_view().range().label(app.now())
         ),
-        app.focus == Pane::Queue,
+        app.focus() == Pane::Queue,
         theme,
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let Some(floor) = &app.floor else {
+    let Some(floor) = app.floor_view().floor() else {
         frame.render_widget(Paragraph::new("loading…").style(theme.dim()), inner);
         return;
     };
@@ -47,22 +47,23 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         .presence
         .iter()
         .map(|p| {
-            let in_state = p.since.map(|since| (app.now - since).num_seconds()).unwrap_or(0);
-            let long = app.floor_limits.is_long(p.state, in_state);
+            let (state, reason, since_at) = crate::tui::floor::shown_state(p, app.active_calls().all());
+            let in_state = since_at.map(|since| (app.now() - since).num_seconds()).unwrap_or(0);
+            let long = app.floor_view().limits().is_long(state, in_state);
             let style = if long { theme.warn() } else { Style::new() };
-            let state = match &p.reason {
-                Some(reason) => format!("{} ({})", p.state.label(), printable(reason)),
-                None => p.state.label().to_string(),
+            let shown = match &reason {
+                Some(reason) => format!("{} ({})", state.label(), printable(reason)),
+                None => state.label().to_string(),
             };
             Row::new(vec![
                 Cell::from(printable(&p.agent_name)),
-                Cell::from(Span::styled(state, style)),
-                Cell::from(if p.state == PresenceState::Offline {
+                Cell::from(Span::styled(shown, style)),
+                Cell::from(if state == PresenceState::Offline {
                     "-".into()
                 } else {
                     clock(in_state)
                 }),
-                Cell::from(since(p.heartbeat_at, app.now)),
+                Cell::from(since(p.heartbeat_at, app.now())),
             ])
         })
         .collect();
@@ -131,7 +132,8 @@ fn overdue_callbacks(app: &App, floor: &Floor, theme: &Theme, frame: &mut Frame,
     }
     let visible = area.height.saturating_sub(1) as usize;
     // Keep the selection on screen: scroll by whole rows past the last visible one.
-    let skip = app.floor_selected.saturating_sub(visible.saturating_sub(1));
+    let selected = app.floor_view().selected();
+    let skip = selected.saturating_sub(visible.saturating_sub(1));
     let rows: Vec<Row> = floor
         .overdue
         .iter()
@@ -142,10 +144,10 @@ fn overdue_callbacks(app: &App, floor: &Floor, theme: &Theme, frame: &mut Frame,
             let row = Row::new(vec![
                 Cell::from(printable(&cb.agent_name)),
                 Cell::from(printable(&cb.lead_name)),
-                Cell::from(clock((app.now - cb.due_at).num_seconds())),
+                Cell::from(clock((app.now() - cb.due_at).num_seconds())),
                 Cell::from(printable(cb.note.as_deref().unwrap_or(""))),
             ]);
-            if i == app.floor_selected && app.focus == Pane::Queue {
+            if i == selected && app.focus() == Pane::Queue {
                 row.style(theme.selected())
             } else {
                 row

@@ -4,6 +4,7 @@
 mod calls;
 mod chrome;
 mod detail;
+mod fit;
 mod floor;
 mod modal;
 mod queue;
@@ -40,17 +41,17 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
     calls::render(app, theme, frame, calls_area);
     render_main(app, theme, frame, main);
 
-    if let Some(modal) = &app.modal {
+    if let Some(modal) = app.modal() {
         modal::render(app, modal, theme, frame, area);
     }
 }
 
 fn render_main(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    if app.supervising {
+    if app.is_supervising() {
         return floor::render(app, theme, frame, area);
     }
     let wide = area.width >= SIDE_BY_SIDE_WIDTH;
-    match (&app.detail, wide) {
+    match (app.open_lead(), wide) {
         (Some(detail), true) => {
             let [left, right] =
                 Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
@@ -58,7 +59,7 @@ fn render_main(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             detail::render(app, detail, theme, frame, right);
         }
         // Narrow screens show one of the two; the call banner keeps the open lead in front.
-        (Some(detail), false) if app.focus == Pane::Detail || app.call.is_some() => {
+        (Some(detail), false) if app.focus() == Pane::Detail || app.call().is_some() => {
             detail::render(app, detail, theme, frame, area)
         }
         _ => queue::render(app, theme, frame, area),

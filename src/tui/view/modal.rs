@@ -17,12 +17,13 @@ pub fn render(app: &App, modal: &Modal, theme: &Theme, frame: &mut Frame, screen
         Modal::Outcome(f) => (
             " Call outcome ",
             70,
-            f.dispositions.len() as u16 + 8 + f.notes.value().lines().count() as u16,
+            f.dispositions.len() as u16 + 10 + f.notes.value().lines().count() as u16,
         ),
         Modal::Status(_) => (" Change status ", 50, 14),
+        Modal::Edit(f) if f.is_new() => (" Add a lead ", 76, f.fields.len() as u16 + 2),
         Modal::Edit(f) => (" Edit lead ", 76, f.fields.len() as u16 + 2),
         Modal::Contact(_) => (" Add contact point ", 60, 10),
-        Modal::Filter(_) => (" Filter leads ", 50, 10),
+        Modal::Filter(_) => (" Filter All leads and search ", 50, 10),
         Modal::Pause(_) => (" Pause ", 50, 5),
         Modal::ConfirmDelete(..) => (" Delete lead ", 50, 5),
         Modal::Release(..) => (" Release call lock ", 60, 6),
@@ -47,7 +48,7 @@ pub fn render(app: &App, modal: &Modal, theme: &Theme, frame: &mut Frame, screen
     let inner = block.inner(area);
     frame.render_widget(block, area);
     match modal {
-        Modal::Outcome(form) => outcome(form, theme, frame, inner),
+        Modal::Outcome(form) => outcome(form, app.now(), theme, frame, inner),
         Modal::Status(form) => status(form, theme, frame, inner),
         Modal::Edit(form) => edit(form, theme, frame, inner),
         Modal::Contact(form) => contact(form, theme, frame, inner),
@@ -129,7 +130,7 @@ fn cursor(frame: &mut Frame, field: &Field, x: u16, y: u16) {
     frame.set_cursor_position((x + field.input.visual_cursor() as u16, y));
 }
 
-fn outcome(form: &OutcomeForm, theme: &Theme, frame: &mut Frame, area: Rect) {
+fn outcome(form: &OutcomeForm, now: chrono::DateTime<chrono::Utc>, theme: &Theme, frame: &mut Frame, area: Rect) {
     let [head, list, rest] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(form.dispositions.len() as u16),
@@ -192,7 +193,7 @@ fn outcome(form: &OutcomeForm, theme: &Theme, frame: &mut Frame, area: Rect) {
     let notes_focused = form.focus == OutcomeFocus::Notes;
     lines.push(Line::from(Span::styled(
         if notes_focused {
-            "Notes (Enter: new line, Tab: next, Esc: outcomes):"
+            "Notes (Enter: new line, Ctrl-s: save, Tab: next, Esc: outcomes):"
         } else {
             "Notes (Tab to write):"
         },
@@ -210,6 +211,17 @@ fn outcome(form: &OutcomeForm, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     if form.chosen().is_some_and(|d| d.is_callback) {
         lines.push(field_line(&form.callback, form.focus == OutcomeFocus::Callback, theme));
+        // The time is typed on the agent's clock; read it back as the lead will live it.
+        let zone = now.with_timezone(&chrono::Local).format("UTC%:z");
+        let mut note = vec![Span::styled(format!("  your clock ({zone}) "), theme.dim())];
+        let time = form.callback_time();
+        if let Some(time) = &time {
+            note.push(Span::styled(time.text.clone(), theme.dim()));
+        }
+        lines.push(Line::from(note));
+        if let Some(warning) = time.and_then(|t| t.warning(form.hours())) {
+            lines.push(Line::from(Span::styled(format!("  ⚠ {warning}"), theme.warn())));
+        }
     }
     let status = form.status.map(LeadStatus::label).unwrap_or("as the outcome says");
     let status_style = if form.focus == OutcomeFocus::Status {
@@ -250,10 +262,23 @@ fn status(form: &StatusForm, theme: &Theme, frame: &mut Frame, area: Rect) {
 fn edit(form: &EditForm, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut lines = Vec::new();
     for (i, field) in form.fields.iter().enumerate() {
+        if field.name == "priority" {
+            let style = if i == form.focus {
+                theme.selected()
+            } else {
+                ratatui::style::Style::new()
+            };
+            let shown = form.priority().map_or(field.value(), |p| p.label());
+            lines.push(Line::from(vec![
+                Span::styled(format!("{}: ", field.label), theme.dim()),
+                Span::styled(format!("‹ {shown} ›"), style),
+            ]));
+            continue;
+        }
         lines.push(field_line(field, i == form.focus, theme));
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
-    if let Some(field) = form.fields.get(form.focus) {
+    if let Some(field) = form.fields.get(form.focus).filter(|_| !form.on_priority()) {
         cursor(
             frame,
             field,
@@ -340,7 +365,7 @@ fn help(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             .iter()
             .map(|a| {
                 Line::from(vec![
-                    Span::styled(format!("{:<key_width$}", app.keymap.keys_for(*a)), theme.key()),
+                    Span::styled(format!("{:<key_width$}", app.keymap().keys_for(*a)), theme.key()),
                     Span::raw(a.label()),
                 ])
             })

@@ -1,0 +1,934 @@
+//! The console's state and how it changes. No terminal and no database here: keys and replies
+//! come in, requests go out (see `request`), so every flow can be driven and checked in tests.
+//!
+//! The state is split by what it serves, each part with its own update: `lists` (the tabs,
+//! pages, search and filter), `lead` (the open lead), `call` (the agent's state, their call and
+//! its outcome), `active_calls` (every call on the floor), the supervisor's `FloorView`,
+//! `modal` (the dialog on screen), `status` (the status line) and `connection` (whether the
+//! database answers, and the writes kept until it does). `App` routes keys and replies to the
+//! parts and does what spans several of them.
+
+mod active_calls;
+mod announce;
+mod call;
+mod connection;
+mod lead;
+mod lists;
+mod modal;
+mod status;
+
+use chrono::{DateTime, Duration, Utc};
+use crossterm::event::KeyEvent;
+use uuid::Uuid;
+
+pub use self::active_calls::ActiveCalls;
+pub use self::call::{AgentState, CallDesk, CurrentCall, NotNow};
+pub use self::connection::Connection;
+pub use self::lead::{Detail, DetailTab, OpenLead};
+pub use self::lists::{Lists, QueueTab, SearchBox, SearchKey};
+pub use self::modal::{AssignForm, AssignTarget, Decided, Modal};
+pub use self::status::{About, Level, Message, Status, Subjects};
+pub use super::floor::{Floor, FloorLimits, FloorView};
+use super::forms::{ContactForm, EditForm, Field, FilterForm, StatusForm};
+use super::keymap::{Action, Keymap};
+use super::request::{Reply, Request};
+use crate::dialer::DialHook;
+use crate::domain::{Disposition, Policy};
+use crate::store::{Agent, Change, Lead};
+
+/// The change feed keeps screens current; this slower full refresh also picks up what time
+/// alone changes (recycled leads becoming due, callbacks coming due).
+pub const REFRESH_EVERY: Duration = Duration::seconds(30);
+/// How often each console looks for locks left by consoles that died mid-call.
+pub const REAP_EVERY: Duration = Duration::seconds(10);
+/// How often an open call's lock is refreshed; well inside the default 60 s lock TTL.
+pub const HEARTBEAT_EVERY: Duration = Duration::seconds(15);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Queue,
+    Detail,
+    Calls,
+}
+
+pub struct App {
+    agent: Agent,
+    /// Where the data lives, as shown in the header (passwords redacted).
+    database: String,
+    /// Country for phone numbers typed without one.
+    region: String,
+    keymap: Keymap,
+    /// The softphone hook, when one is configured; without it the console is a manual dialer.
+    dial: Option<DialHook>,
+    now: DateTime<Utc>,
+    focus: Pane,
+    lists: Lists,
+    lead: OpenLead,
+    desk: CallDesk,
+    calls: ActiveCalls,
+    floor: FloorView,
+    modal: Option<Modal>,
+    status: Status,
+    connection: Connection,
+    dispositions: Vec<Disposition>,
+    /// The floor's calling hours and default zone, for what the console says about times.
+    policy: Policy,
+    announcer: announce::Announcer,
+    last_refresh: Option<DateTime<Utc>>,
+    last_reap: Option<DateTime<Utc>>,
+    quit: bool,
+}
+
+impl App {
+    pub fn new(agent: Agent, database: String, region: String, keymap: Keymap, now: DateTime<Utc>) -> App {
+        App {
+            lists: Lists::new(agent.id),
+            desk: CallDesk::new(agent.id),
+            agent,
+            database,
+            region,
+            keymap,
+            dial: None,
+            now,
+            focus: Pane::Queue,
+            lead: OpenLead::default(),
+            calls: ActiveCalls::default(),
+            floor: FloorView::default(),
+            modal: None,
+            status: Status::default(),
+            connection: Connection::default(),
+            dispositions: Vec::new(),
+            policy: Policy::default(),
+            announcer: Default::default(),
+            last_refresh: None,
+            last_reap: None,
+            quit: false,
+        }
+    }
+
+    /// The supervisor's console: the floor (agents, figures) in place of the lead queue.
+    pub fn supervising(mut self, supervising: bool, limits: FloorLimits) -> App {
+        self.floor = FloorView::new(supervising, limits);
+        self
+    }
+
+    /// Dials through this hook from now on (None: the agent dials by hand).
+    pub fn set_dial(&mut self, dial: Option<DialHook>) {
+        self.dial = dial;
+    }
+
+    /// What the console asks for when it opens.
+    pub fn start(&mut self) -> Vec<Request> {
+        self.last_refresh = Some(self.now);
+        // These run at once in the event loop; the floor view refreshes every 10 s anyway.
+        let mut requests: Vec<Request> = self.floor_request().into_iter().collect();
+        requests.extend([Request::Dispositions, Request::Policy, Request::ActiveCalls]);
+        requests.extend(self.publish_presence());
+        requests.extend(self.lists.reload());
+        requests
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    pub fn agent(&self) -> &Agent {
+        &self.agent
+    }
+
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    pub fn keymap(&self) -> &Keymap {
+        &self.keymap
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    pub fn focus(&self) -> Pane {
+        self.focus
+    }
+
+    pub fn lists(&self) -> &Lists {
+        &self.lists
+    }
+
+    /// The open lead, with its contacts and history.
+    pub fn open_lead(&self) -> Option<&Detail> {
+        self.lead.detail()
+    }
+
+    pub fn agent_state(&self) -> &AgentState {
+        self.desk.state()
+    }
+
+    /// This agent's call in progress.
+    pub fn call(&self) -> Option<&CurrentCall> {
+        self.desk.call()
+    }
+
+    /// Seconds the current call has lasted (stops when the agent pressed end).
+    pub fn call_seconds(&self) -> Option<i64> {
+        self.desk.seconds(self.now)
+    }
+
+    /// Every call in progress on the floor.
+    pub fn active_calls(&self) -> &ActiveCalls {
+        &self.calls
+    }
+
+    pub fn floor_view(&self) -> &FloorView {
+        &self.floor
+    }
+
+    pub fn is_supervising(&self) -> bool {
+        self.floor.supervising()
+    }
+
+    pub fn modal(&self) -> Option<&Modal> {
+        self.modal.as_ref()
+    }
+
+    pub fn status(&self) -> &Status {
+        &self.status
+    }
+
+    pub fn online(&self) -> bool {
+        self.connection.online()
+    }
+
+    /// Writes the database did not take while it was away; retried until saved.
+    pub fn pending(&self) -> &[Request] {
+        self.connection.pending()
+    }
+
+    pub fn dispositions(&self) -> &[Disposition] {
+        &self.dispositions
+    }
+
+    /// An outcome as agents know it ("No answer"), not its code.
+    pub fn outcome_label(&self, code: &str) -> String {
+        self.dispositions
+            .iter()
+            .find(|d| d.code == code)
+            .map_or_else(|| code.to_string(), |d| d.label.clone())
+    }
+
+    /// The agent asked to leave.
+    pub fn quitting(&self) -> bool {
+        self.quit
+    }
+
+    /// The lead the keys act on: the open one, else the selected row.
+    pub fn current_lead(&self) -> Option<&Lead> {
+        self.lead.lead().or_else(|| self.lists.selected_lead())
+    }
+
+    /// What status-line messages can be about right now.
+    fn subjects(&self) -> Subjects {
+        Subjects {
+            lead: self.current_lead().map(|l| l.id),
+            call: self.desk.call().map(|c| c.call_id),
+            form: self.modal.is_some(),
+        }
+    }
+
+    // ------------------------------------------------------------------ keys
+
+    pub fn on_key(&mut self, key: KeyEvent) -> Vec<Request> {
+        let before = self.subjects();
+        let requests = self.key(key);
+        self.status.follow(before, self.subjects());
+        requests
+    }
+
+    fn key(&mut self, key: KeyEvent) -> Vec<Request> {
+        if let Some(modal) = self.modal.take() {
+            return self.modal_key(modal, key);
+        }
+        if self.lists.search().editing() {
+            return match self.lists.search_key(key) {
+                SearchKey::Requests(requests) => requests,
+                SearchKey::OpenSelected => self.open_selected(),
+            };
+        }
+        match self.keymap.action(&key) {
+            Some(action) => self.act(action),
+            None => Vec::new(),
+        }
+    }
+
+    fn act(&mut self, action: Action) -> Vec<Request> {
+        match action {
+            Action::Quit if self.desk.on_call() => self.show(Modal::ConfirmQuit),
+            Action::Quit => {
+                self.quit = true;
+                Vec::new()
+            }
+            Action::Help => self.show(Modal::Help),
+            Action::ClaimNext => self.claim_next(),
+            Action::Search => {
+                self.lists.begin_search();
+                self.focus = Pane::Queue;
+                Vec::new()
+            }
+            Action::Filter => self.show(Modal::Filter(Box::new(FilterForm::new(self.lists.filter())))),
+            Action::Open if self.focus == Pane::Queue => self.open_selected(),
+            Action::Open => Vec::new(),
+            Action::FocusNext | Action::FocusPrev => {
+                self.cycle_focus(action == Action::FocusNext);
+                Vec::new()
+            }
+            Action::Down => self.move_selection(1),
+            Action::Up => self.move_selection(-1),
+            Action::PageDown => self.move_selection(10),
+            Action::PageUp => self.move_selection(-10),
+            Action::Top => self.move_selection(i64::MIN / 2),
+            Action::Bottom => self.move_selection(i64::MAX / 2),
+            Action::Back => {
+                self.back();
+                Vec::new()
+            }
+            Action::NextTab | Action::PrevTab => self.cycle_tab(action == Action::NextTab),
+            Action::StartCall => self.start_call(),
+            Action::EndCall => self.end_call(),
+            Action::ChangeStatus => match self.current_lead() {
+                Some(lead) => self.show(Modal::Status(StatusForm::new(lead.id, lead.status))),
+                None => Vec::new(),
+            },
+            Action::EditLead => match self.current_lead() {
+                Some(lead) => self.show(Modal::Edit(Box::new(EditForm::new(lead)))),
+                None => Vec::new(),
+            },
+            Action::AddLead => self.show(Modal::Edit(Box::new(EditForm::blank()))),
+            Action::AddContact => match self.current_lead() {
+                Some(lead) => self.show(Modal::Contact(ContactForm::new(lead.id))),
+                None => Vec::new(),
+            },
+            Action::DeleteLead => self.delete_lead(),
+            Action::TogglePause => {
+                self.toggle_pause();
+                Vec::new()
+            }
+            Action::ReleaseLock => {
+                self.open_release();
+                Vec::new()
+            }
+            Action::ToggleFloor if self.agent.role.can_force() => {
+                self.floor.toggle();
+                self.focus = Pane::Queue;
+                self.floor_request().into_iter().collect()
+            }
+            Action::ToggleFloor => {
+                self.status.warn(About::Console, "the floor view is for supervisors");
+                Vec::new()
+            }
+            Action::WidenRange => {
+                self.floor.widen();
+                self.floor_request().into_iter().collect()
+            }
+            Action::Assign => {
+                self.open_assign();
+                Vec::new()
+            }
+            Action::Refresh => {
+                let mut requests = self.lists.reload();
+                requests.push(Request::ActiveCalls);
+                requests.extend(self.lead.reload());
+                requests
+            }
+        }
+    }
+
+    fn show(&mut self, modal: Modal) -> Vec<Request> {
+        self.modal = Some(modal);
+        Vec::new()
+    }
+
+    fn claim_next(&mut self) -> Vec<Request> {
+        // A claim reserves the lead: a paused agent must not hold one back from the floor.
+        match self.desk.can_take_work() {
+            Err(NotNow::AlreadyOnCall) => {
+                self.status.warn(About::Console, "finish the current call first (e)");
+                return Vec::new();
+            }
+            Err(not_now) => {
+                self.say_not_now(not_now);
+                return Vec::new();
+            }
+            Ok(()) => {}
+        }
+        self.status.info(About::Console, "finding the next lead…");
+        vec![Request::Claim {
+            agent_id: self.agent.id,
+        }]
+    }
+
+    fn cycle_focus(&mut self, forward: bool) {
+        let panes: Vec<Pane> = [Pane::Queue, Pane::Detail, Pane::Calls]
+            .into_iter()
+            .filter(|p| *p != Pane::Detail || self.lead.is_open())
+            .collect();
+        self.focus = cycle(&panes, self.focus, forward);
+    }
+
+    /// Esc: leave the search, else close the lead (not during its call), else back to the queue.
+    fn back(&mut self) {
+        if self.lists.showing_results() {
+            self.lists.clear_search();
+        } else if self.lead.is_open() && !self.desk.on_call() {
+            self.lead.close();
+            self.focus = Pane::Queue;
+        } else {
+            self.focus = Pane::Queue;
+        }
+    }
+
+    fn cycle_tab(&mut self, forward: bool) -> Vec<Request> {
+        if self.floor.supervising() && self.focus == Pane::Queue {
+            // On the floor, the tabs step the figures through time.
+            self.floor.step(!forward);
+            return self.floor_request().into_iter().collect();
+        }
+        if self.focus == Pane::Detail {
+            self.lead.cycle_tab(forward);
+            return Vec::new();
+        }
+        self.lists.cycle_tab(forward)
+    }
+
+    fn open_selected(&mut self) -> Vec<Request> {
+        match self.lists.selected_lead_id() {
+            Some(id) => self.open_lead_by_id(id),
+            None => Vec::new(),
+        }
+    }
+
+    fn open_lead_by_id(&mut self, lead_id: Uuid) -> Vec<Request> {
+        self.focus = Pane::Detail;
+        vec![self.lead.open(lead_id)]
+    }
+
+    fn move_selection(&mut self, by: i64) -> Vec<Request> {
+        match self.focus {
+            Pane::Calls => self.calls.move_by(by),
+            Pane::Detail => {}
+            Pane::Queue if self.floor.supervising() => self.floor.move_by(by),
+            Pane::Queue => return self.lists.move_by(by),
+        }
+        Vec::new()
+    }
+
+    fn start_call(&mut self) -> Vec<Request> {
+        let lead = self.current_lead().map(|l| (l.id, l.full_name()));
+        match self.desk.start(lead.as_ref().map(|(id, _)| *id)) {
+            Ok(request) => {
+                if let Some((id, name)) = lead {
+                    self.status.info(About::Lead(id), format!("starting a call to {name}…"));
+                }
+                vec![request]
+            }
+            Err(not_now) => {
+                self.say_not_now(not_now);
+                Vec::new()
+            }
+        }
+    }
+
+    fn say_not_now(&mut self, not_now: NotNow) {
+        let text = match not_now {
+            NotNow::AlreadyOnCall => "already on a call; end it with e",
+            NotNow::Paused => "you are paused; press p to be ready",
+            NotNow::NoLead => "open a lead first (Enter, or n for the next one)",
+        };
+        self.status.warn(About::Console, text);
+    }
+
+    fn end_call(&mut self) -> Vec<Request> {
+        let zone = self.call_lead_zone();
+        match self.desk.end(self.now, &self.dispositions) {
+            Some(form) => {
+                let form = form.for_lead(zone, self.policy.calling_hours);
+                self.show(Modal::Outcome(Box::new(form)))
+            }
+            None => {
+                self.status.warn(About::Console, "no call in progress");
+                Vec::new()
+            }
+        }
+    }
+
+    /// The time zone of the lead on this agent's call (the floor's default when it has none).
+    fn call_lead_zone(&self) -> chrono_tz::Tz {
+        let call_lead = self.desk.call().map(|c| c.lead_id);
+        self.lead
+            .lead()
+            .filter(|l| Some(l.id) == call_lead)
+            .and_then(|l| l.timezone.as_deref())
+            .and_then(crate::domain::hours::parse_tz)
+            .unwrap_or(self.policy.default_timezone)
+    }
+
+    fn delete_lead(&mut self) -> Vec<Request> {
+        let Some(lead) = self.current_lead() else {
+            return Vec::new();
+        };
+        let (id, name) = (lead.id, lead.full_name());
+        if self.desk.call().is_some_and(|c| c.lead_id == id) {
+            self.status
+                .warn(About::Lead(id), "this lead is on your call; end the call first");
+            return Vec::new();
+        }
+        self.show(Modal::ConfirmDelete(id, name))
+    }
+
+    fn toggle_pause(&mut self) {
+        match self.desk.state() {
+            AgentState::Paused(_) => {
+                self.desk.ready();
+                self.status.info(About::Console, "ready");
+            }
+            AgentState::Ready => self.modal = Some(Modal::Pause(Field::new("Reason", "reason", ""))),
+            _ => self.status.warn(About::Console, "finish the call before pausing"),
+        }
+    }
+
+    fn open_release(&mut self) {
+        if !self.agent.role.can_force() {
+            self.status
+                .warn(About::Console, "only supervisors release other agents' calls");
+        } else if self.focus != Pane::Calls {
+            self.status
+                .warn(About::Console, "select a call in the active-calls pane first (Tab)");
+        } else if let Some(call) = self.calls.selected_call() {
+            let field = Field::new("Reason", "reason", "");
+            self.modal = Some(Modal::Release(call.call_id, call.agent_name.clone(), field));
+        }
+    }
+
+    /// A supervisor gives the selected overdue callback (on the floor) or the current lead (in
+    /// the lead views) to an agent they name.
+    fn open_assign(&mut self) {
+        if !self.agent.role.can_force() {
+            return self
+                .status
+                .warn(About::Console, "only supervisors assign leads and hand callbacks on");
+        }
+        let target = if self.floor.supervising() {
+            match self.floor.selected_overdue() {
+                Some(cb) => Some((
+                    AssignTarget::Callback(cb.id),
+                    format!("{}'s callback to {}", cb.agent_name, cb.lead_name),
+                )),
+                None => {
+                    return self.status.warn(
+                        About::Console,
+                        "no overdue callback selected; F shows the leads to assign one",
+                    )
+                }
+            }
+        } else {
+            self.current_lead()
+                .map(|lead| (AssignTarget::Lead(lead.id), lead.full_name()))
+        };
+        if let Some((target, what)) = target {
+            self.modal = Some(Modal::Assign(AssignForm {
+                target,
+                what,
+                agent: Field::new("Agent", "agent name", ""),
+            }));
+        }
+    }
+
+    fn modal_key(&mut self, modal: Modal, key: KeyEvent) -> Vec<Request> {
+        match modal::key(modal, &key, self.agent.id, &self.region) {
+            Decided::Open(modal) => {
+                if matches!(&modal, Modal::Edit(form) if form.has_errors()) {
+                    self.status
+                        .error(About::Form, "the lead has errors; see the marked fields");
+                }
+                self.show(modal)
+            }
+            Decided::Closed => Vec::new(),
+            Decided::Said(text) => {
+                self.status.info(About::Console, text);
+                Vec::new()
+            }
+            Decided::Quit => {
+                self.quit = true;
+                Vec::new()
+            }
+            Decided::Pause(reason) => {
+                self.desk.pause(reason);
+                self.status.info(About::Console, "paused; press p when ready");
+                Vec::new()
+            }
+            Decided::BackToCall => {
+                self.desk.outcome_cancelled();
+                Vec::new()
+            }
+            Decided::Outcome(form, outcome) => {
+                let about = About::Call(form.call_id);
+                self.status.info(about, "saving the outcome…");
+                vec![self.desk.save_outcome(form, outcome)]
+            }
+            Decided::Filter(filter) => self.lists.set_filter(filter),
+            Decided::Send(request) => vec![request],
+        }
+    }
+
+    // ------------------------------------------------------------------ time
+
+    /// Called about once a second: moves the clock and asks for periodic work.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Request> {
+        self.now = now;
+        let mut requests = Vec::new();
+        if self.last_refresh.is_none_or(|t| now - t >= REFRESH_EVERY) {
+            self.last_refresh = Some(now);
+            requests.push(Request::ActiveCalls);
+            requests.extend(self.lists.refresh());
+        }
+        requests.extend(self.publish_presence());
+        if self.last_reap.is_none_or(|t| now - t >= REAP_EVERY) {
+            self.last_reap = Some(now);
+            requests.push(Request::ReapStaleLocks {
+                agent_id: self.agent.id,
+            });
+            requests.extend(self.floor_request());
+            // Also how a callback coming due is noticed.
+            requests.push(Request::Callbacks {
+                agent_id: self.agent.id,
+            });
+        }
+        requests.extend(self.desk.heartbeat(now));
+        requests
+    }
+
+    /// The agent's state for the floor, when it changed or is due again as a heartbeat.
+    pub fn publish_presence(&mut self) -> Vec<Request> {
+        self.desk.publish(self.now).into_iter().collect()
+    }
+
+    // ------------------------------------------------------------------ replies
+
+    pub fn on_reply(&mut self, reply: Reply) -> Vec<Request> {
+        let before = self.subjects();
+        let requests = self.reply(reply);
+        self.status.follow(before, self.subjects());
+        requests
+    }
+
+    fn reply(&mut self, reply: Reply) -> Vec<Request> {
+        if !matches!(reply, Reply::Failed { .. } | Reply::FeedDown(_)) && self.connection.answered() {
+            self.status.info(About::Console, "database connection is back");
+        }
+        match reply {
+            Reply::Ok => Vec::new(),
+            Reply::Changes(changes) => {
+                // Each successful poll also says the database answers: retry kept writes.
+                let mut requests = self.connection.retry();
+                requests.extend(self.on_changes(&changes));
+                requests
+            }
+            Reply::FeedDown(message) => {
+                if self.connection.lost() {
+                    self.status
+                        .warn(About::Console, format!("database unreachable: {message}"));
+                }
+                Vec::new()
+            }
+            Reply::Leads { seq, after, page } => {
+                self.lists.on_leads(seq, after, page);
+                Vec::new()
+            }
+            Reply::Queue { seq, leads } => {
+                self.lists.on_queue(seq, leads);
+                Vec::new()
+            }
+            Reply::Search { seq, leads } => {
+                self.lists.on_search(seq, leads);
+                Vec::new()
+            }
+            Reply::Callbacks { callbacks, blocked } => {
+                let claim_key = self.keymap.key_for(Action::ClaimNext);
+                if let Some(text) = self.announcer.due(&callbacks, &blocked, self.now, &claim_key) {
+                    self.status.warn(About::Console, text);
+                }
+                self.lists.on_callbacks(callbacks);
+                Vec::new()
+            }
+            Reply::Claimed(Some(claim)) => {
+                let due = if claim.source == crate::store::ClaimSource::Callback {
+                    " (callback due)"
+                } else {
+                    ""
+                };
+                let lead_id = claim.lead.id;
+                let text = format!("next: {}{due}; press c to call", claim.lead.full_name());
+                self.status.info(About::Lead(lead_id), text);
+                self.focus = Pane::Detail;
+                let mut requests = vec![self.lead.show(claim.lead)];
+                if self.lists.tab() == QueueTab::Mine {
+                    requests.extend(self.lists.reload());
+                }
+                requests
+            }
+            Reply::Claimed(None) => {
+                self.status.warn(
+                    About::Console,
+                    "no lead can be called right now (all claimed, called recently, or outside calling hours)",
+                );
+                Vec::new()
+            }
+            Reply::Detail {
+                lead,
+                contacts,
+                calls,
+                statuses,
+            } => {
+                self.lead.on_detail(*lead, contacts, calls, statuses);
+                Vec::new()
+            }
+            Reply::ActiveCalls(calls) => {
+                self.calls.on_reply(calls);
+                Vec::new()
+            }
+            Reply::Dispositions(list) => {
+                self.dispositions = list;
+                Vec::new()
+            }
+            Reply::Policy(policy) => {
+                self.policy = *policy;
+                Vec::new()
+            }
+            Reply::CallStarted(started) => self.on_call_started(started),
+            Reply::Refused(refusal) => {
+                let about = self.current_lead().map_or(About::Console, |l| About::Lead(l.id));
+                self.status.error(about, call::refusal_text(&refusal, self.now));
+                Vec::new()
+            }
+            Reply::HeartbeatLost { call_id } => {
+                if self.desk.call().is_some_and(|c| c.call_id == call_id) {
+                    self.status.error(
+                        About::Call(call_id),
+                        "the call lock expired (no heartbeat reached the database); record the outcome anyway",
+                    );
+                }
+                Vec::new()
+            }
+            Reply::CallEnded(ended) => self.on_call_ended(ended),
+            Reply::LeadChanged { lead, message } => {
+                let lead_id = lead.id;
+                self.status.info(About::Lead(lead_id), message);
+                self.lead.on_changed(*lead);
+                let mut requests = vec![Request::Detail { lead_id }];
+                requests.extend(self.lists.reload());
+                requests
+            }
+            Reply::LeadAdded(lead) => {
+                let text = format!("lead added: {}; press c to call", lead.full_name());
+                self.status.info(About::Lead(lead.id), text);
+                self.focus = Pane::Detail;
+                let mut requests = vec![self.lead.show(*lead)];
+                requests.extend(self.lists.reload());
+                requests
+            }
+            Reply::Hooked { hangup, error } => {
+                if let Some(error) = error {
+                    let what = if hangup { "hang-up" } else { "dialling" };
+                    let about = self.desk.call().map_or(About::Console, |c| About::Call(c.call_id));
+                    self.status.error(
+                        about,
+                        format!("{what} failed: {error} (noted on the call; dial by hand)"),
+                    );
+                }
+                Vec::new()
+            }
+            Reply::Floor {
+                presence,
+                figures,
+                overdue,
+            } => {
+                self.floor.on_floor(Floor {
+                    presence,
+                    figures: *figures,
+                    overdue,
+                });
+                Vec::new()
+            }
+            Reply::Assigned(message) => {
+                self.status.info(About::Console, message);
+                let mut requests = self.lists.refresh();
+                requests.extend(self.floor_request());
+                requests.extend(self.lead.reload());
+                requests
+            }
+            Reply::Released(lock) => {
+                self.status.info(
+                    About::Console,
+                    format!("call {} released; recorded as abandoned", lock.call_id),
+                );
+                let mut requests = vec![Request::ActiveCalls];
+                requests.extend(self.floor_request());
+                requests
+            }
+            Reply::Reaped(reaped) => {
+                if !reaped.is_empty() {
+                    self.status.info(
+                        About::Console,
+                        format!(
+                            "released {} stale call lock(s) left by a console that stopped",
+                            reaped.len()
+                        ),
+                    );
+                }
+                Vec::new()
+            }
+            Reply::ContactAdded(contact) => {
+                let text = format!("contact added: {}", contact.value);
+                self.status.info(About::Lead(contact.lead_id), text);
+                vec![Request::Detail {
+                    lead_id: contact.lead_id,
+                }]
+            }
+            Reply::LeadDeleted { lead_id } => {
+                self.status.info(
+                    About::Console,
+                    "lead deleted (it can be restored from the command line)",
+                );
+                if self.lead.on_deleted(lead_id) {
+                    self.focus = Pane::Queue;
+                }
+                self.lists.reload()
+            }
+            Reply::Rejected { what, message, request } => {
+                let mut about = About::Console;
+                if let Request::EndCall(_) = *request {
+                    if let Some(form) = self.desk.on_end_rejected(&message) {
+                        // The outcome form comes back with what was typed.
+                        self.modal = Some(Modal::Outcome(form));
+                        about = About::Form;
+                    }
+                }
+                self.status.error(about, format!("{what}: {message}"));
+                Vec::new()
+            }
+            Reply::Failed { what, message, request } => {
+                self.lists.on_failed();
+                let text = if self.connection.failed(*request) {
+                    format!("database unreachable while {what}; kept, will save when it is back")
+                } else {
+                    format!("database unreachable while {what}: {message}")
+                };
+                self.status.warn(About::Console, text);
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_call_started(&mut self, started: crate::store::StartedCall) -> Vec<Request> {
+        let lead_name = self.current_lead().map(|l| l.full_name()).unwrap_or_default();
+        self.status.info(
+            About::Call(started.call_id),
+            format!(
+                "on the call: dial {}",
+                crate::domain::phone::format_international(&started.phone_number)
+            ),
+        );
+        self.desk.on_started(&started, lead_name, self.now);
+        let mut requests = vec![
+            Request::ActiveCalls,
+            Request::Detail {
+                lead_id: started.lead_id,
+            },
+        ];
+        requests.extend(self.hook(&started.phone_number, started.lead_id, started.call_id, false));
+        requests
+    }
+
+    fn on_call_ended(&mut self, ended: crate::store::EndedCall) -> Vec<Request> {
+        let (call, status_change) = self.desk.on_ended(&ended);
+        let phone = call.map(|c| c.phone).unwrap_or_default();
+        self.status.info(
+            About::Lead(ended.lead_id),
+            format!(
+                "saved: {} — lead is {}",
+                self.outcome_label(&ended.disposition),
+                ended.new_status.label()
+            ),
+        );
+        let mut requests = vec![Request::ActiveCalls, Request::Detail { lead_id: ended.lead_id }];
+        requests.extend(status_change);
+        requests.extend(self.lists.reload());
+        requests.extend(self.hook(&phone, ended.lead_id, ended.call_id, true));
+        requests
+    }
+
+    /// Refreshes only what the changes touch: the floor's calls and lock badges, the open lead,
+    /// the list on screen.
+    fn on_changes(&mut self, changes: &[Change]) -> Vec<Request> {
+        let mut requests = Vec::new();
+        if changes.is_empty() {
+            return requests;
+        }
+        if changes.iter().any(|c| c.kind == "active_call") {
+            requests.push(Request::ActiveCalls);
+            requests.extend(self.floor_request());
+        }
+        if let Some(lead_id) = self.lead.id() {
+            if changes.iter().any(|c| c.lead_id == lead_id) {
+                requests.push(Request::Detail { lead_id });
+            }
+        }
+        if !self.lists.showing_results() {
+            requests.extend(self.lists.refresh());
+        }
+        requests
+    }
+
+    fn floor_request(&self) -> Option<Request> {
+        self.floor.request(self.now)
+    }
+
+    /// The configured hook for this call, if any.
+    fn hook(&self, phone: &str, lead_id: Uuid, call_id: Uuid, hangup: bool) -> Option<Request> {
+        let hook = self.dial.as_ref()?;
+        let args = if hangup { &hook.hangup } else { &hook.command };
+        if args.is_empty() {
+            return None;
+        }
+        let call = crate::dialer::CallInfo {
+            number: phone.to_string(),
+            lead_id: lead_id.to_string(),
+            agent: self.agent.name.clone(),
+        };
+        Some(Request::Hook {
+            call_id,
+            args: crate::dialer::expand(args, &call),
+            hangup,
+        })
+    }
+}
+
+/// The item after (or before) `current` in `all`, wrapping around.
+pub(crate) fn cycle<T: Copy + PartialEq>(all: &[T], current: T, forward: bool) -> T {
+    let at = all.iter().position(|x| *x == current).unwrap_or(0);
+    let next = if forward {
+        (at + 1) % all.len()
+    } else {
+        (at + all.len() - 1) % all.len()
+    };
+    all[next]
+}
+
+/// A selection moved by `by` rows, kept inside a list of `len`.
+pub(crate) fn step(at: usize, by: i64, len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    (at as i64).saturating_add(by).clamp(0, len as i64 - 1) as usize
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
