@@ -1,14 +1,57 @@
 //! Text from the database shown on a terminal: control characters become spaces, so a lead
-//! named with escape codes cannot move the cursor, recolour or clear the screen.
+//! named with escape codes cannot move the cursor, recolour, clear the screen or write the
+//! clipboard (OSC 52); bidirectional overrides and zero-width characters are dropped, so a name
+//! cannot display reversed or hide what it really says.
+
+/// Whether `c` reorders or hides text when shown: the bidi embeddings, overrides and isolates,
+/// and the zero-width characters.
+fn is_deceptive(c: char) -> bool {
+    matches!(c,
+        '\u{202A}'..='\u{202E}' // embeddings and overrides (U+202E turns text around)
+        | '\u{2066}'..='\u{2069}' // isolates
+        | '\u{200B}'..='\u{200F}' // zero-width space, joiners, direction marks
+        | '\u{2060}' | '\u{FEFF}' // word joiner, zero-width no-break space
+    )
+}
 
 pub fn printable(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    text.chars()
+        .filter(|c| !is_deceptive(*c))
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Every string inside a JSON value made printable (for `--json` shown on a terminal).
+pub fn printable_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => *s = printable(s),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(printable_json),
+        serde_json::Value::Object(map) => map.values_mut().for_each(printable_json),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn escape_sequences_are_defused() {
-        assert_eq!(super::printable("Ann\x1b[2J\x07 Lee\r\n"), "Ann [2J  Lee  ");
+        assert_eq!(printable("Ann\x1b[2J\x07 Lee\r\n"), "Ann [2J  Lee  ");
+        assert_eq!(printable("\x1b]52;c;ZXZpbA==\x07"), " ]52;c;ZXZpbA== ");
+    }
+
+    #[test]
+    fn reversed_and_hidden_text_is_neutralised() {
+        assert_eq!(printable("Invoice\u{202E}fdp.exe"), "Invoicefdp.exe");
+        assert_eq!(printable("ad\u{200B}min\u{FEFF}"), "admin");
+        assert_eq!(printable("Zoë 王"), "Zoë 王");
+    }
+
+    #[test]
+    fn json_strings_are_made_printable_at_any_depth() {
+        let mut v = serde_json::json!({ "a": ["x\u{1b}[2J", { "b": "\u{202E}y" }], "n": 1 });
+        printable_json(&mut v);
+        assert_eq!(v, serde_json::json!({ "a": ["x [2J", { "b": "y" }], "n": 1 }));
     }
 }

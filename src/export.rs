@@ -63,8 +63,27 @@ fn time(t: Option<DateTime<Utc>>) -> String {
         .unwrap_or_default()
 }
 
-fn write_row<W: Write>(out: &mut csv::Writer<W>, cells: &[String]) -> Result<(), csv::Error> {
-    out.write_record(cells.iter().map(|c| guard(c).into_owned()))
+/// Who reads the export: a file keeps the data as stored; a terminal (or a pipe that may end on
+/// one) gets cells that cannot drive it — control characters other than line breaks and tabs,
+/// bidi overrides and zero-width characters are neutralised as on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    File,
+    Terminal,
+}
+
+fn write_row<W: Write>(out: &mut csv::Writer<W>, cells: &[String], reader: Reader) -> Result<(), csv::Error> {
+    out.write_record(cells.iter().map(|c| {
+        let cell = guard(c).into_owned();
+        match reader {
+            Reader::File => cell,
+            Reader::Terminal => cell
+                .split('\n')
+                .map(|line| crate::display::printable(&line.replace('\t', " ")))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }))
 }
 
 /// The lead's cells in export order: the editable fields as a person would type them (so the
@@ -105,6 +124,16 @@ fn lead_cells(lead: &Lead) -> Vec<String> {
 
 /// Writes every live lead matching `filter` (in list order) to `out`; returns how many.
 pub async fn export_leads<W: Write>(store: &Store, filter: &LeadFilter, out: W) -> Result<u64, ExportError> {
+    export_leads_for(store, filter, out, Reader::File).await
+}
+
+/// `export_leads` with the cells made safe for `reader`.
+pub async fn export_leads_for<W: Write>(
+    store: &Store,
+    filter: &LeadFilter,
+    out: W,
+    reader: Reader,
+) -> Result<u64, ExportError> {
     let mut csv = csv::Writer::from_writer(out);
     let header: Vec<String> = LeadField::ALL
         .iter()
@@ -112,13 +141,13 @@ pub async fn export_leads<W: Write>(store: &Store, filter: &LeadFilter, out: W) 
         .chain(LEAD_EXTRA.iter().copied())
         .map(String::from)
         .collect();
-    write_row(&mut csv, &header)?;
+    write_row(&mut csv, &header, reader)?;
     let mut count = 0;
     let mut after = None;
     loop {
         let page = store.list_leads(filter, after, PAGE).await?;
         for lead in &page.items {
-            write_row(&mut csv, &lead_cells(lead))?;
+            write_row(&mut csv, &lead_cells(lead), reader)?;
             count += 1;
         }
         match page.next {
@@ -132,9 +161,19 @@ pub async fn export_leads<W: Write>(store: &Store, filter: &LeadFilter, out: W) 
 
 /// Writes every call matching `filter`, oldest first, to `out`; returns how many.
 pub async fn export_calls<W: Write>(store: &Store, filter: &CallFilter, out: W) -> Result<u64, ExportError> {
+    export_calls_for(store, filter, out, Reader::File).await
+}
+
+/// `export_calls` with the cells made safe for `reader`.
+pub async fn export_calls_for<W: Write>(
+    store: &Store,
+    filter: &CallFilter,
+    out: W,
+    reader: Reader,
+) -> Result<u64, ExportError> {
     let mut csv = csv::Writer::from_writer(out);
     let header: Vec<String> = CALL_COLUMNS.iter().map(|c| c.to_string()).collect();
-    write_row(&mut csv, &header)?;
+    write_row(&mut csv, &header, reader)?;
     let mut count = 0;
     let mut after = None;
     loop {
@@ -161,6 +200,7 @@ pub async fn export_calls<W: Write>(store: &Store, filter: &CallFilter, out: W) 
                     c.notes.clone().unwrap_or_default(),
                     c.recording_url.clone().unwrap_or_default(),
                 ],
+                reader,
             )?;
             count += 1;
         }

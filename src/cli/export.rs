@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use super::lead::FilterArgs;
 use super::stats::day_start;
 use super::{CliError, Ctx};
-use crate::export::{export_calls, export_leads, ExportError};
+use crate::export::{export_calls_for, export_leads_for, ExportError, Reader};
 use crate::store::CallFilter;
 
 #[derive(Debug, Subcommand)]
@@ -96,11 +96,11 @@ pub async fn run(ctx: &Ctx, cmd: ExportCommand) -> Result<(), CliError> {
     };
     let Some(path) = out else {
         let stdout = BufWriter::new(std::io::stdout());
-        write(ctx, cmd, stdout).await?;
+        write(ctx, cmd, stdout, Reader::Terminal).await?;
         return Ok(());
     };
     let (target, file) = Target::create(&path)?;
-    match write(ctx, cmd, file).await {
+    match write(ctx, cmd, file, Reader::File).await {
         Ok(count) => {
             target.commit()?;
             let path = path.display().to_string();
@@ -117,11 +117,13 @@ pub async fn run(ctx: &Ctx, cmd: ExportCommand) -> Result<(), CliError> {
     }
 }
 
-async fn write<W: Write>(ctx: &Ctx, cmd: ExportCommand, out: W) -> Result<u64, CliError> {
+async fn write<W: Write>(ctx: &Ctx, cmd: ExportCommand, out: W, reader: Reader) -> Result<u64, CliError> {
     match cmd {
         ExportCommand::Leads { filter, .. } => {
             let filter = filter.resolve(ctx).await?;
-            export_leads(&ctx.store, &filter, out).await.map_err(export_error)
+            export_leads_for(&ctx.store, &filter, out, reader)
+                .await
+                .map_err(export_error)
         }
         ExportCommand::Calls { from, to, by, .. } => {
             let from_day = from.as_deref().map(day_start).transpose()?;
@@ -139,7 +141,9 @@ async fn write<W: Write>(ctx: &Ctx, cmd: ExportCommand, out: W) -> Result<u64, C
                 to: to_day,
                 agent_id,
             };
-            export_calls(&ctx.store, &filter, out).await.map_err(export_error)
+            export_calls_for(&ctx.store, &filter, out, reader)
+                .await
+                .map_err(export_error)
         }
     }
 }

@@ -15,8 +15,15 @@ impl Output {
     /// Prints `value` as JSON, or the human text built by `human`.
     pub fn show<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
         if self.json {
-            match serde_json::to_string_pretty(value) {
-                Ok(text) => print_line(&text),
+            match serde_json::to_value(value) {
+                Ok(mut value) => {
+                    // On a terminal, stored text must not be able to drive it; a pipe gets the
+                    // data as stored.
+                    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                        crate::display::printable_json(&mut value);
+                    }
+                    print_line(&serde_json::to_string_pretty(&value).unwrap_or_default())
+                }
                 Err(e) => eprintln!("error: cannot encode the result as JSON: {e}"),
             }
         } else {

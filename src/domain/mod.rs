@@ -12,6 +12,7 @@ pub mod lead;
 pub mod merge;
 pub mod phone;
 pub mod phone_zones;
+pub mod text;
 pub mod types;
 pub mod zones;
 

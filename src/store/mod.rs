@@ -37,6 +37,7 @@ pub use postgres::Wakeups;
 
 use crate::domain::authority::{authorize, Permission};
 use crate::domain::bounds::{self, page_size};
+use crate::domain::text;
 use crate::domain::{Disposition, LeadFields, LeadStatus, Policy, PresenceState, Refusal};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -277,7 +278,16 @@ impl Store {
         actor: Option<i64>,
         reason: Option<&str>,
     ) -> Result<Lead> {
-        flow!(self, flows::leads::update, id, fields, actor, reason, self.now())
+        let reason = text::line("reason", reason).map_err(StoreError::BadInput)?;
+        flow!(
+            self,
+            flows::leads::update,
+            id,
+            fields,
+            actor,
+            reason.as_deref(),
+            self.now()
+        )
     }
 
     /// Any lead by id, deleted ones included (so history stays reachable).
@@ -292,7 +302,16 @@ impl Store {
         reason: Option<&str>,
         actor: Option<i64>,
     ) -> Result<Lead> {
-        flow!(self, flows::leads::set_status, id, status, reason, actor, self.now())
+        let reason = text::line("reason", reason).map_err(StoreError::BadInput)?;
+        flow!(
+            self,
+            flows::leads::set_status,
+            id,
+            status,
+            reason.as_deref(),
+            actor,
+            self.now()
+        )
     }
 
     pub async fn delete_lead(&self, id: Uuid, actor: Option<i64>) -> Result<Lead> {
@@ -386,7 +405,12 @@ impl Store {
         if let Some(at) = req.callback_at {
             bounds::future_time("callback time", at, self.now()).map_err(StoreError::BadInput)?;
         }
-        flow!(self, flows::calls::end_call, req, self.now())
+        let req = EndCall {
+            notes: text::note("notes", req.notes.as_deref()).map_err(StoreError::BadInput)?,
+            recording_url: text::recording_url(req.recording_url.as_deref()).map_err(StoreError::BadInput)?,
+            ..req.clone()
+        };
+        flow!(self, flows::calls::end_call, &req, self.now())
     }
 
     /// Closes every lock whose heartbeat is older than the lock TTL as abandoned.
@@ -397,12 +421,11 @@ impl Store {
     /// A supervisor (or admin) releases a call lock now, with a reason that is kept on the call
     /// and in the audit log; the call is recorded as abandoned.
     pub async fn force_release(&self, call_id: Uuid, by: i64, reason: &str) -> Result<ReapedLock> {
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(StoreError::BadInput("say why the lock is released (--reason)".into()));
-        }
+        let reason = text::line("reason", Some(reason))
+            .map_err(StoreError::BadInput)?
+            .ok_or_else(|| StoreError::BadInput("say why the lock is released (--reason)".into()))?;
         self.authorize(by, Permission::ReleaseLock).await?;
-        flow!(self, flows::calls::force_release, call_id, by, reason, self.now())
+        flow!(self, flows::calls::force_release, call_id, by, &reason, self.now())
     }
 
     /// Fails unless the agent `by` holds the permission (the domain decides who does).
@@ -416,7 +439,10 @@ impl Store {
 
     /// Adds a line to a call's notes; false when there is no such call.
     pub async fn note_call(&self, call_id: Uuid, text: &str) -> Result<bool> {
-        dispatch!(self.note_call(call_id, text))
+        let Some(text) = text::note("note", Some(text)).map_err(StoreError::BadInput)? else {
+            return Ok(false);
+        };
+        dispatch!(self.note_call(call_id, &text))
     }
 
     pub async fn active_calls(&self) -> Result<Vec<ActiveCall>> {
@@ -439,7 +465,8 @@ impl Store {
 
     /// Records an agent's state from their console; called on every change and as a heartbeat.
     pub async fn set_presence(&self, agent_id: i64, state: PresenceState, reason: Option<&str>) -> Result<()> {
-        dispatch!(self.set_presence(agent_id, state, reason, self.now()))
+        let reason = text::line("pause reason", reason).map_err(StoreError::BadInput)?;
+        dispatch!(self.set_presence(agent_id, state, reason.as_deref(), self.now()))
     }
 
     /// Every active agent and their state; a console silent for longer than the lock TTL shows
@@ -532,6 +559,7 @@ impl Store {
         note: Option<&str>,
     ) -> Result<Callback> {
         bounds::future_time("callback time", due_at, self.now()).map_err(StoreError::BadInput)?;
+        let note = text::note("callback note", note).map_err(StoreError::BadInput)?;
         flow!(
             self,
             flows::lists::schedule_callback,
@@ -539,7 +567,7 @@ impl Store {
             lead_id,
             agent_id,
             due_at,
-            note,
+            note.as_deref(),
             self.now()
         )
     }
@@ -565,7 +593,8 @@ impl Store {
     // ------------------------------------------------------------------ do-not-call list
 
     pub async fn dnc_add(&self, number: &str, reason: Option<&str>, by: Option<i64>) -> Result<DncEntry> {
-        flow!(self, flows::lists::dnc_add, number, reason, by, self.now())
+        let reason = text::line("do-not-call reason", reason).map_err(StoreError::BadInput)?;
+        flow!(self, flows::lists::dnc_add, number, reason.as_deref(), by, self.now())
     }
 
     pub async fn dnc_remove(&self, number: &str, by: Option<i64>) -> Result<bool> {
@@ -696,14 +725,15 @@ impl Store {
     /// assignments), anonymous. A number on the do-not-call list stays there. The erasure is
     /// recorded in the audit log with its reason; running it again changes nothing more.
     pub async fn gdpr_erase(&self, lead_id: Uuid, by: i64, reason: &str) -> Result<Erasure> {
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(StoreError::BadInput(
-                "say why the person's data is erased (--reason), e.g. \"request by email of 2026-11-20\"".into(),
-            ));
-        }
+        let reason = text::line("reason", Some(reason))
+            .map_err(StoreError::BadInput)?
+            .ok_or_else(|| {
+                StoreError::BadInput(
+                    "say why the person's data is erased (--reason), e.g. \"request by email of 2026-11-20\"".into(),
+                )
+            })?;
         self.authorize(by, Permission::ErasePersonalData).await?;
-        flow!(self, flows::privacy::erase, lead_id, by, reason, self.now())
+        flow!(self, flows::privacy::erase, lead_id, by, &reason, self.now())
     }
 }
 
