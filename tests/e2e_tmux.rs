@@ -301,3 +301,27 @@ fn demo_asks_before_replacing_an_earlier_demo() {
     assert!(stderr.contains("pass --yes to replace it"), "{stderr}");
     assert_eq!(std::fs::read(&earlier).unwrap(), b"an earlier demo", "left as it was");
 }
+
+#[test]
+fn a_console_whose_database_is_down_opens_at_once_and_says_which_host_it_tries() {
+    let data = tempfile::tempdir().unwrap();
+    // Nothing listens on port 1: every try is refused at once.
+    let db = "postgres://dial:s3cret@127.0.0.1:1/coldcall";
+    let command = format!(
+        "COLDCALL_DATA_DIR='{}' NO_COLOR=1 '{BIN}' --database '{db}' --agent alice; echo \"console exited with $?\"; sleep 30",
+        data.path().display()
+    );
+    let started = Instant::now();
+    let tmux = Tmux::start(&command, 80, 24);
+    let screen = tmux.wait_for("OFFLINE");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(screen.contains("127.0.0.1:1"), "{screen}");
+    assert!(!screen.contains("s3cret"), "{screen}");
+    tmux.wait_for("attempt 2");
+    tmux.keys(&["q"]);
+    tmux.wait_for("console exited with 0");
+}

@@ -22,6 +22,8 @@ use clap::{Parser, Subcommand};
 
 pub use output::Output;
 
+use std::io::IsTerminal;
+
 use crate::store::{Agent, ConnectOptions, Store, StoreError};
 
 #[derive(Debug, Parser)]
@@ -212,7 +214,27 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
     let configured = cli.database.clone().or(config.database.clone());
     let local_default = configured.is_none();
     let url = configured.unwrap_or_else(crate::config::default_database_url);
-    let store = Store::connect(&url, &ConnectOptions::default()).await?;
+    let opens_console = matches!(cli.command, None | Some(Command::Supervise));
+    let options = ConnectOptions {
+        // A console waits in sight of the agent (see `tui::connecting`), not on a blank screen.
+        acquire_timeout: if opens_console {
+            std::time::Duration::from_secs(3)
+        } else {
+            ConnectOptions::default().acquire_timeout
+        },
+        ..ConnectOptions::default()
+    };
+    let store = match Store::connect(&url, &options).await {
+        Ok(store) => store,
+        // The console opens at once and waits for the database in sight of the agent.
+        Err(e) if opens_console && crate::tui::connecting::is_unreachable(&e) && std::io::stdout().is_terminal() => {
+            match crate::tui::connecting::wait_for_database(&url, &options, e).await? {
+                Some(store) => store,
+                None => return Ok(()),
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
     tracing::info!(database = store.describe(), "connected");
     // Schema commands manage migrations themselves; everything else brings the schema up to date,
     // which is how a fresh SQLite file becomes usable on first run.

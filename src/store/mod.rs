@@ -117,7 +117,11 @@ impl Store {
         let backend = match target::parse(url)? {
             target::Target::Postgres(url) => {
                 target::check_transport(&url, options.allow_unencrypted)?;
-                Backend::Postgres(postgres::PgStore::connect(&url, options).await?)
+                let options = ConnectOptions {
+                    acquire_timeout: target::connect_timeout(&url).unwrap_or(options.acquire_timeout),
+                    ..options.clone()
+                };
+                Backend::Postgres(postgres::PgStore::connect(&url, &options).await?)
             }
             target::Target::Sqlite(path) => Backend::Sqlite(sqlite::SqliteStore::connect(&path, options).await?),
         };

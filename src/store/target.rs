@@ -67,6 +67,19 @@ fn scheme_of(text: &str) -> Option<&str> {
     url_like.then_some(scheme)
 }
 
+/// The URL's `connect_timeout` in seconds (as libpq reads it), bounded to 1–120 s.
+pub fn connect_timeout(url: &str) -> Option<std::time::Duration> {
+    let query = url.split_once('?').map(|(_, q)| q)?;
+    let secs: u64 = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == "connect_timeout")?
+        .1
+        .parse()
+        .ok()?;
+    Some(std::time::Duration::from_secs(secs.clamp(1, 120)))
+}
+
 /// How the connection to a PostgreSQL server is protected, from the URL's `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SslMode {

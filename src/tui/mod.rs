@@ -4,6 +4,7 @@
 //! it live, `floor` is the supervisor's view, `terminal` the event loop.
 
 pub mod app;
+pub mod connecting;
 pub mod feed;
 pub mod floor;
 pub mod forms;
