@@ -12,6 +12,11 @@ use crate::store::{
     StartCall, StartedCall, StatusChange, Store, StoreError,
 };
 
+/// How long the console waits for any one answer from the database before it calls the
+/// database away: longer than the server's own statement timeout (15 s), so a slow answer is
+/// still an answer, and short enough that a half-open connection never freezes a screen.
+pub const ANSWER_BOUND: std::time::Duration = std::time::Duration::from_secs(20);
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     /// A page of the lead list; `seq` lets the app keep only the latest answer.
@@ -240,7 +245,31 @@ impl Request {
         }
     }
 
+    /// Runs the request, waiting at most `ANSWER_BOUND` for the database. The work itself runs
+    /// in its own task and is never cancelled half-way (a dropped transaction future can poison a
+    /// pooled connection); past the bound the console is told the database did not answer and
+    /// keeps the write to send again, which is safe because every kept write is idempotent.
     pub async fn run(self, store: &Store) -> Reply {
+        let what = self.what();
+        let again = self.clone();
+        let store = store.clone();
+        let work = tokio::spawn(async move { self.run_unbounded(&store).await });
+        match tokio::time::timeout(ANSWER_BOUND, work).await {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(join)) => Reply::Failed {
+                what,
+                message: format!("the request stopped: {join}"),
+                request: Box::new(again),
+            },
+            Err(_) => Reply::Failed {
+                what,
+                message: format!("the database did not answer within {} s", ANSWER_BOUND.as_secs()),
+                request: Box::new(again),
+            },
+        }
+    }
+
+    async fn run_unbounded(self, store: &Store) -> Reply {
         let what = self.what();
         match self.execute(store).await {
             Ok(reply) => reply,

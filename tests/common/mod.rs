@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod proxy;
 
 /// Generates, for every scenario named, a module with one test per backend (`NAME::sqlite`,
 /// `NAME::postgres`), each on a fresh database. A scenario takes `&Store`; with `pass = db` it
