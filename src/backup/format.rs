@@ -6,7 +6,8 @@
 //!           [1,"alice",null,"agent",true,"2026-11-23T15:00:00.000000Z"]     one line per row
 //! ...       one frame per table, in `tables::TABLES` order
 //! ...       {"manifest":{...the header again, per table: columns, rows, sha256..., manifest_sha256}}
-//! trailer   a zstd skippable frame: "CCSHA256" and the SHA-256 of every byte before it
+//! trailer   a zstd skippable frame: "CCSHA256" and the SHA-256 of every byte before it, or,
+//!           with a backup key configured, "CCHMAC25" and HMAC-SHA256(key, that SHA-256)
 //! ```
 //!
 //! Why this shape:
@@ -198,15 +199,83 @@ fn hex(bytes: &[u8]) -> String {
 /// zstd's first skippable-frame magic number; decoders pass over such frames.
 const SKIPPABLE_MAGIC: u32 = 0x184D_2A50;
 const TRAILER_TAG: &[u8; 8] = b"CCSHA256";
+const KEYED_TRAILER_TAG: &[u8; 8] = b"CCHMAC25";
 const TRAILER_LEN: usize = 8 + 8 + 32;
 
 fn trailer(digest: &[u8]) -> Vec<u8> {
+    trailer_tagged(TRAILER_TAG, digest)
+}
+
+fn trailer_tagged(tag: &[u8; 8], digest: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(TRAILER_LEN);
     out.extend_from_slice(&SKIPPABLE_MAGIC.to_le_bytes());
     out.extend_from_slice(&((TRAILER_LEN - 8) as u32).to_le_bytes());
-    out.extend_from_slice(TRAILER_TAG);
+    out.extend_from_slice(tag);
     out.extend_from_slice(digest);
     out
+}
+
+/// A secret that authenticates backups. Plain checksums prove a file undamaged, not unforged:
+/// anyone who edits rows can recompute them. With a key, the trailer carries
+/// HMAC-SHA256(key, SHA-256 of the file), which only a holder of the key can make.
+#[derive(Clone)]
+pub struct BackupKey(Vec<u8>);
+
+impl std::fmt::Debug for BackupKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BackupKey(***)")
+    }
+}
+
+impl BackupKey {
+    /// At least 32 bytes of secret (e.g. `head -c 32 /dev/urandom > backup.key`).
+    pub fn new(secret: Vec<u8>) -> Result<BackupKey> {
+        if secret.len() < 32 {
+            return Err(BackupError::Content(format!(
+                "a backup key needs at least 32 bytes, this one has {}",
+                secret.len()
+            )));
+        }
+        Ok(BackupKey(secret))
+    }
+
+    /// The key in the file named by `COLDCALL_BACKUP_KEY_FILE`, when set.
+    pub fn configured() -> Result<Option<BackupKey>> {
+        let Some(path) = std::env::var_os("COLDCALL_BACKUP_KEY_FILE").filter(|p| !p.is_empty()) else {
+            return Ok(None);
+        };
+        let secret = std::fs::read(&path).map_err(|e| {
+            BackupError::io(
+                format!("cannot read the backup key {}", std::path::Path::new(&path).display()),
+                e,
+            )
+        })?;
+        BackupKey::new(secret).map(Some)
+    }
+
+    fn tag(&self, digest: &[u8]) -> Vec<u8> {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(digest);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    fn trailer(&self, digest: &[u8]) -> Vec<u8> {
+        trailer_tagged(KEYED_TRAILER_TAG, &self.tag(digest))
+    }
+}
+
+/// What a file's trailer says of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seal {
+    /// The plain checksum matches (no key was used to write it).
+    Plain,
+    /// The keyed checksum matches the configured key.
+    Authentic,
+    /// Keyed, but no key is configured to check it with.
+    KeyedUnchecked,
+    /// Nothing matches.
+    Broken,
 }
 
 /// Passes writes through and hashes them.
@@ -249,9 +318,18 @@ impl<R: Read> Read for TailHashingReader<R> {
 }
 
 impl<R> TailHashingReader<R> {
-    /// True when the file ended in a trailer holding the hash of everything before it.
-    fn trailer_matches(&self) -> bool {
-        self.tail == trailer(&self.hasher.clone().finalize())
+    /// What the trailer at the end of the file says of everything before it.
+    fn seal(&self, key: Option<&BackupKey>) -> Seal {
+        let digest = self.hasher.clone().finalize();
+        if self.tail == trailer(&digest) {
+            return Seal::Plain;
+        }
+        let keyed = self.tail.len() == TRAILER_LEN && self.tail[8..16] == KEYED_TRAILER_TAG[..];
+        match key {
+            Some(key) if self.tail == key.trailer(&digest) => Seal::Authentic,
+            None if keyed => Seal::KeyedUnchecked,
+            _ => Seal::Broken,
+        }
     }
 }
 
@@ -273,10 +351,16 @@ pub struct BackupWriter<W: Write> {
     open: Option<OpenTable>,
     line: Vec<u8>,
     unpacked_bytes: u64,
+    key: Option<BackupKey>,
 }
 
 impl<W: Write> BackupWriter<W> {
+    /// A writer that seals the file with the configured backup key, if any.
     pub fn new(out: W, header: Header) -> Result<BackupWriter<W>> {
+        BackupWriter::with_key(out, header, BackupKey::configured()?)
+    }
+
+    pub fn with_key(out: W, header: Header, key: Option<BackupKey>) -> Result<BackupWriter<W>> {
         let mut writer = BackupWriter {
             idle: Some(HashingWriter {
                 inner: out,
@@ -288,6 +372,7 @@ impl<W: Write> BackupWriter<W> {
             open: None,
             line: Vec::with_capacity(4096),
             unpacked_bytes: 0,
+            key,
         };
         writer.start_frame()?;
         writer.marker(&Marker::Backup(header))?;
@@ -401,7 +486,12 @@ impl<W: Write> BackupWriter<W> {
             .take()
             .ok_or_else(|| BackupError::Content("backup writer lost its output".into()))?;
         let mut out = hashed.inner;
-        out.write_all(&trailer(&hashed.hasher.finalize()))
+        let digest = hashed.hasher.finalize();
+        let seal = match &self.key {
+            Some(key) => key.trailer(&digest),
+            None => trailer(&digest),
+        };
+        out.write_all(&seal)
             .and_then(|()| out.flush())
             .map_err(|e| BackupError::io("cannot write the backup", e))?;
         Ok((out, manifest))
@@ -524,10 +614,18 @@ pub struct BackupReader<R: Read> {
     /// A marker line read while looking for the next row.
     pending: Option<Marker>,
     unpacked_bytes: u64,
+    key: Option<BackupKey>,
 }
 
 impl<R: Read> BackupReader<R> {
+    /// A reader that checks the file against the configured backup key, if any.
     pub fn open(input: R) -> Result<BackupReader<R>> {
+        BackupReader::open_with_key(input, BackupKey::configured()?)
+    }
+
+    /// With a key, only a file sealed with that key is accepted: a file whose plain checksums
+    /// were recomputed after an edit is refused.
+    pub fn open_with_key(input: R, key: Option<BackupKey>) -> Result<BackupReader<R>> {
         let input = TailHashingReader {
             inner: input,
             hasher: Sha256::new(),
@@ -546,6 +644,7 @@ impl<R: Read> BackupReader<R> {
             seen: Vec::new(),
             pending: None,
             unpacked_bytes: 0,
+            key,
         };
         let not_ours = |problem: String| {
             BackupError::corrupt(
@@ -840,8 +939,30 @@ impl<R: Read> BackupReader<R> {
             }
         }
         // Only when the content checked out: then the damage is in the compressed framing.
-        let intact = self.lines.input().is_some_and(|file| file.trailer_matches());
-        if problems.is_empty() && !intact {
+        let seal = self
+            .lines
+            .input()
+            .map(|file| file.seal(self.key.as_ref()))
+            .unwrap_or(Seal::Broken);
+        if problems.is_empty() && self.key.is_some() && seal == Seal::Plain {
+            problems.push(Corruption {
+                table: None,
+                row: None,
+                line: None,
+                problem: "the file is not sealed with this floor's backup key: it may have been written elsewhere, \
+                          or edited and its checksums recomputed"
+                    .into(),
+            });
+        }
+        if problems.is_empty() && seal == Seal::KeyedUnchecked {
+            problems.push(Corruption {
+                table: None,
+                row: None,
+                line: None,
+                problem: "the file is sealed with a backup key: set COLDCALL_BACKUP_KEY_FILE to check it".into(),
+            });
+        }
+        if problems.is_empty() && seal == Seal::Broken {
             problems.push(Corruption {
                 table: None,
                 row: None,
@@ -870,7 +991,11 @@ fn short(sha: &str) -> &str {
 
 /// Reads a whole backup and checks every part of it; the manifest when it is intact.
 pub fn verify<R: Read>(input: R) -> Result<(Manifest, u64)> {
-    let mut reader = BackupReader::open(input)?;
+    verify_with_key(input, BackupKey::configured()?)
+}
+
+pub fn verify_with_key<R: Read>(input: R, key: Option<BackupKey>) -> Result<(Manifest, u64)> {
+    let mut reader = BackupReader::open_with_key(input, key)?;
     while reader.next_table()?.is_some() {
         while reader.next_row()?.is_some() {}
     }
@@ -1003,6 +1128,37 @@ mod tests {
             Ok(_) => panic!("a 64 MiB line was accepted"),
         };
         assert!(err.contains("longer than") || err.contains("damaged"), "{err}");
+    }
+
+    fn sealed_sample(key: &BackupKey) -> Vec<u8> {
+        let mut w = BackupWriter::with_key(Vec::new(), header(), Some(key.clone())).unwrap();
+        w.begin_table(tables::table("agents").unwrap()).unwrap();
+        for id in 1..=20 {
+            w.row(&agent(id, &format!("agent {id}"))).unwrap();
+        }
+        w.finish().unwrap().0
+    }
+
+    #[test]
+    fn a_keyed_backup_verifies_only_with_its_key_and_a_forgery_is_refused() {
+        let key = BackupKey::new(vec![7u8; 32]).unwrap();
+        let other = BackupKey::new(vec![8u8; 32]).unwrap();
+        let file = sealed_sample(&key);
+        assert!(verify_with_key(&file[..], Some(key.clone())).is_ok());
+        assert!(verify_with_key(&file[..], Some(other)).is_err(), "another floor's key");
+        let unchecked = verify_with_key(&file[..], None).unwrap_err().to_string();
+        assert!(unchecked.contains("COLDCALL_BACKUP_KEY_FILE"), "{unchecked}");
+
+        // A forger writes a whole consistent file of their own, every plain checksum recomputed:
+        // the content and the plain trailer check out, and only the key tells it is not the floor's.
+        let (forged, _) = sample();
+        assert!(verify_with_key(&forged[..], None).is_ok(), "plainly consistent");
+        let forged_err = verify_with_key(&forged[..], Some(key)).unwrap_err().to_string();
+        assert!(
+            forged_err.contains("not sealed with this floor's backup key"),
+            "{forged_err}"
+        );
+        assert!(BackupKey::new(vec![1; 8]).is_err(), "a short key is refused");
     }
 
     #[test]

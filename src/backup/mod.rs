@@ -11,7 +11,7 @@ pub mod tables;
 pub mod value;
 
 pub use format::{
-    verify, BackupError, BackupReader, BackupWriter, Corruption, Header, Manifest, TableSection, TableSummary, FORMAT,
-    FORMAT_VERSION,
+    verify, verify_with_key, BackupError, BackupKey, BackupReader, BackupWriter, Corruption, Header, Manifest,
+    TableSection, TableSummary, FORMAT, FORMAT_VERSION,
 };
 pub use value::Value;
