@@ -181,7 +181,8 @@ fn a_console_killed_mid_call_leaves_a_lock_that_expires() {
     let db = dir.path().join("crash.db").display().to_string();
     cli(dir.path(), &db, &["agent", "add", "alice"]);
     cli(dir.path(), &db, &["agent", "add", "bob"]);
-    cli(dir.path(), &db, &["settings", "set", "lock_ttl_seconds", "5"]);
+    // The shortest lock TTL a floor may set.
+    cli(dir.path(), &db, &["settings", "set", "lock_ttl_seconds", "10"]);
     cli(dir.path(), &db, &["settings", "set", "min_gap_seconds", "0"]);
     let lead_id = add_quinn(dir.path(), &db);
     let command = format!(
@@ -220,7 +221,7 @@ fn a_console_killed_mid_call_leaves_a_lock_that_expires() {
         "inside the TTL the lead is still on alice's call"
     );
 
-    std::thread::sleep(Duration::from_secs(6));
+    std::thread::sleep(Duration::from_secs(11));
     let reaped = cli(dir.path(), &db, &["--agent", "bob", "calls", "reap"]);
     assert_eq!(reaped.as_array().unwrap().len(), 1);
     let calls = cli(dir.path(), &db, &["lead", "history", &lead_id]);
