@@ -24,7 +24,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use bulk::{
-    CallCursor, CallFilter, CallRecord, DncBatchResult, DncRow, ImportBatch, ImportRow, RowOutcome, RowResult,
+    CallCursor, CallFilter, CallRecord, DncBatchResult, DncRow, ImportBatch, ImportRow, RowContact, RowOutcome,
+    RowResult,
 };
 pub use clock::Clock;
 pub use error::{Result, StoreError};
