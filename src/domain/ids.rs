@@ -78,7 +78,7 @@ mod tests {
     #[test]
     fn a_prefix_must_be_hex_and_long_enough() {
         assert!(prefix_range("abc").unwrap_err().contains("too short"));
-        assert!(prefix_range("zz12ab").unwrap_err().contains("not an id"));
+        assert!(prefix_range("zz12ab").unwrap_err().contains("not a valid id"));
         assert!(prefix_range(&"a".repeat(33)).unwrap_err().contains("longer"));
         assert!(prefix_range("").is_err());
     }
