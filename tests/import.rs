@@ -7,9 +7,12 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use chrono::Duration;
+use coldcall::domain::ContactKind;
 use coldcall::domain::{DuplicateMode, LeadStatus, ZoneOrigin};
 use coldcall::import::{DncImport, DncImportOptions, ImportError, ImportOptions, ImportReport, LeadImport};
-use coldcall::store::{BackendKind, CallFilter, Clock, EndCall, FeedCursor, Lead, LeadFilter, StartCall, Store};
+use coldcall::store::{
+    BackendKind, CallFilter, Clock, EndCall, FeedCursor, Lead, LeadFilter, NewContact, StartCall, Store,
+};
 use common::*;
 
 on_both_backends!(
@@ -33,6 +36,7 @@ on_both_backends!(
     vcards_from_phones_and_mail_clients_import,
     set_gives_every_row_a_value_a_file_lacks,
     imported_leads_are_called_in_the_hours_their_number_allows,
+    further_numbers_and_emails_become_contact_points_and_are_never_doubled,
 );
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -1126,4 +1130,111 @@ async fn imported_leads_are_called_in_the_hours_their_number_allows(db: &TestDb)
     let idaho = refusal("+12085550108").await.expect("Los Angeles is not up yet");
     assert!(idaho.contains("America/Los_Angeles (local 07:30)"), "{idaho}");
     assert_eq!(refusal("+34912345678").await, None, "16:30 in Madrid");
+}
+
+async fn further_numbers_and_emails_become_contact_points_and_are_never_doubled(db: &TestDb) {
+    let store = &db.store;
+    let ada = lead_with(store, 1, |i| {
+        i.first_name = "Ada".into();
+        i.last_name = "Lovelace".into();
+        i.company = "Engines".into();
+        i.phone = "+14155550123".into();
+        i.email = "ada@example.com".into();
+    })
+    .await;
+    let desk = NewContact {
+        kind: ContactKind::Phone,
+        value: "+14155550199".into(),
+        label: Some("desk".into()),
+        is_primary: true,
+        is_verified: true,
+    };
+    store.add_contact(ada.id, &desk, "US").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Ada's mobile is her stored desk number; Alan's mobile is his own phone.
+    let path = write(
+        dir.path(),
+        "contacts.csv",
+        b"First Name,Last Name,Company,Phone,Mobile Phone,Home Phone,E-mail,E-mail 2\n\
+          Ada,Lovelace,Engines,(415) 555-0123,(415) 555-0199,(415) 555-0177,ada@example.com,ada@home.example\n\
+          Grace,Hopper,Navy,(212) 555-0101,(212) 555-0102,,grace@navy.example,Grace@Home.example\n\
+          Alan,Turing,Bletchley,(212) 555-0103,(212) 555-0103,,,\n",
+    );
+    let points = |r: &ImportReport| (r.contact_points, r.contact_points_present);
+
+    // Skip keeps the stored lead as it is: only the new lead gets its points.
+    let skip = import(store, &path).await;
+    assert_eq!((skip.imported, skip.duplicates_in_database), (2, 1));
+    assert_eq!(points(&skip), (2, 0));
+    let leads = all_leads(store).await;
+    let grace = by_phone(&leads, "+12125550101");
+    let mut got: Vec<(ContactKind, String, Option<String>, bool, bool)> = store
+        .contacts(grace.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.kind, c.value, c.label, c.is_primary, c.is_verified))
+        .collect();
+    got.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(
+        got,
+        [
+            (
+                ContactKind::Phone,
+                "+12125550102".into(),
+                Some("mobile".into()),
+                false,
+                false
+            ),
+            (
+                ContactKind::Email,
+                "grace@home.example".into(),
+                Some("e-mail 2".into()),
+                false,
+                false
+            ),
+        ]
+    );
+    assert!(store
+        .contacts(by_phone(&leads, "+12125550103").id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.contacts(ada.id).await.unwrap().len(), 1);
+
+    // A dry run in merge mode says what it would add, and adds nothing.
+    let dry = import_with(store, &path, |o| {
+        o.mode = DuplicateMode::Merge;
+        o.dry_run = true;
+    })
+    .await;
+    assert_eq!(points(&dry), (2, 3));
+    assert_eq!(store.contacts(ada.id).await.unwrap().len(), 1);
+
+    // Merge adds to the stored lead only what it has not got; Grace has hers already.
+    let merge = import_with(store, &path, |o| o.mode = DuplicateMode::Merge).await;
+    assert_eq!(points(&merge), (2, 3));
+    let mut got: Vec<(String, Option<String>, bool)> = store
+        .contacts(ada.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.value, c.label, c.is_primary))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("+14155550177".into(), Some("home".into()), false),
+            ("+14155550199".into(), Some("desk".into()), true),
+            ("ada@home.example".into(), Some("e-mail 2".into()), false),
+        ],
+        "the stored point keeps its label and marks"
+    );
+
+    // Again, in update mode: every point is there already, none is written or removed.
+    let update = import_with(store, &path, |o| o.mode = DuplicateMode::Update).await;
+    assert_eq!(points(&update), (0, 5));
+    assert_eq!(store.contacts(ada.id).await.unwrap().len(), 3);
+    assert_eq!(store.contacts(grace.id).await.unwrap().len(), 2);
 }

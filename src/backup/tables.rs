@@ -150,6 +150,7 @@ pub static TABLES: &[TableSpec] = &[
             col("updated_by", Int),
             col("status_reason", Text),
             col("deleted_at", Timestamp),
+            col("merged_into", Uuid),
         ],
         key: "id",
         seeded: false,

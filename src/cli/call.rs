@@ -92,7 +92,7 @@ pub async fn run_call(ctx: &Ctx, cmd: CallCommand) -> Result<(), CliError> {
             let agent = ctx.agent().await?;
             let started = store
                 .start_call(&StartCall {
-                    lead_id: parse_id("lead", &lead)?,
+                    lead_id: super::lead_id(ctx, &lead).await?,
                     agent_id: agent.id,
                     from_number: from,
                 })
@@ -117,7 +117,7 @@ pub async fn run_call(ctx: &Ctx, cmd: CallCommand) -> Result<(), CliError> {
             let callback_at = callback_at.map(|t| parse_time(&t)).transpose()?;
             let ended = store
                 .end_call(&EndCall {
-                    call_id: parse_id("call", &call_id)?,
+                    call_id: super::call_id(ctx, &call_id).await?,
                     agent_id: agent.id,
                     disposition,
                     duration_s: duration,
@@ -143,7 +143,7 @@ pub async fn run_call(ctx: &Ctx, cmd: CallCommand) -> Result<(), CliError> {
         }
         CallCommand::Heartbeat { call_id } => {
             let agent = ctx.agent().await?;
-            let alive = store.heartbeat(parse_id("call", &call_id)?, agent.id).await?;
+            let alive = store.heartbeat(super::call_id(ctx, &call_id).await?, agent.id).await?;
             if !alive {
                 return Err(CliError::Usage(
                     "no active call with this id for this agent (ended or reaped)".into(),
@@ -215,7 +215,7 @@ pub async fn run_calls(ctx: &Ctx, cmd: CallsCommand) -> Result<(), CliError> {
             let supervisor = ctx.agent().await?;
             let released = ctx
                 .store
-                .force_release(parse_id("call", &call_id)?, supervisor.id, &reason)
+                .force_release(super::call_id(ctx, &call_id).await?, supervisor.id, &reason)
                 .await?;
             ctx.out.show(&released, || {
                 format!("call {} released; recorded as abandoned", released.call_id)
@@ -266,7 +266,12 @@ pub async fn run_callback(ctx: &Ctx, cmd: CallbackCommand) -> Result<(), CliErro
             let agent = ctx.agent().await?;
             let callback = ctx
                 .store
-                .schedule_callback(parse_id("lead", &lead)?, agent.id, parse_time(&at)?, note.as_deref())
+                .schedule_callback(
+                    super::lead_id(ctx, &lead).await?,
+                    agent.id,
+                    parse_time(&at)?,
+                    note.as_deref(),
+                )
                 .await?;
             ctx.out.show(&callback, || {
                 format!(

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::{parse_id, CliError, Ctx};
+use super::{CliError, Ctx};
 
 #[derive(Debug, Subcommand)]
 pub enum GdprCommand {
@@ -29,7 +29,10 @@ pub async fn run(ctx: &Ctx, cmd: GdprCommand) -> Result<(), CliError> {
     let by = ctx.agent().await?;
     match cmd {
         GdprCommand::Export { lead_id, out } => {
-            let data = ctx.store.gdpr_export(parse_id("lead", &lead_id)?, by.id).await?;
+            let data = ctx
+                .store
+                .gdpr_export(super::lead_id(ctx, &lead_id).await?, by.id)
+                .await?;
             let text = serde_json::to_string_pretty(&data)
                 .map_err(|e| CliError::Usage(format!("cannot encode the export: {e}")))?;
             match out {
@@ -46,7 +49,7 @@ pub async fn run(ctx: &Ctx, cmd: GdprCommand) -> Result<(), CliError> {
         GdprCommand::Erase { lead_id, reason } => {
             let erased = ctx
                 .store
-                .gdpr_erase(parse_id("lead", &lead_id)?, by.id, &reason)
+                .gdpr_erase(super::lead_id(ctx, &lead_id).await?, by.id, &reason)
                 .await?;
             ctx.out.show(&erased, || {
                 let mut text = if erased.already_erased {

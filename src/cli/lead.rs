@@ -1,7 +1,8 @@
 use clap::{Args, Subcommand};
 
 use super::output::{clean, opt, table, time};
-use super::{parse_id, CliError, Ctx};
+use super::{lead_id, CliError, Ctx};
+use crate::domain::zones::zone_to_store;
 use crate::domain::{LeadInput, LeadStatus, Priority};
 use crate::store::{Lead, LeadCursor, LeadFilter, StoreError};
 
@@ -68,6 +69,15 @@ pub enum LeadCommand {
     },
     /// End the lead's assignment
     Unassign { id: String },
+    /// Pairs of leads that look like one person, best first: why, and a score out of 100
+    Duplicates {
+        /// At most this many pairs (1 to 1000)
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+    },
+    /// Merge OTHER into KEEP (supervisors): OTHER's calls, status history, contacts and
+    /// callbacks move to KEEP, do-not-call stays if either had it, OTHER is deleted
+    Merge { keep: String, other: String },
 }
 
 /// Lead fields as flags. Empty means "not given".
@@ -193,10 +203,11 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
     match cmd {
         LeadCommand::Add(args) => {
             let actor = ctx.actor().await?.map(|a| a.id);
-            let fields = args
+            let mut fields = args
                 .over(LeadInput::default())
                 .validate(&ctx.region)
                 .map_err(StoreError::from)?;
+            fields.timezone = zone_to_store(fields.timezone.as_deref(), &fields.phone, None);
             let lead = store.create_lead(&fields, actor).await?;
             ctx.out
                 .show(&lead, || format!("added lead {} {}", lead.id, clean(&lead.full_name())));
@@ -204,10 +215,12 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
         LeadCommand::Edit { id, fields, reason } => {
             let actor = ctx.actor().await?.map(|a| a.id);
             let lead = live_lead(ctx, &id).await?;
-            let fields = fields
+            let mut fields = fields
                 .over(lead.fields().to_input())
                 .validate(&ctx.region)
                 .map_err(StoreError::from)?;
+            let before = Some((lead.phone.as_str(), lead.timezone.as_deref()));
+            fields.timezone = zone_to_store(fields.timezone.as_deref(), &fields.phone, before);
             let lead = store.update_lead(lead.id, &fields, actor, reason.as_deref()).await?;
             ctx.out.show(&lead, || format!("updated lead {}", lead.id));
         }
@@ -215,6 +228,7 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
             let lead = any_lead(ctx, &id).await?;
             let contacts = store.contacts(lead.id).await?;
             let assignments = store.assignments(lead.id).await?;
+            let merged_into = store.merged_into(lead.id).await?;
             let zone = crate::domain::lead_zones(
                 lead.timezone.as_deref(),
                 &lead.phone,
@@ -224,13 +238,19 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
                 "lead": lead,
                 "contacts": contacts,
                 "assignments": assignments,
+                "merged_into": merged_into,
                 "zone": {
                     "zones": zone.zones.iter().map(|tz| tz.name()).collect::<Vec<_>>(),
                     "origin": zone.origin,
                 },
             });
-            ctx.out
-                .show(&detail, || show_lead(&lead, &zone, &contacts, &assignments));
+            ctx.out.show(&detail, || {
+                let mut text = show_lead(&lead, &zone, &contacts, &assignments);
+                if let Some(into) = merged_into {
+                    text.push_str(&format!("merged    into lead {into}\n"));
+                }
+                text
+            });
         }
         LeadCommand::List { filter, limit, after } => {
             let filter = filter.resolve(ctx).await?;
@@ -259,7 +279,7 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
         }
         LeadCommand::Delete { id } => {
             let actor = ctx.actor().await?.map(|a| a.id);
-            let lead = store.delete_lead(parse_id("lead", &id)?, actor).await?;
+            let lead = store.delete_lead(lead_id(ctx, &id).await?, actor).await?;
             ctx.out.show(&lead, || {
                 format!(
                     "deleted lead {} (restore with: coldcall lead restore {})",
@@ -269,12 +289,12 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
         }
         LeadCommand::Restore { id } => {
             let actor = ctx.actor().await?.map(|a| a.id);
-            let lead = store.restore_lead(parse_id("lead", &id)?, actor).await?;
+            let lead = store.restore_lead(lead_id(ctx, &id).await?, actor).await?;
             ctx.out.show(&lead, || format!("restored lead {}", lead.id));
         }
         LeadCommand::CanCall { id } => {
             let agent = ctx.agent().await?;
-            let verdict = store.can_call(parse_id("lead", &id)?, agent.id).await?;
+            let verdict = store.can_call(lead_id(ctx, &id).await?, agent.id).await?;
             match verdict {
                 Ok(()) => ctx.out.show(&serde_json::json!({ "can_call": true }), || {
                     "yes: the lead can be called now".into()
@@ -283,7 +303,7 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
             }
         }
         LeadCommand::History { id } => {
-            let calls = store.call_history(parse_id("lead", &id)?).await?;
+            let calls = store.call_history(lead_id(ctx, &id).await?).await?;
             ctx.out.show(&calls, || {
                 let rows: Vec<Vec<String>> = calls
                     .iter()
@@ -309,7 +329,7 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
             });
         }
         LeadCommand::StatusHistory { id } => {
-            let changes = store.status_history(parse_id("lead", &id)?).await?;
+            let changes = store.status_history(lead_id(ctx, &id).await?).await?;
             ctx.out.show(&changes, || {
                 let rows: Vec<Vec<String>> = changes
                     .iter()
@@ -334,14 +354,68 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
                 .transpose()
                 .map_err(CliError::Usage)?;
             let assignment = store
-                .assign(parse_id("lead", &id)?, agent.id, actor, expires_at)
+                .assign(lead_id(ctx, &id).await?, agent.id, actor, expires_at)
                 .await?;
             ctx.out.show(&assignment, || {
                 format!("lead {} assigned to {}", assignment.lead_id, assignment.agent_name)
             });
         }
+        LeadCommand::Duplicates { limit } => {
+            let pairs = store.duplicate_leads().await?;
+            let total = pairs.len();
+            let pairs: Vec<_> = pairs.into_iter().take(limit as usize).collect();
+            let mut rows = Vec::with_capacity(pairs.len());
+            for p in &pairs {
+                let name = |lead: Option<Lead>| lead.map(|l| clean(&l.full_name())).unwrap_or_else(|| "-".into());
+                let a = name(store.lead(p.a).await?);
+                let b = name(store.lead(p.b).await?);
+                let why: Vec<String> = p.reasons.iter().map(|r| clean(&r.to_string())).collect();
+                rows.push(vec![
+                    p.score.to_string(),
+                    p.a.to_string(),
+                    a,
+                    p.b.to_string(),
+                    b,
+                    why.join("; "),
+                ]);
+            }
+            ctx.out.show(&pairs, || {
+                if pairs.is_empty() {
+                    return "no likely duplicates among the live leads".into();
+                }
+                let mut text = table(&["SCORE", "LEAD", "NAME", "LEAD", "NAME", "WHY"], &rows);
+                if total > pairs.len() {
+                    text.push_str(&format!("{} more: --limit {total}\n", total - pairs.len()));
+                }
+                text.push_str("merge a pair with: coldcall lead merge KEEP OTHER\n");
+                text
+            });
+        }
+        LeadCommand::Merge { keep, other } => {
+            let agent = ctx.agent().await?;
+            let keep = lead_id(ctx, &keep).await?;
+            let other = lead_id(ctx, &other).await?;
+            let done = store.merge_leads(keep, other, agent.id).await?;
+            ctx.out.show(&done, || {
+                format!(
+                    "merged lead {} into {} {}: moved {} calls, {} status changes, {} contact points, {} callbacks{}",
+                    done.merged,
+                    done.kept.id,
+                    clean(&done.kept.full_name()),
+                    done.calls,
+                    done.status_changes,
+                    done.contacts,
+                    done.callbacks,
+                    if done.kept.do_not_call {
+                        "; the lead is do-not-call"
+                    } else {
+                        ""
+                    }
+                )
+            });
+        }
         LeadCommand::Unassign { id } => {
-            let ended = store.unassign(parse_id("lead", &id)?).await?;
+            let ended = store.unassign(lead_id(ctx, &id).await?).await?;
             ctx.out.show(&serde_json::json!({ "unassigned": ended }), || {
                 if ended {
                     "assignment ended".into()
@@ -355,7 +429,7 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
 }
 
 async fn any_lead(ctx: &Ctx, id: &str) -> Result<Lead, CliError> {
-    let id = parse_id("lead", id)?;
+    let id = lead_id(ctx, id).await?;
     ctx.store
         .lead(id)
         .await?

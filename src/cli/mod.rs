@@ -276,6 +276,44 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
     result
 }
 
+/// The lead named on the command line by its id or an unambiguous prefix of it (as git takes a
+/// commit's): "no lead matches …" or "ambiguous: … matches lead A and B" otherwise.
+pub async fn lead_id(ctx: &Ctx, text: &str) -> Result<uuid::Uuid, CliError> {
+    if let Ok(id) = uuid::Uuid::parse_str(text.trim()) {
+        return Ok(id);
+    }
+    let found = ctx
+        .store
+        .leads_by_id_prefix(text, 2)
+        .await
+        .map_err(prefix_error("lead"))?;
+    crate::domain::ids::pick_one("lead", text, found, |l| l.id)
+        .map(|l| l.id)
+        .map_err(CliError::Usage)
+}
+
+/// The call named on the command line by its id or an unambiguous prefix of it.
+pub async fn call_id(ctx: &Ctx, text: &str) -> Result<uuid::Uuid, CliError> {
+    if let Ok(id) = uuid::Uuid::parse_str(text.trim()) {
+        return Ok(id);
+    }
+    let found = ctx
+        .store
+        .calls_by_id_prefix(text, 2)
+        .await
+        .map_err(prefix_error("call"))?;
+    crate::domain::ids::pick_one("call", text, found, |c| c.id)
+        .map(|c| c.id)
+        .map_err(CliError::Usage)
+}
+
+fn prefix_error(what: &'static str) -> impl Fn(StoreError) -> CliError {
+    move |e| match e {
+        StoreError::BadInput(why) => CliError::Usage(format!("{what}: {why}")),
+        e => e.into(),
+    }
+}
+
 /// Parses a lead or call id given on the command line.
 pub fn parse_id(what: &str, text: &str) -> Result<uuid::Uuid, CliError> {
     uuid::Uuid::parse_str(text.trim()).map_err(|_| CliError::Usage(format!("{what}: '{text}' is not a valid id")))

@@ -23,6 +23,8 @@ pub enum Permission {
     ExportPersonalData,
     /// Erase a person's data.
     ErasePersonalData,
+    /// Merge two leads that are one person into one.
+    MergeLeads,
 }
 
 impl Permission {
@@ -35,7 +37,8 @@ impl Permission {
             | Permission::HandCallback
             | Permission::WatchFloor
             | Permission::ExportPersonalData
-            | Permission::ErasePersonalData => Role::Supervisor,
+            | Permission::ErasePersonalData
+            | Permission::MergeLeads => Role::Supervisor,
         }
     }
 
@@ -49,6 +52,7 @@ impl Permission {
             Permission::WatchFloor => "watch the floor",
             Permission::ExportPersonalData => "export a person's data",
             Permission::ErasePersonalData => "erase a person's data",
+            Permission::MergeLeads => "merge two leads",
         }
     }
 }
@@ -113,7 +117,7 @@ pub fn authorize(actor: &str, role: Role, permission: Permission) -> Result<(), 
 mod tests {
     use super::*;
 
-    const ALL: [Permission; 7] = [
+    const ALL: [Permission; 8] = [
         Permission::EndOthersCall,
         Permission::ReleaseLock,
         Permission::AssignToOther,
@@ -121,6 +125,7 @@ mod tests {
         Permission::WatchFloor,
         Permission::ExportPersonalData,
         Permission::ErasePersonalData,
+        Permission::MergeLeads,
     ];
 
     #[test]

@@ -194,3 +194,85 @@ mod tests {
         assert!(!open_zones(&policy, now).1);
     }
 }
+
+/// The one zone a number places a lead in, if it places it in exactly one.
+pub fn number_zone(phone: &str) -> Option<String> {
+    let zones = lead_zones(None, phone, chrono_tz::UTC);
+    (zones.origin == ZoneOrigin::Number).then(|| zones.zones[0].name().to_string())
+}
+
+/// The zone a lead added or edited by hand is stored with, as an import stores it. `zone` is the
+/// lead's zone once the typed fields are laid over it; `before` is, on an edit, the lead's phone
+/// and zone as stored. A zone given (or kept) is the lead's; with none, the one zone its number
+/// places it in, or none (several zones or no clue: can-call then judges the lead in all of
+/// them, or in the default zone). An edit that changes the number and leaves alone a zone that
+/// came from the old number gives the lead the new number's zone.
+pub fn zone_to_store(zone: Option<&str>, phone: &str, before: Option<(&str, Option<&str>)>) -> Option<String> {
+    let zone = zone.map(str::trim).filter(|z| !z.is_empty());
+    if let Some((old_phone, old_zone)) = before {
+        let untouched = zone == old_zone.map(str::trim).filter(|z| !z.is_empty());
+        let from_old_number = lead_zones(zone, old_phone, chrono_tz::UTC).origin == ZoneOrigin::Number;
+        if old_phone != phone && untouched && (zone.is_none() || from_old_number) {
+            return number_zone(phone);
+        }
+    }
+    match zone {
+        Some(zone) => Some(zone.to_string()),
+        None => number_zone(phone),
+    }
+}
+
+#[cfg(test)]
+mod zone_to_store_tests {
+    use super::*;
+
+    #[test]
+    fn a_lead_typed_without_a_zone_gets_its_numbers_zone_as_an_import_gives_it() {
+        assert_eq!(
+            zone_to_store(None, "+34912345678", None).as_deref(),
+            Some("Europe/Madrid")
+        );
+        assert_eq!(
+            zone_to_store(Some(" "), "+34912345678", None).as_deref(),
+            Some("Europe/Madrid")
+        );
+        assert_eq!(
+            zone_to_store(Some("Asia/Tokyo"), "+34912345678", None).as_deref(),
+            Some("Asia/Tokyo"),
+            "a zone given is kept"
+        );
+        assert_eq!(
+            zone_to_store(None, "+12085550108", None),
+            None,
+            "Idaho's 208 spans two zones"
+        );
+    }
+
+    #[test]
+    fn an_edit_that_changes_the_number_moves_a_zone_that_came_from_the_old_number() {
+        let madrid = Some("Europe/Madrid");
+        assert_eq!(
+            zone_to_store(madrid, "+442071234567", Some(("+34912345678", madrid))).as_deref(),
+            Some("Europe/London")
+        );
+        assert_eq!(
+            zone_to_store(
+                Some("Asia/Tokyo"),
+                "+442071234567",
+                Some(("+34912345678", Some("Asia/Tokyo")))
+            )
+            .as_deref(),
+            Some("Asia/Tokyo"),
+            "a zone given by hand stays"
+        );
+        assert_eq!(
+            zone_to_store(Some("Asia/Tokyo"), "+442071234567", Some(("+34912345678", madrid))).as_deref(),
+            Some("Asia/Tokyo"),
+            "a zone typed with the edit wins"
+        );
+        assert_eq!(
+            zone_to_store(madrid, "+34912345678", Some(("+34912345678", madrid))).as_deref(),
+            madrid
+        );
+    }
+}

@@ -135,8 +135,12 @@ pub struct ImportReport {
     pub statuses_unmapped: BTreeMap<String, u64>,
     /// Imported and updated leads by where their calling zone comes from.
     pub zones: BTreeMap<ZoneOrigin, u64>,
-    /// Further phone numbers and emails found in the rows taken (contact points).
+    /// Further phone numbers and emails of the rows taken written as contact points of their
+    /// leads (a stored lead gets only those it did not have; on a dry run, those it would get).
     pub contact_points: u64,
+    /// Further phone numbers and emails a stored lead already had (as a contact point, or as its
+    /// own phone or email): nothing written for them.
+    pub contact_points_present: u64,
     /// Further numbers or emails that are not valid and were left out.
     pub invalid_contact_points: u64,
     /// Rejected rows by what was wrong ("phone", "email", "field count", ...).
@@ -400,8 +404,8 @@ async fn apply_batch(
     let mut fates: Vec<Option<Fate>> = Vec::with_capacity(rows.len());
     let mut to_store = Vec::with_capacity(rows.len());
     let mut stored_index = Vec::with_capacity(rows.len());
-    // Per stored row: its zone origin and how many contact points it carries.
-    let mut extras: Vec<(ZoneOrigin, u64)> = Vec::with_capacity(rows.len());
+    // Per stored row: its zone origin.
+    let mut extras: Vec<ZoneOrigin> = Vec::with_capacity(rows.len());
     let mut tally = ImportReport::default();
     for parsed in rows {
         raws.push((parsed.line, parsed.raw));
@@ -421,7 +425,6 @@ async fn apply_batch(
             Ok(parsed) => {
                 let ParsedLead {
                     row,
-                    contacts,
                     invalid_contacts,
                     zone,
                     status_mapped,
@@ -444,7 +447,7 @@ async fn apply_batch(
                         stored_index.push(fates.len());
                         fates.push(None);
                         to_store.push(row);
-                        extras.push((zone, contacts.len() as u64));
+                        extras.push(zone);
                     }
                 }
             }
@@ -462,20 +465,18 @@ async fn apply_batch(
         .await
         .map_err(|e| e.to_string())?;
 
-    for (((result, row), index), (zone, contact_points)) in
-        results.into_iter().zip(&to_store).zip(stored_index).zip(extras)
-    {
+    for (((result, row), index), zone) in results.into_iter().zip(&to_store).zip(stored_index).zip(extras) {
+        tally.contact_points += u64::from(result.contacts_added);
+        tally.contact_points_present += u64::from(result.contacts_present);
         let remember = match &result.outcome {
             RowOutcome::Imported { .. } => {
                 tally.imported += 1;
                 *tally.zones.entry(zone).or_default() += 1;
-                tally.contact_points += contact_points;
                 true
             }
             RowOutcome::Updated { .. } => {
                 tally.updated += 1;
                 *tally.zones.entry(zone).or_default() += 1;
-                tally.contact_points += contact_points;
                 true
             }
             RowOutcome::Unchanged { .. } => {
@@ -523,6 +524,7 @@ async fn apply_batch(
     report.rejected += tally.rejected;
     report.skipped_deleted += tally.skipped_deleted;
     report.contact_points += tally.contact_points;
+    report.contact_points_present += tally.contact_points_present;
     report.invalid_contact_points += tally.invalid_contact_points;
     for (value, (status, n)) in tally.statuses_mapped {
         report.statuses_mapped.entry(value).or_insert((status, 0)).1 += n;

@@ -20,4 +20,4 @@ pub mod vcard;
 pub use dnc::{DncImport, DncImportOptions, DncReport, DncStopped};
 pub use leads::{ImportError, ImportOptions, ImportReport, ImportStopped, LeadImport};
 pub use mapping::{Mapping, Placement};
-pub use row::{ContactPoint, ParsedLead};
+pub use row::ParsedLead;

@@ -11,8 +11,10 @@ use std::fmt;
 use chrono_tz::Tz;
 
 use crate::domain::formula::unguard;
-use crate::domain::{lead_zones, normalize_phone, FieldError, FieldSet, LeadField, LeadInput, LeadStatus, ZoneOrigin};
-use crate::store::ImportRow;
+use crate::domain::{
+    lead_zones, normalize_phone, ContactKind, FieldError, FieldSet, LeadField, LeadInput, LeadStatus, ZoneOrigin,
+};
+use crate::store::{ImportRow, RowContact};
 
 use super::mapping::{normalize_header, Mapping};
 use super::reader::Record;
@@ -29,23 +31,12 @@ pub struct RowRules {
     pub default_zone: Tz,
 }
 
-/// A further phone number or email of a lead, from a column after the one that filled the
-/// lead's own (or from the same cell, as Google writes "a ::: b").
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ContactPoint {
-    /// "phone" or "email", as the contacts table names them.
-    pub kind: &'static str,
-    /// E.164 for a phone, lower case for an email.
-    pub value: String,
-    /// "mobile", "home", "work", or the source's own label.
-    pub label: String,
-}
-
 /// A row read into a lead, with what the import reports about it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedLead {
+    /// The lead, with its further phone numbers and emails (from a column after the one that
+    /// filled the lead's own, or from the same cell, as Google writes "a ::: b") in `contacts`.
     pub row: ImportRow,
-    pub contacts: Vec<ContactPoint>,
     /// Further numbers or emails that are not valid, left out (they never reject the lead).
     pub invalid_contacts: u32,
     /// Where the lead's calling zone comes from.
@@ -314,12 +305,12 @@ pub fn read_row(record: &Record<'_>, rules: &RowRules) -> Result<ParsedLead, Row
         _ => return Err(RowError::Invalid(errors)),
     };
 
-    let mut contacts: Vec<ContactPoint> = Vec::new();
+    let mut contacts: Vec<RowContact> = Vec::new();
     let mut invalid_contacts = 0;
     for (field, value, label) in extras {
         let (kind, normalised) = match field {
-            LeadField::Phone => ("phone", normalize_phone(&value, &rules.region).ok()),
-            _ => ("email", crate::domain::lead::normalize_email(&value)),
+            LeadField::Phone => (ContactKind::Phone, normalize_phone(&value, &rules.region).ok()),
+            _ => (ContactKind::Email, crate::domain::lead::normalize_email(&value)),
         };
         let Some(value) = normalised else {
             invalid_contacts += 1;
@@ -330,7 +321,11 @@ pub fn read_row(record: &Record<'_>, rules: &RowRules) -> Result<ParsedLead, Row
             _ => fields.email.as_deref() == Some(value.as_str()),
         };
         if !own && !contacts.iter().any(|c| c.kind == kind && c.value == value) {
-            contacts.push(ContactPoint { kind, value, label });
+            contacts.push(RowContact {
+                kind,
+                value,
+                label: Some(label),
+            });
         }
     }
     // A zone the row gives is its own. Without one, a number that places the lead in one zone
@@ -353,8 +348,8 @@ pub fn read_row(record: &Record<'_>, rules: &RowRules) -> Result<ParsedLead, Row
             line: record.line,
             fields,
             provided,
+            contacts,
         },
-        contacts,
         invalid_contacts,
         zone,
         status_mapped,

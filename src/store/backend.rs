@@ -7,10 +7,12 @@
 //! from what the statements read, and the flow applies it with further statements.
 
 mod bulk;
+mod merge;
 mod privacy;
 mod snapshot;
 
 pub(crate) use bulk::{BatchStamp, BulkTx};
+pub(crate) use merge::{Absorb, KeyRow, MergeTx};
 pub(crate) use privacy::{AuditSubjects, PrivacyTx};
 pub(crate) use snapshot::SnapshotTx;
 

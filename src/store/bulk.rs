@@ -3,7 +3,7 @@
 //! plain Rust shared by both backends, so a row is matched and merged the same way on each;
 //! the backends only look leads up, write what the plan says and report what they wrote.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::model::{CallLog, Lead};
 use crate::domain::merge::resolve;
-use crate::domain::{DuplicateKeys, DuplicateMode, FieldSet, LeadFields};
+use crate::domain::{ContactKind, DuplicateKeys, DuplicateMode, FieldSet, LeadFields};
 
 /// One validated import row: the lead as it would be typed by hand, and which fields the row
 /// actually gave (an empty cell gives nothing).
@@ -21,6 +21,17 @@ pub struct ImportRow {
     pub line: u64,
     pub fields: LeadFields,
     pub provided: FieldSet,
+    /// Further phone numbers and emails the row gives its lead (Phone 2, Mobile, E-mail 2, a
+    /// vCard's other TEL and EMAIL lines), each once: they become the lead's contact points.
+    pub contacts: Vec<RowContact>,
+}
+
+/// A further phone number (E.164) or email (lower case) of an imported row, with its label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowContact {
+    pub kind: ContactKind,
+    pub value: String,
+    pub label: Option<String>,
 }
 
 /// A batch of rows written in one transaction.
@@ -61,6 +72,11 @@ pub struct RowResult {
     /// The phone and email the matched stored lead had before the row was applied: later rows
     /// with those values are the same person even after an update changed them.
     pub matched: Option<DuplicateKeys>,
+    /// The row's contact points written on its lead (a new lead gets them all; a stored one
+    /// only those it did not have yet).
+    pub contacts_added: u32,
+    /// The row's contact points its stored lead already had (nothing written for them).
+    pub contacts_present: u32,
 }
 
 /// What a backend must write for a batch, and the answers once it has.
@@ -71,6 +87,8 @@ pub(crate) struct BatchPlan {
     pub inserts: Vec<(usize, Uuid, LeadFields)>,
     /// Changed leads: (result index, lead id, fields after the row is applied).
     pub updates: Vec<(usize, Uuid, LeadFields)>,
+    /// Contact points to write: (result index, lead id, point). Never one the lead has already.
+    pub contacts: Vec<(usize, Uuid, RowContact)>,
 }
 
 impl BatchPlan {
@@ -79,18 +97,42 @@ impl BatchPlan {
     pub fn settle_inserts(&mut self, written: &std::collections::HashSet<Uuid>) {
         for (index, id, _) in &self.inserts {
             if !written.contains(id) {
-                self.results[*index].outcome = RowOutcome::Duplicate {
+                let result = &mut self.results[*index];
+                result.outcome = RowOutcome::Duplicate {
                     lead_id: *id,
                     note: "a lead with this phone or email was added by someone else during the import".into(),
                 };
+                result.contacts_added = 0;
+            }
+        }
+        // The skipped lead does not exist: its contact points have nothing to belong to.
+        let inserted: HashSet<Uuid> = self.inserts.iter().map(|(_, id, _)| *id).collect();
+        self.contacts
+            .retain(|(_, lead_id, _)| !inserted.contains(lead_id) || written.contains(lead_id));
+    }
+}
+
+/// The contact points stored leads have, by lead: (kind, value).
+pub(crate) type StoredContacts = HashMap<Uuid, HashSet<(ContactKind, String)>>;
+
+impl BatchPlan {
+    /// Called with the indexes (into `contacts`) of the contact points really written: one
+    /// stored by someone else between our look-up and our insert was already there.
+    pub fn settle_contacts(&mut self, written: &HashSet<usize>) {
+        for (i, (index, _, _)) in self.contacts.iter().enumerate() {
+            if !written.contains(&i) {
+                let result = &mut self.results[*index];
+                result.contacts_added = result.contacts_added.saturating_sub(1);
+                result.contacts_present += 1;
             }
         }
     }
 }
 
 /// Decides every row of a batch against the stored leads that share a phone or email with it.
-/// `stored` must hold every lead (deleted ones too) whose phone or email appears in the batch.
-pub(crate) fn plan_batch(batch: &ImportBatch<'_>, stored: Vec<Lead>) -> BatchPlan {
+/// `stored` must hold every lead (deleted ones too) whose phone or email appears in the batch,
+/// and `stored_contacts` the contact points of those leads.
+pub(crate) fn plan_batch(batch: &ImportBatch<'_>, stored: Vec<Lead>, stored_contacts: &StoredContacts) -> BatchPlan {
     let by_phone: HashMap<&str, &Lead> = stored.iter().map(|l| (l.phone.as_str(), l)).collect();
     let by_email: HashMap<&str, &Lead> = stored
         .iter()
@@ -103,6 +145,7 @@ pub(crate) fn plan_batch(batch: &ImportBatch<'_>, stored: Vec<Lead>) -> BatchPla
         results: Vec::with_capacity(batch.rows.len()),
         inserts: Vec::new(),
         updates: Vec::new(),
+        contacts: Vec::new(),
     };
     for row in batch.rows {
         let index = plan.results.len();
@@ -139,13 +182,63 @@ pub(crate) fn plan_batch(batch: &ImportBatch<'_>, stored: Vec<Lead>) -> BatchPla
                 used.entry(key.clone()).or_insert(row.line);
             }
         }
+        let (contacts_added, contacts_present) = plan_contacts(
+            &mut plan,
+            index,
+            row,
+            &outcome,
+            phone_lead.or(email_lead),
+            stored_contacts,
+        );
         plan.results.push(RowResult {
             line: row.line,
             outcome,
             matched,
+            contacts_added,
+            contacts_present,
         });
     }
     plan
+}
+
+/// Which of the row's contact points its lead gets: all of them on a new lead; on a stored lead
+/// the row changed or found as it is, those it has not got yet (same kind and value), never
+/// one equal to the lead's own phone or email. A lead kept as it is (skip, a deleted lead, a
+/// rejected row) gets none. Answers (added, already there).
+fn plan_contacts(
+    plan: &mut BatchPlan,
+    index: usize,
+    row: &ImportRow,
+    outcome: &RowOutcome,
+    stored: Option<&Lead>,
+    stored_contacts: &StoredContacts,
+) -> (u32, u32) {
+    let (lead_id, own) = match outcome {
+        RowOutcome::Imported { lead_id } => (*lead_id, None),
+        RowOutcome::Updated { lead_id } => {
+            let next = plan.updates.last().map(|(_, _, f)| (f.phone.clone(), f.email.clone()));
+            (*lead_id, next)
+        }
+        RowOutcome::Unchanged { lead_id } => (*lead_id, stored.map(|l| (l.phone.clone(), l.email.clone()))),
+        _ => return (0, 0),
+    };
+    let (phone, email) = own.unwrap_or_else(|| (row.fields.phone.clone(), row.fields.email.clone()));
+    let has = stored_contacts.get(&lead_id);
+    let (mut added, mut present) = (0, 0);
+    for c in &row.contacts {
+        let is_own = match c.kind {
+            ContactKind::Phone => c.value == phone,
+            ContactKind::Email => email.as_deref() == Some(c.value.as_str()),
+            _ => false,
+        };
+        if is_own || has.is_some_and(|h| h.contains(&(c.kind, c.value.clone()))) {
+            present += 1;
+        } else {
+            added += 1;
+            plan.contacts.push((index, lead_id, c.clone()));
+        }
+    }
+    (added, present)
 }
 
 /// The row's phone is one lead's and its email another's: which one it means is a person's call.

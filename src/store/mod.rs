@@ -24,10 +24,12 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use bulk::{
-    CallCursor, CallFilter, CallRecord, DncBatchResult, DncRow, ImportBatch, ImportRow, RowOutcome, RowResult,
+    CallCursor, CallFilter, CallRecord, DncBatchResult, DncRow, ImportBatch, ImportRow, RowContact, RowOutcome,
+    RowResult,
 };
 pub use clock::Clock;
 pub use error::{Result, StoreError};
+pub use flows::merge::MergeSummary;
 pub use model::*;
 pub use privacy::{AuditEntry, Erasure, PersonalData};
 pub use snapshot::RestoreSummary;
@@ -37,6 +39,7 @@ pub use postgres::Wakeups;
 
 use crate::domain::authority::{authorize, Permission};
 use crate::domain::bounds::{self, page_size};
+use crate::domain::duplicates::DuplicatePair;
 use crate::domain::text;
 use crate::domain::{Disposition, LeadFields, LeadStatus, Policy, PresenceState, Refusal};
 
@@ -324,6 +327,38 @@ impl Store {
 
     pub async fn restore_lead(&self, id: Uuid, actor: Option<i64>) -> Result<Lead> {
         flow!(self, flows::leads::set_deleted, id, false, actor, self.now())
+    }
+
+    /// Leads (deleted ones too) whose id starts with `prefix` (hex digits, see
+    /// `domain::ids`), at most `limit`, in id order: two tell an ambiguous prefix.
+    pub async fn leads_by_id_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<Lead>> {
+        let (lo, hi) = crate::domain::ids::prefix_range(prefix).map_err(StoreError::BadInput)?;
+        dispatch!(self.leads_in_id_range(lo, hi, limit))
+    }
+
+    /// Calls whose id starts with `prefix`, at most `limit`, in id order.
+    pub async fn calls_by_id_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<CallLog>> {
+        let (lo, hi) = crate::domain::ids::prefix_range(prefix).map_err(StoreError::BadInput)?;
+        dispatch!(self.calls_in_id_range(lo, hi, limit))
+    }
+
+    /// Likely pairs of live leads that are one person (a number among another lead's numbers,
+    /// the same email, the same name at the same company), best first, each with why and a score.
+    pub async fn duplicate_leads(&self) -> Result<Vec<DuplicatePair>> {
+        flow!(self, flows::merge::duplicates,)
+    }
+
+    /// Merges `other` into `keep`: calls, status history, contact points and callbacks move to
+    /// `keep`, do-not-call and do-not-email stay if either had them, `other` is soft-deleted
+    /// pointing at `keep`. Needs a supervisor; refused while either lead is on a call; audited.
+    pub async fn merge_leads(&self, keep: Uuid, other: Uuid, by: i64) -> Result<MergeSummary> {
+        self.authorize(by, Permission::MergeLeads).await?;
+        flow!(self, flows::merge::merge, keep, other, Some(by), self.now())
+    }
+
+    /// The lead this one was merged into, if it was.
+    pub async fn merged_into(&self, id: Uuid) -> Result<Option<Uuid>> {
+        flow!(self, flows::merge::merged_into, id)
     }
 
     /// One page of live leads in list order (priority, score, newest), starting after `after`.

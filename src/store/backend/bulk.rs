@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::Tx;
-use crate::domain::LeadFields;
-use crate::store::bulk::DncRow;
+use crate::domain::{ContactKind, LeadFields};
+use crate::store::bulk::{DncRow, RowContact};
 use crate::store::model::Lead;
 use crate::store::Result;
 
@@ -37,6 +37,18 @@ pub(crate) trait BulkTx: Tx {
         updates: &[(usize, Uuid, LeadFields)],
         stamp: &BatchStamp<'_>,
     ) -> Result<HashSet<Uuid>>;
+
+    /// The contact points of these leads: (lead, kind, value).
+    async fn contact_keys(&mut self, lead_ids: &[Uuid]) -> Result<Vec<(Uuid, ContactKind, String)>>;
+
+    /// Writes contact points (`(_, lead id, point)` as `BatchPlan` holds them), neither primary nor
+    /// verified; one the lead has already (same kind and value, stored meanwhile) is skipped.
+    /// Answers the indexes (into `points`) of the points really written.
+    async fn insert_contact_points(
+        &mut self,
+        points: &[(usize, Uuid, RowContact)],
+        now: DateTime<Utc>,
+    ) -> Result<HashSet<usize>>;
 
     /// Which of these numbers are on the do-not-call list.
     async fn listed_numbers(&mut self, numbers: &[&str]) -> Result<HashSet<String>>;

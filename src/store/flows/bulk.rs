@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 
 use crate::store::backend::{AuditRecord, Backend, BatchStamp, BulkTx, Tx};
-use crate::store::bulk::{batch_keys, plan_batch};
+use crate::store::bulk::{batch_keys, plan_batch, StoredContacts};
 use crate::store::{DncBatchResult, DncRow, ImportBatch, Result, RowResult};
 
 /// Looks up (and locks) the stored leads that share a phone or email with the batch, lets the
@@ -24,8 +24,16 @@ where
     // Locks the matched leads until commit, so a console editing one waits instead of having its
     // change overwritten by a decision made on what it had before.
     let stored = tx.lock_leads_by_keys(&phones, &emails).await?;
-    let mut plan = plan_batch(batch, stored);
-    if batch.dry_run || (plan.inserts.is_empty() && plan.updates.is_empty()) {
+    let wanted = batch.rows.iter().any(|r| !r.contacts.is_empty());
+    let mut stored_contacts = StoredContacts::new();
+    if wanted && !stored.is_empty() {
+        let ids: Vec<_> = stored.iter().map(|l| l.id).collect();
+        for (lead_id, kind, value) in tx.contact_keys(&ids).await? {
+            stored_contacts.entry(lead_id).or_default().insert((kind, value));
+        }
+    }
+    let mut plan = plan_batch(batch, stored, &stored_contacts);
+    if batch.dry_run || (plan.inserts.is_empty() && plan.updates.is_empty() && plan.contacts.is_empty()) {
         tx.rollback().await?;
         return Ok(plan.results);
     }
@@ -36,6 +44,10 @@ where
     };
     let written = tx.write_leads(&plan.inserts, &plan.updates, &stamp).await?;
     plan.settle_inserts(&written);
+    if !plan.contacts.is_empty() {
+        let added = tx.insert_contact_points(&plan.contacts, now).await?;
+        plan.settle_contacts(&added);
+    }
     tx.commit().await?;
     Ok(plan.results)
 }

@@ -5,9 +5,36 @@ use uuid::Uuid;
 
 use crate::domain::LeadFields;
 use crate::domain::LeadStatus;
-use crate::store::backend::{AuditRecord, Backend, Tx};
+use crate::store::backend::{AuditRecord, Backend, BulkTx, Tx};
 use crate::store::model::{Contact, Lead, NewContact};
 use crate::store::{Result, StoreError};
+
+/// Refuses a phone or email another lead (deleted ones too) already has, naming that lead. (The
+/// unique indexes still stop a copy stored meanwhile, with a plainer message.)
+async fn check_taken<T: BulkTx>(tx: &mut T, id: Uuid, fields: &LeadFields) -> Result<()> {
+    let emails: Vec<String> = fields.email.iter().cloned().collect();
+    let holders = tx
+        .lock_leads_by_keys(std::slice::from_ref(&fields.phone), &emails)
+        .await?;
+    if let Some(other) = holders.iter().find(|l| l.id != id) {
+        let what = if other.phone == fields.phone {
+            format!("phone number {}", other.phone)
+        } else {
+            format!("email {}", other.email.as_deref().unwrap_or_default())
+        };
+        let deleted = if other.deleted_at.is_some() {
+            format!(" (deleted; restore it with: coldcall lead restore {})", other.id)
+        } else {
+            String::new()
+        };
+        return Err(StoreError::Conflict(format!(
+            "lead {} ({}) already has the {what}{deleted}",
+            other.id,
+            other.full_name()
+        )));
+    }
+    Ok(())
+}
 
 pub(crate) async fn create<B: Backend>(
     b: &B,
@@ -15,8 +42,12 @@ pub(crate) async fn create<B: Backend>(
     fields: &LeadFields,
     actor: Option<i64>,
     now: DateTime<Utc>,
-) -> Result<Lead> {
+) -> Result<Lead>
+where
+    B::Tx: BulkTx,
+{
     let mut tx = b.begin().await?;
+    check_taken(&mut tx, id, fields).await?;
     let lead = tx.insert_lead(id, fields, actor, now).await?;
     tx.commit().await?;
     Ok(lead)
@@ -30,8 +61,12 @@ pub(crate) async fn update<B: Backend>(
     actor: Option<i64>,
     reason: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Lead> {
+) -> Result<Lead>
+where
+    B::Tx: BulkTx,
+{
     let mut tx = b.begin().await?;
+    check_taken(&mut tx, id, fields).await?;
     let lead = tx
         .update_lead(id, fields, actor, reason, now)
         .await?

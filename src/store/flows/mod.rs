@@ -10,6 +10,7 @@ pub(crate) mod bulk;
 pub(crate) mod calls;
 pub(crate) mod leads;
 pub(crate) mod lists;
+pub(crate) mod merge;
 pub(crate) mod privacy;
 pub(crate) mod queue;
 pub(crate) mod snapshot;

@@ -14,10 +14,10 @@ use uuid::Uuid;
 
 use super::statements::PgTx;
 use super::{PgStore, CALL_COLUMNS, LEAD_COLUMNS};
-use crate::domain::LeadFields;
+use crate::domain::{ContactKind, LeadFields};
 use crate::store::backend::{BatchStamp, BulkTx};
 use crate::store::model::Lead;
-use crate::store::{CallCursor, CallFilter, CallRecord, DncRow, Result};
+use crate::store::{CallCursor, CallFilter, CallRecord, DncRow, Result, RowContact};
 
 /// Session-local staging table; its rows vanish when the batch's transaction ends.
 const STAGE: &str = "CREATE TEMP TABLE IF NOT EXISTS coldcall_import_stage (
@@ -99,6 +99,49 @@ impl BulkTx for PgTx {
         .execute(self.conn())
         .await?;
         Ok(written)
+    }
+
+    async fn contact_keys(&mut self, lead_ids: &[Uuid]) -> Result<Vec<(Uuid, ContactKind, String)>> {
+        Ok(
+            sqlx::query_as("SELECT lead_id, kind, value FROM contacts WHERE lead_id = ANY($1)")
+                .bind(lead_ids)
+                .fetch_all(self.conn())
+                .await?,
+        )
+    }
+
+    async fn insert_contact_points(
+        &mut self,
+        points: &[(usize, Uuid, RowContact)],
+        now: DateTime<Utc>,
+    ) -> Result<HashSet<usize>> {
+        let ids: Vec<Uuid> = points.iter().map(|_| Uuid::now_v7()).collect();
+        let leads: Vec<Uuid> = points.iter().map(|(_, lead, _)| *lead).collect();
+        let kinds: Vec<&str> = points.iter().map(|(_, _, c)| c.kind.as_str()).collect();
+        let values: Vec<&str> = points.iter().map(|(_, _, c)| c.value.as_str()).collect();
+        let labels: Vec<Option<&str>> = points.iter().map(|(_, _, c)| c.label.as_deref()).collect();
+        let written: HashSet<Uuid> = sqlx::query_scalar(
+            "INSERT INTO contacts (id, lead_id, kind, value, label, is_primary, is_verified, created_at) \
+             SELECT i, l, k, v, lb, FALSE, FALSE, $6 \
+             FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[]) AS u(i, l, k, v, lb) \
+             ON CONFLICT (lead_id, kind, value) DO NOTHING RETURNING id",
+        )
+        .bind(&ids)
+        .bind(&leads)
+        .bind(&kinds)
+        .bind(&values)
+        .bind(&labels)
+        .bind(now)
+        .fetch_all(self.conn())
+        .await?
+        .into_iter()
+        .collect();
+        Ok(ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| written.contains(id))
+            .map(|(i, _)| i)
+            .collect())
     }
 
     async fn listed_numbers(&mut self, numbers: &[&str]) -> Result<HashSet<String>> {

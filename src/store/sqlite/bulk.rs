@@ -13,15 +13,17 @@ use uuid::Uuid;
 
 use super::statements::SqliteTx;
 use super::{json_list, SqliteStore, CALL_COLUMNS, LEAD_COLUMNS};
-use crate::domain::LeadFields;
+use crate::domain::{ContactKind, LeadFields};
 use crate::store::backend::{BatchStamp, BulkTx};
 use crate::store::model::Lead;
-use crate::store::{CallCursor, CallFilter, CallRecord, DncRow, Result};
+use crate::store::{CallCursor, CallFilter, CallRecord, DncRow, Result, RowContact};
 
 /// SQLite's limit on bound parameters in one statement (SQLITE_MAX_VARIABLE_NUMBER since 3.32).
 const MAX_PARAMS: usize = 32_766;
 /// Parameters bound per inserted lead (see `write_leads`).
 const LEAD_PARAMS: usize = 23;
+/// Parameters bound per contact point (see `insert_contact_points`).
+const CONTACT_PARAMS: usize = 6;
 /// Parameters bound per listed number.
 const DNC_PARAMS: usize = 4;
 
@@ -99,6 +101,54 @@ impl BulkTx for SqliteTx {
                 .await?;
         }
         Ok(written)
+    }
+
+    async fn contact_keys(&mut self, lead_ids: &[Uuid]) -> Result<Vec<(Uuid, ContactKind, String)>> {
+        let mut keys = Vec::new();
+        for chunk in lead_ids.chunks(MAX_PARAMS) {
+            let mut select =
+                QueryBuilder::<Sqlite>::new("SELECT lead_id, kind, value FROM contacts WHERE lead_id IN (");
+            let mut ids = select.separated(", ");
+            for id in chunk {
+                ids.push_bind(*id);
+            }
+            select.push(")");
+            keys.extend(select.build_query_as().fetch_all(self.conn()).await?);
+        }
+        Ok(keys)
+    }
+
+    async fn insert_contact_points(
+        &mut self,
+        points: &[(usize, Uuid, RowContact)],
+        now: DateTime<Utc>,
+    ) -> Result<HashSet<usize>> {
+        let ids: Vec<Uuid> = points.iter().map(|_| Uuid::now_v7()).collect();
+        let mut written = HashSet::with_capacity(points.len());
+        let rows: Vec<(&Uuid, &(usize, Uuid, RowContact))> = ids.iter().zip(points).collect();
+        for chunk in rows.chunks(MAX_PARAMS / CONTACT_PARAMS) {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO contacts (id, lead_id, kind, value, label, is_primary, is_verified, created_at) ",
+            );
+            insert.push_values(chunk, |mut row, (id, (_, lead_id, c))| {
+                row.push_bind(**id)
+                    .push_bind(*lead_id)
+                    .push_bind(c.kind.as_str())
+                    .push_bind(&c.value)
+                    .push_bind(&c.label)
+                    .push("0, 0")
+                    .push_bind(now);
+            });
+            insert.push(" ON CONFLICT (lead_id, kind, value) DO NOTHING RETURNING id");
+            let done: Vec<Uuid> = insert.build_query_scalar().fetch_all(self.conn()).await?;
+            written.extend(done);
+        }
+        Ok(ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| written.contains(*id))
+            .map(|(i, _)| i)
+            .collect())
     }
 
     async fn listed_numbers(&mut self, numbers: &[&str]) -> Result<HashSet<String>> {

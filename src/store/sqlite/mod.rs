@@ -38,6 +38,7 @@ macro_rules! bind_lead {
 mod backup;
 mod bulk;
 mod gdpr;
+mod merge;
 
 use std::path::Path;
 use std::time::Duration;
@@ -256,6 +257,18 @@ impl SqliteStore {
         )
     }
 
+    /// Leads (deleted ones too) whose id is between `lo` and `hi`, in id order.
+    pub async fn leads_in_id_range(&self, lo: Uuid, hi: Uuid, limit: u32) -> Result<Vec<Lead>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {LEAD_COLUMNS} FROM leads WHERE id BETWEEN $1 AND $2 ORDER BY id LIMIT $3"
+        ))
+        .bind(lo)
+        .bind(hi)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn list_leads(
         &self,
         filter: &LeadFilter,
@@ -382,6 +395,19 @@ impl SqliteStore {
              FROM active_calls ac JOIN agents a ON a.id = ac.agent_id JOIN leads l ON l.id = ac.lead_id \
              ORDER BY ac.started_at",
         )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Calls whose id is between `lo` and `hi`, in id order.
+    pub async fn calls_in_id_range(&self, lo: Uuid, hi: Uuid, limit: u32) -> Result<Vec<CallLog>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {CALL_COLUMNS} FROM call_logs c JOIN agents a ON a.id = c.agent_id \
+             WHERE c.id BETWEEN $1 AND $2 ORDER BY c.id LIMIT $3"
+        ))
+        .bind(lo)
+        .bind(hi)
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?)
     }
