@@ -23,6 +23,22 @@ pub enum Permission {
     ExportPersonalData,
     /// Erase a person's data.
     ErasePersonalData,
+    /// Add, enrol, deactivate and revoke agents (the floor's accounts).
+    ManageAgents,
+    /// Change a shared setting (calling hours, minimum gap, lock TTL, attempts).
+    ChangeSettings,
+    /// Change the dispositions the floor ends calls with.
+    ManageDispositions,
+    /// Load leads or do-not-call numbers from a file.
+    ImportData,
+    /// Write leads or calls out to a file.
+    ExportData,
+    /// Back the whole database up, or restore it.
+    BackupRestore,
+    /// Migrate, roll back, reset or seed the database.
+    ManageDatabase,
+    /// Take a number off the do-not-call list (putting one on is anyone's duty).
+    RemoveFromDnc,
 }
 
 impl Permission {
@@ -36,6 +52,14 @@ impl Permission {
             | Permission::WatchFloor
             | Permission::ExportPersonalData
             | Permission::ErasePersonalData => Role::Supervisor,
+            Permission::ManageAgents
+            | Permission::ChangeSettings
+            | Permission::ManageDispositions
+            | Permission::ImportData
+            | Permission::ExportData
+            | Permission::BackupRestore
+            | Permission::ManageDatabase
+            | Permission::RemoveFromDnc => Role::Admin,
         }
     }
 
@@ -49,6 +73,14 @@ impl Permission {
             Permission::WatchFloor => "watch the floor",
             Permission::ExportPersonalData => "export a person's data",
             Permission::ErasePersonalData => "erase a person's data",
+            Permission::ManageAgents => "manage agents",
+            Permission::ChangeSettings => "change the floor's settings",
+            Permission::ManageDispositions => "change the dispositions",
+            Permission::ImportData => "import data",
+            Permission::ExportData => "export data",
+            Permission::BackupRestore => "back up or restore the database",
+            Permission::ManageDatabase => "run database commands",
+            Permission::RemoveFromDnc => "take a number off the do-not-call list",
         }
     }
 }
@@ -113,7 +145,7 @@ pub fn authorize(actor: &str, role: Role, permission: Permission) -> Result<(), 
 mod tests {
     use super::*;
 
-    const ALL: [Permission; 7] = [
+    const SUPERVISOR: [Permission; 7] = [
         Permission::EndOthersCall,
         Permission::ReleaseLock,
         Permission::AssignToOther,
@@ -123,13 +155,53 @@ mod tests {
         Permission::ErasePersonalData,
     ];
 
+    const ADMIN: [Permission; 8] = [
+        Permission::ManageAgents,
+        Permission::ChangeSettings,
+        Permission::ManageDispositions,
+        Permission::ImportData,
+        Permission::ExportData,
+        Permission::BackupRestore,
+        Permission::ManageDatabase,
+        Permission::RemoveFromDnc,
+    ];
+
+    const ALL: [Permission; 15] = {
+        let mut all = [Permission::EndOthersCall; 15];
+        let mut i = 0;
+        while i < 7 {
+            all[i] = SUPERVISOR[i];
+            i += 1;
+        }
+        let mut j = 0;
+        while j < 8 {
+            all[7 + j] = ADMIN[j];
+            j += 1;
+        }
+        all
+    };
+
     #[test]
     fn agents_hold_none_of_the_supervisor_permissions_and_admins_hold_all() {
-        for p in ALL {
+        for p in SUPERVISOR {
             assert!(!allows(Role::Agent, p), "{p:?}");
             assert!(allows(Role::Supervisor, p), "{p:?}");
             assert!(allows(Role::Admin, p), "{p:?}");
         }
+    }
+
+    #[test]
+    fn only_admins_manage_agents_settings_data_and_the_database() {
+        for p in ADMIN {
+            assert!(!allows(Role::Agent, p), "{p:?}");
+            assert!(!allows(Role::Supervisor, p), "{p:?}");
+            assert!(allows(Role::Admin, p), "{p:?}");
+        }
+        let err = authorize("sam", Role::Supervisor, Permission::ChangeSettings).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "only an admin can change the floor's settings; sam is a supervisor"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 mod backup;
 mod bulk;
 mod gdpr;
+mod identity;
 
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;

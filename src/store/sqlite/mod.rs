@@ -38,6 +38,7 @@ macro_rules! bind_lead {
 mod backup;
 mod bulk;
 mod gdpr;
+mod identity;
 
 use std::path::Path;
 use std::time::Duration;
