@@ -160,8 +160,10 @@ mod tests {
         let mut half = settings("0.0.0.0:1", false);
         half.tls_cert = Some("c".into());
         assert!(half.resolve().unwrap_err().contains("both"));
-        let mut no_pool = ServerSettings::default();
-        no_pool.pool_size = 0;
+        let no_pool = ServerSettings {
+            pool_size: 0,
+            ..ServerSettings::default()
+        };
         assert!(no_pool.resolve().is_err());
     }
 

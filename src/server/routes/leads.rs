@@ -91,24 +91,51 @@ pub async fn get(_actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Valu
 #[serde(deny_unknown_fields)]
 pub struct LeadBody {
     /// The fields as a person types them (strings; empty means not given), validated as the
-    /// console and the command line validate them.
+    /// console and the command line validate them. On an edit, fields left out keep their value.
     #[schema(value_type = Object)]
-    pub fields: LeadInput,
+    pub fields: serde_json::Map<String, Value>,
     /// Why, when the edit changes the status.
     pub reason: Option<String>,
+}
+
+/// The given fields over `base`; a field that is not a lead field, or not text, is a 422 naming it.
+fn overlay(base: LeadInput, given: serde_json::Map<String, Value>) -> ApiResult<LeadInput> {
+    let mut merged = match serde_json::to_value(base) {
+        Ok(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    for (key, value) in given {
+        if !merged.contains_key(&key) {
+            return Err(Problem::invalid(&key, "is not a lead field"));
+        }
+        let text = match value {
+            Value::String(s) => s,
+            Value::Null => String::new(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.to_string(),
+            _ => return Err(Problem::invalid(&key, "must be text")),
+        };
+        merged.insert(key, Value::String(text));
+    }
+    serde_json::from_value(Value::Object(merged)).map_err(|e| Problem::invalid("fields", e.to_string()))
 }
 
 #[utoipa::path(post, path = "/api/v1/leads", tag = "leads", request_body = LeadBody,
     responses((status = 200, description = "Lead", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn create(actor: Actor, State(st): S, Body(b): Body<LeadBody>) -> ApiResult<Json<Value>> {
-    let fields = b.fields.validate(&st.region).map_err(crate::store::StoreError::from)?;
+    let fields = overlay(LeadInput::default(), b.fields)?
+        .validate(&st.region)
+        .map_err(crate::store::StoreError::from)?;
     Ok(Json(json!(st.store.create_lead(&fields, Some(actor.id())).await?)))
 }
 
 #[utoipa::path(put, path = "/api/v1/leads/{id}", tag = "leads", params(("id" = String, Path)), request_body = LeadBody,
     responses((status = 200, description = "Lead", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn edit(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<LeadBody>) -> ApiResult<Json<Value>> {
-    let fields = b.fields.validate(&st.region).map_err(crate::store::StoreError::from)?;
+    let stored = st.store.lead(id).await?.ok_or_else(|| Problem::not_found("lead", id))?;
+    let fields = overlay(stored.fields().to_input(), b.fields)?
+        .validate(&st.region)
+        .map_err(crate::store::StoreError::from)?;
     let lead = st
         .store
         .update_lead(id, &fields, Some(actor.id()), b.reason.as_deref())
