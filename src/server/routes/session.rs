@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use crate::server::auth::{self, Actor};
+use crate::server::auth::{self, Actor, AgentSlot};
 use crate::server::extract::Body;
 use crate::server::problem::{ApiResult, Problem, ProblemBody};
 use crate::server::AppState;
@@ -73,8 +73,17 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
 /// failures for a name or from an address are slowed down (429 with `Retry-After`).
 #[utoipa::path(post, path = "/api/v1/login", tag = "session", request_body = LoginBody,
     responses((status = 200, body = LoginReply), (status = 401, body = ProblemBody), (status = 422, body = ProblemBody), (status = 429, body = ProblemBody)))]
-pub async fn login(State(st): S, peer: Peer, Body(b): Body<LoginBody>) -> ApiResult<Json<LoginReply>> {
+pub async fn login(
+    State(st): S,
+    peer: Peer,
+    slot: Option<axum::Extension<AgentSlot>>,
+    Body(b): Body<LoginBody>,
+) -> ApiResult<Json<LoginReply>> {
     let name = b.name.trim().to_string();
+    // The request log names who tried (the name only: never the password or code).
+    if let Some(axum::Extension(slot)) = slot {
+        let _ = slot.0.set(name.chars().take(50).collect());
+    }
     if name.is_empty() {
         return Err(Problem::invalid("name", "give the agent's name"));
     }
