@@ -129,10 +129,25 @@ fn looks_like_code(text: &str) -> bool {
             .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
+/// The HTTP client for the floor server. The server's certificate is checked against the public
+/// roots, plus the floor's own CA when `COLDCALL_SERVER_CA` names its PEM file.
 pub(crate) fn client() -> Result<reqwest::Client, CliError> {
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .user_agent(concat!("coldcall/", env!("CARGO_PKG_VERSION")))
-        .timeout(std::time::Duration::from_secs(30))
+        .timeout(std::time::Duration::from_secs(30));
+    if let Some(path) = std::env::var_os("COLDCALL_SERVER_CA").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        let pem = std::fs::read(&path)
+            .map_err(|e| CliError::Usage(format!("COLDCALL_SERVER_CA: cannot read {}: {e}", path.display())))?;
+        let ca = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+            CliError::Usage(format!(
+                "COLDCALL_SERVER_CA: {} is not a PEM certificate: {e}",
+                path.display()
+            ))
+        })?;
+        builder = builder.add_root_certificate(ca);
+    }
+    builder
         .build()
         .map_err(|e| CliError::Usage(format!("cannot set up the HTTP client: {e}")))
 }

@@ -52,7 +52,8 @@ pub struct LoginReply {
     pub idle_timeout_s: i64,
 }
 
-/// The peer's address; None on a Unix socket (the reverse proxy in front is the peer).
+/// The client's address: the TCP peer; on a Unix socket (only the reverse proxy on this machine
+/// can connect there) the address the proxy reports in `X-Real-IP` or last in `X-Forwarded-For`.
 #[derive(Clone, Copy, Debug)]
 pub struct Peer(pub Option<std::net::IpAddr>);
 
@@ -60,13 +61,24 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Peer, Self::Rejection> {
-        Ok(Peer(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip()),
-        ))
+        if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+            return Ok(Peer(Some(addr.ip())));
+        }
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let proxied = header("x-real-ip")
+            .or_else(|| header("x-forwarded-for").and_then(|v| v.rsplit(',').next()))
+            .and_then(|v| v.trim().parse().ok());
+        Ok(Peer(proxied))
     }
+}
+
+/// The throttle's keys: the name, and the address when one is known.
+fn throttle_keys(name: &str, peer: Peer) -> Vec<String> {
+    let mut keys = vec![auth::name_key(name)];
+    if peer.0.is_some() {
+        keys.push(auth::address_key(peer.0));
+    }
+    keys
 }
 
 /// Logs in with name and password, or enrols with name, code and a new password. Repeated
@@ -87,7 +99,7 @@ pub async fn login(
     if name.is_empty() {
         return Err(Problem::invalid("name", "give the agent's name"));
     }
-    let keys = [auth::name_key(&name), auth::address_key(peer.0)];
+    let keys = throttle_keys(&name, peer);
     if let Some(wait) = st.throttle.wait(&keys) {
         return Err(Problem::too_many(
             wait.as_secs_f64().ceil() as u64,
@@ -224,7 +236,7 @@ pub async fn change_password(
     peer: Peer,
     Body(b): Body<PasswordBody>,
 ) -> ApiResult<Json<Value>> {
-    let keys = [auth::name_key(&actor.agent.name), auth::address_key(peer.0)];
+    let keys = throttle_keys(&actor.agent.name, peer);
     if let Some(wait) = st.throttle.wait(&keys) {
         return Err(Problem::too_many(
             wait.as_secs_f64().ceil() as u64,
