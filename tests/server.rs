@@ -256,6 +256,8 @@ async fn every_route_gives_each_caller_exactly_what_its_role_allows() {
             Some(json!({ "agent": "bob" })),
             Supervisor,
         ),
+        // bob's assignment now: ending it is a supervisor's call
+        (M::DELETE, format!("/leads/{l}/assignment"), None, Supervisor),
         (M::GET, format!("/leads/{l}/assignments"), None, Agent),
         (
             M::POST,
@@ -328,10 +330,45 @@ async fn every_route_gives_each_caller_exactly_what_its_role_allows() {
             Some(json!({ "active": true })),
             Admin,
         ),
+        (
+            M::POST,
+            format!("/calls/{nobody}/notes"),
+            Some(json!({ "text": "x" })),
+            Agent,
+        ),
+        (M::POST, "/calls/reap".into(), None, Agent),
+        (
+            M::PUT,
+            format!("/contacts/{nobody}"),
+            Some(json!({ "kind": "email", "value": "y@example.com",
+            "label": null, "is_primary": false, "is_verified": false })),
+            Agent,
+        ),
+        (M::DELETE, format!("/contacts/{nobody}"), None, Agent),
+        (M::DELETE, format!("/leads/{e}"), None, Agent),
+        (M::POST, format!("/leads/{e}/restore"), None, Agent),
         (M::GET, "/changes/head".into(), None, Agent),
         (M::GET, "/changes".into(), None, Agent),
     ];
     let _ = (&bob, &dave);
+    // The list covers every operation of the OpenAPI document (those tested on their own aside).
+    let (_, doc) = call(base, None, M::GET, "/openapi.json", None).await;
+    let own_tests = ["/api/v1/login", "/api/v1/logout", "/api/v1/me/password"];
+    for (template, ops) in doc["paths"].as_object().unwrap() {
+        if own_tests.contains(&template.as_str()) {
+            continue;
+        }
+        for method in ops.as_object().unwrap().keys() {
+            let covered = routes.iter().any(|(m, path, _, _)| {
+                let path = format!("/api/v1{}", path.split('?').next().unwrap());
+                let (a, b): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+                m.as_str().eq_ignore_ascii_case(method)
+                    && a.len() == b.len()
+                    && a.iter().zip(&b).all(|(t, p)| t.starts_with('{') || t == p)
+            });
+            assert!(covered, "{method} {template} is not in the authorisation test");
+        }
+    }
     for (method, path, body, need) in &routes {
         let what = format!("{method} {path}");
         for (label, token) in [

@@ -149,3 +149,28 @@ pub async fn release(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<Reaso
     actor.require(Permission::ReleaseLock)?;
     Ok(Json(json!(st.store.force_release(id, actor.id(), &b.reason).await?)))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    pub text: String,
+}
+
+/// Adds a line to the call's notes: the call's own agent, or a supervisor.
+#[utoipa::path(post, path = "/api/v1/calls/{id}/notes", tag = "calls", params(("id" = String, Path)), request_body = NoteBody,
+    responses((status = 200, body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody)))]
+pub async fn note(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<NoteBody>) -> ApiResult<Json<Value>> {
+    let call = st.store.call(id).await?.ok_or_else(|| Problem::not_found("call", id))?;
+    if call.agent_id != actor.id() {
+        actor.require(Permission::EndOthersCall)?;
+    }
+    Ok(Json(json!({ "noted": st.store.note_call(id, &b.text).await? })))
+}
+
+/// Closes every lock whose heartbeat outlived the lock TTL as abandoned (any console may: a
+/// crashed one must never leave a lead stuck).
+#[utoipa::path(post, path = "/api/v1/calls/reap", tag = "calls",
+    responses((status = 200, description = "ReapedLock list", body = serde_json::Value), (status = 401, body = ProblemBody)))]
+pub async fn reap(actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(st.store.reap_stale_locks(Some(actor.id())).await?)))
+}

@@ -248,3 +248,46 @@ pub async fn erase(
     actor.require(Permission::ErasePersonalData)?;
     Ok(Json(json!(st.store.gdpr_erase(id, actor.id(), &b.reason).await?)))
 }
+
+/// Deletes the lead (it stays restorable, and its history reachable).
+#[utoipa::path(delete, path = "/api/v1/leads/{id}", tag = "leads", params(("id" = String, Path)),
+    responses((status = 200, description = "Lead", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 404, body = ProblemBody)))]
+pub async fn delete(actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(st.store.delete_lead(id, Some(actor.id())).await?)))
+}
+
+#[utoipa::path(post, path = "/api/v1/leads/{id}/restore", tag = "leads", params(("id" = String, Path)),
+    responses((status = 200, description = "Lead", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 404, body = ProblemBody)))]
+pub async fn restore(actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(st.store.restore_lead(id, Some(actor.id())).await?)))
+}
+
+#[utoipa::path(put, path = "/api/v1/contacts/{id}", tag = "leads", params(("id" = String, Path)),
+    request_body(content = serde_json::Value, description = "NewContact: kind, value, label, is_primary, is_verified"),
+    responses((status = 200, description = "Contact", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn update_contact(
+    _actor: Actor,
+    State(st): S,
+    Id(id): Id,
+    Body(c): Body<NewContact>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(st.store.update_contact(id, &c, &st.region).await?)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "leads", params(("id" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 401, body = ProblemBody), (status = 404, body = ProblemBody)))]
+pub async fn remove_contact(_actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Value>> {
+    st.store.remove_contact(id).await?;
+    Ok(Json(json!({ "removed": true })))
+}
+
+/// Ends the lead's live assignment: one's own, or anyone's for a supervisor.
+#[utoipa::path(delete, path = "/api/v1/leads/{id}/assignment", tag = "leads", params(("id" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
+pub async fn unassign(actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Value>> {
+    let live = st.store.assignments(id).await?.into_iter().find(|a| a.active);
+    if live.as_ref().is_some_and(|a| a.agent_id != actor.id()) {
+        actor.require(Permission::AssignToOther)?;
+    }
+    Ok(Json(json!({ "ended": st.store.unassign(id).await? })))
+}

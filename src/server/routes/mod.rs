@@ -8,7 +8,7 @@ pub mod session;
 
 use std::sync::Arc;
 
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use utoipa::OpenApi;
 
@@ -34,10 +34,11 @@ pub(crate) async fn agent_named(st: &AppState, name: &str) -> Result<Agent, Prob
     paths(
         session::login, session::logout, session::me, session::change_password,
         calls::can_call, calls::start_call, calls::end_call, calls::call_history, calls::status_history,
-        calls::active_calls, calls::heartbeat, calls::release,
+        calls::active_calls, calls::heartbeat, calls::release, calls::note, calls::reap,
         leads::list, leads::search, leads::get, leads::create, leads::edit, leads::set_status,
         leads::contacts, leads::add_contact, leads::assign, leads::assignments, leads::schedule_callback,
-        leads::personal_data, leads::erase,
+        leads::personal_data, leads::erase, leads::delete, leads::restore, leads::update_contact,
+        leads::remove_contact, leads::unassign,
         floor::claim_next, floor::queue_preview, floor::callbacks, floor::complete_callback, floor::hand_callback,
         floor::set_presence, floor::presence, floor::figures, floor::dnc_check, floor::dnc_add, floor::dnc_remove,
         floor::settings, floor::set_setting, floor::dispositions,
@@ -71,7 +72,15 @@ pub fn api() -> Router<Arc<AppState>> {
         .route("/me/password", post(session::change_password))
         .route("/leads", get(leads::list).post(leads::create))
         .route("/leads/search", get(leads::search))
-        .route("/leads/{id}", get(leads::get).put(leads::edit))
+        .route("/leads/{id}", get(leads::get).put(leads::edit).delete(leads::delete))
+        .route("/leads/{id}/restore", post(leads::restore))
+        .route("/leads/{id}/assignment", delete(leads::unassign))
+        .route(
+            "/contacts/{id}",
+            put(leads::update_contact).delete(leads::remove_contact),
+        )
+        .route("/calls/{id}/notes", post(calls::note))
+        .route("/calls/reap", post(calls::reap))
         .route("/leads/{id}/can-call", get(calls::can_call))
         .route("/leads/{id}/start-call", post(calls::start_call))
         .route("/leads/{id}/end-call", post(calls::end_call))
