@@ -47,20 +47,21 @@ pub async fn run(ctx: &Ctx, cmd: AgentCommand) -> Result<(), CliError> {
             let agent = ctx.store.add_agent(&NewAgent { name, email, role }).await?;
             let valid = ServerSettings::default().enrolment_limit();
             let code = admin::issue_enrolment(&ctx.store, &agent, valid, None).await?;
-            ctx.out.show(
-                &json!({ "agent": agent, "enrolment_code": code, "expires_in_s": valid.num_seconds() }),
-                || {
-                    format!(
-                        "added agent {} ({}, id {})\none-time enrolment code: {code} (valid {} hours; shown only now)\n\
+            // The agent's fields as before, with the code beside them.
+            let mut shown = json!(agent);
+            shown["enrolment_code"] = json!(code);
+            shown["enrolment_expires_in_s"] = json!(valid.num_seconds());
+            ctx.out.show(&shown, || {
+                format!(
+                    "added agent {} ({}, id {})\none-time enrolment code: {code} (valid {} hours; shown only now)\n\
                          the agent logs in with: coldcall login --server URL --name {}",
-                        agent.name,
-                        agent.role,
-                        agent.id,
-                        valid.num_hours(),
-                        agent.name
-                    )
-                },
-            );
+                    agent.name,
+                    agent.role,
+                    agent.id,
+                    valid.num_hours(),
+                    agent.name
+                )
+            });
         }
         AgentCommand::List => {
             let agents = ctx.store.agents().await?;
