@@ -71,6 +71,9 @@ pub struct Config {
     /// Key overrides: action name → keys.
     #[serde(default)]
     pub keys: HashMap<Action, Vec<String>>,
+    /// The floor server (`coldcall serve`).
+    #[serde(default)]
+    pub server: crate::server::config::ServerSettings,
 }
 
 fn yes() -> bool {
@@ -92,6 +95,7 @@ impl Default for Config {
             dial: None,
             floor: Default::default(),
             keys: HashMap::new(),
+            server: Default::default(),
         }
     }
 }
@@ -128,6 +132,17 @@ const EXAMPLE: &str = r#"# coldcall configuration. Every line is optional; COLDC
 # long_call_minutes = 15
 # long_pause_minutes = 15
 # long_wrap_up_minutes = 2
+
+# The floor server, for `coldcall serve` (flags override). Plain HTTP is served only on a
+# loopback address or a Unix socket; anywhere else it needs a certificate and key.
+# [server]
+# listen = "127.0.0.1:8470"          # or "0.0.0.0:8470" with TLS, or "unix:/run/coldcall/coldcall.sock"
+# tls_cert = "/etc/coldcall/cert.pem"
+# tls_key = "/etc/coldcall/key.pem"
+# pool_size = 16                     # database connections, whatever the number of consoles
+# session_idle_hours = 12
+# session_max_days = 7
+# feed_poll_ms = 500
 
 # Rebind keys: an action and the keys for it. Keys look like "n", "G", "ctrl-r", "shift-tab",
 # "pgdn", "enter", "esc", "space", "f5". Actions: claim_next, search, filter, open, focus_next,

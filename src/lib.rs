@@ -15,5 +15,6 @@ pub mod export;
 pub mod import;
 pub mod logging;
 pub mod private_files;
+pub mod server;
 pub mod store;
 pub mod tui;

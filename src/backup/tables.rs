@@ -293,6 +293,14 @@ pub const NOT_BACKED_UP: &[(&str, &str)] = &[
         "the change feed of the live database; a restored one starts its own",
     ),
     (
+        "agent_sessions",
+        "the floor server's live logins; after a restore agents log in again",
+    ),
+    (
+        "agent_credentials",
+        "password hashes stay out of backup files; after a restore agents enrol again (agent enrol NAME)",
+    ),
+    (
         "agent_presence",
         "what running consoles last reported; republished when they open",
     ),

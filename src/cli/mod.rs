@@ -14,7 +14,9 @@ mod export;
 mod gdpr;
 mod import;
 mod lead;
+mod login;
 mod output;
+mod serve;
 mod settings;
 mod stats;
 
@@ -118,6 +120,19 @@ pub enum Command {
     /// A person's data on request: export it, or erase it
     #[command(subcommand)]
     Gdpr(gdpr::GdprCommand),
+    /// Run the floor server: agents log in to it, and it alone holds the database credentials
+    Serve(serve::ServeArgs),
+    /// Log in to a floor server (the first time with the enrolment code from `agent add`)
+    Login {
+        /// The server, e.g. https://dialer.example.com:8470
+        #[arg(long, env = "COLDCALL_SERVER")]
+        server: String,
+        /// The agent's name (asked for when absent)
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// End this terminal's session with the floor server
+    Logout,
 }
 
 /// What every command gets: the open store, the output style and the global flags.
@@ -193,6 +208,13 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
     if let Some(Command::Config(cmd)) = &cli.command {
         return console::config_command(cmd, out);
     }
+    // The floor server's client side needs no database.
+    match &cli.command {
+        Some(Command::Login { server, name }) => return login::login(server, name.clone(), out).await,
+        Some(Command::Logout) => return login::logout(out).await,
+        Some(Command::Agent(agent::AgentCommand::Passwd)) => return login::passwd(out).await,
+        _ => {}
+    }
     // Checking a backup file needs no database.
     if let Some(Command::Backup(backup::BackupArgs {
         command: Some(backup::BackupCommand::Verify { file }),
@@ -214,6 +236,9 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
     let configured = cli.database.clone().or(config.database.clone());
     let local_default = configured.is_none();
     let url = configured.unwrap_or_else(crate::config::default_database_url);
+    if let Some(Command::Serve(args)) = &cli.command {
+        return serve::run(&url, args.settings(&config.server), region).await;
+    }
     let opens_console = matches!(cli.command, None | Some(Command::Supervise));
     let options = ConnectOptions {
         // A console waits in sight of the agent (see `tui::connecting`), not on a blank screen.
@@ -270,7 +295,9 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
         Some(Command::Backup(args)) => backup::run_backup(&ctx, args).await,
         Some(Command::Restore { file }) => backup::run_restore(&ctx, &file).await,
         Some(Command::Gdpr(cmd)) => gdpr::run(&ctx, cmd).await,
-        Some(Command::Demo { .. } | Command::Config(_)) => Ok(()),
+        Some(
+            Command::Demo { .. } | Command::Config(_) | Command::Serve(_) | Command::Login { .. } | Command::Logout,
+        ) => Ok(()),
     };
     ctx.store.close().await;
     result

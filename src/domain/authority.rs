@@ -25,6 +25,22 @@ pub enum Permission {
     ErasePersonalData,
     /// Merge two leads that are one person into one.
     MergeLeads,
+    /// Add, enrol, deactivate and revoke agents (the floor's accounts).
+    ManageAgents,
+    /// Change a shared setting (calling hours, minimum gap, lock TTL, attempts).
+    ChangeSettings,
+    /// Change the dispositions the floor ends calls with.
+    ManageDispositions,
+    /// Load leads or do-not-call numbers from a file.
+    ImportData,
+    /// Write leads or calls out to a file.
+    ExportData,
+    /// Back the whole database up, or restore it.
+    BackupRestore,
+    /// Migrate, roll back, reset or seed the database.
+    ManageDatabase,
+    /// Take a number off the do-not-call list (putting one on is anyone's duty).
+    RemoveFromDnc,
 }
 
 impl Permission {
@@ -39,6 +55,14 @@ impl Permission {
             | Permission::ExportPersonalData
             | Permission::ErasePersonalData
             | Permission::MergeLeads => Role::Supervisor,
+            Permission::ManageAgents
+            | Permission::ChangeSettings
+            | Permission::ManageDispositions
+            | Permission::ImportData
+            | Permission::ExportData
+            | Permission::BackupRestore
+            | Permission::ManageDatabase
+            | Permission::RemoveFromDnc => Role::Admin,
         }
     }
 
@@ -53,6 +77,14 @@ impl Permission {
             Permission::ExportPersonalData => "export a person's data",
             Permission::ErasePersonalData => "erase a person's data",
             Permission::MergeLeads => "merge two leads",
+            Permission::ManageAgents => "manage agents",
+            Permission::ChangeSettings => "change the floor's settings",
+            Permission::ManageDispositions => "change the dispositions",
+            Permission::ImportData => "import data",
+            Permission::ExportData => "export data",
+            Permission::BackupRestore => "back up or restore the database",
+            Permission::ManageDatabase => "run database commands",
+            Permission::RemoveFromDnc => "take a number off the do-not-call list",
         }
     }
 }
@@ -117,7 +149,7 @@ pub fn authorize(actor: &str, role: Role, permission: Permission) -> Result<(), 
 mod tests {
     use super::*;
 
-    const ALL: [Permission; 8] = [
+    const SUPERVISOR: [Permission; 8] = [
         Permission::EndOthersCall,
         Permission::ReleaseLock,
         Permission::AssignToOther,
@@ -128,13 +160,53 @@ mod tests {
         Permission::MergeLeads,
     ];
 
+    const ADMIN: [Permission; 8] = [
+        Permission::ManageAgents,
+        Permission::ChangeSettings,
+        Permission::ManageDispositions,
+        Permission::ImportData,
+        Permission::ExportData,
+        Permission::BackupRestore,
+        Permission::ManageDatabase,
+        Permission::RemoveFromDnc,
+    ];
+
+    const ALL: [Permission; 16] = {
+        let mut all = [Permission::EndOthersCall; 16];
+        let mut i = 0;
+        while i < 8 {
+            all[i] = SUPERVISOR[i];
+            i += 1;
+        }
+        let mut j = 0;
+        while j < 8 {
+            all[8 + j] = ADMIN[j];
+            j += 1;
+        }
+        all
+    };
+
     #[test]
     fn agents_hold_none_of_the_supervisor_permissions_and_admins_hold_all() {
-        for p in ALL {
+        for p in SUPERVISOR {
             assert!(!allows(Role::Agent, p), "{p:?}");
             assert!(allows(Role::Supervisor, p), "{p:?}");
             assert!(allows(Role::Admin, p), "{p:?}");
         }
+    }
+
+    #[test]
+    fn only_admins_manage_agents_settings_data_and_the_database() {
+        for p in ADMIN {
+            assert!(!allows(Role::Agent, p), "{p:?}");
+            assert!(!allows(Role::Supervisor, p), "{p:?}");
+            assert!(allows(Role::Admin, p), "{p:?}");
+        }
+        let err = authorize("sam", Role::Supervisor, Permission::ChangeSettings).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "only an admin can change the floor's settings; sam is a supervisor"
+        );
     }
 
     #[test]

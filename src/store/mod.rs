@@ -9,6 +9,7 @@ mod clock;
 mod common;
 mod error;
 mod flows;
+pub mod identity;
 mod model;
 pub(crate) mod postgres;
 mod privacy;

@@ -9,6 +9,7 @@ mod backup;
 mod bulk;
 mod gdpr;
 mod merge;
+mod identity;
 
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;

@@ -39,6 +39,7 @@ mod backup;
 mod bulk;
 mod gdpr;
 mod merge;
+mod identity;
 
 use std::path::Path;
 use std::time::Duration;

@@ -1,0 +1,144 @@
+//! The identity statements (see `store::identity`) on PostgreSQL.
+
+use chrono::{DateTime, Utc};
+
+use super::PgStore;
+use crate::store::identity::{Credentials, IdentityEvent, SessionRow};
+use crate::store::Result;
+
+const SESSION_COLUMNS: &str = "token_hash, agent_id, created_at, last_seen_at, expires_at, ended_at";
+
+impl PgStore {
+    pub async fn credentials(&self, agent_id: i64) -> Result<Option<Credentials>> {
+        Ok(sqlx::query_as(
+            "SELECT agent_id, password_hash, enrol_hash, enrol_expires_at FROM agent_credentials WHERE agent_id = $1",
+        )
+        .bind(agent_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn set_enrolment(
+        &self,
+        agent_id: i64,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO agent_credentials (agent_id, enrol_hash, enrol_expires_at, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (agent_id) DO UPDATE SET enrol_hash = $2, enrol_expires_at = $3, updated_at = $4",
+        )
+        .bind(agent_id)
+        .bind(code_hash)
+        .bind(expires_at)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_password_hash(
+        &self,
+        agent_id: i64,
+        hash: &str,
+        spent_code: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE agent_credentials SET password_hash = $2, \
+                 enrol_hash = CASE WHEN $3::text IS NULL THEN enrol_hash ELSE NULL END, \
+                 enrol_expires_at = CASE WHEN $3::text IS NULL THEN enrol_expires_at ELSE NULL END, updated_at = $4 \
+             WHERE agent_id = $1 AND ($3::text IS NULL OR enrol_hash = $3)",
+        )
+        .bind(agent_id)
+        .bind(hash)
+        .bind(spent_code)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        agent_id: i64,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        peer: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO agent_sessions (token_hash, agent_id, created_at, last_seen_at, expires_at, peer) \
+             VALUES ($1, $2, $3, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(agent_id)
+        .bind(now)
+        .bind(expires_at)
+        .bind(peer)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {SESSION_COLUMNS} FROM agent_sessions WHERE token_hash = $1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE agent_sessions SET last_seen_at = $2 WHERE token_hash = $1 AND ended_at IS NULL")
+            .bind(token_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query("UPDATE agent_sessions SET ended_at = $2 WHERE token_hash = $1 AND ended_at IS NULL")
+            .bind(token_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn end_agent_sessions(&self, agent_id: i64, now: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query("UPDATE agent_sessions SET ended_at = $2 WHERE agent_id = $1 AND ended_at IS NULL")
+            .bind(agent_id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn audit_identity(&self, event: &IdentityEvent<'_>, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, agent_id, action, entity, entity_id, old_value, new_value) \
+             VALUES ($1, $2, $3, 'agent', $4, NULL, $5::jsonb)",
+        )
+        .bind(now)
+        .bind(event.actor)
+        .bind(event.action)
+        .bind(event.subject)
+        .bind(event.detail.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_agent_active(&self, agent_id: i64, active: bool) -> Result<bool> {
+        let done = sqlx::query("UPDATE agents SET active = $2 WHERE id = $1")
+            .bind(agent_id)
+            .bind(active)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
