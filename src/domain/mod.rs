@@ -12,6 +12,7 @@ pub mod lead;
 pub mod merge;
 pub mod phone;
 pub mod phone_zones;
+pub mod script;
 pub mod types;
 pub mod zones;
 
