@@ -120,9 +120,20 @@ const EXAMPLE: &str = r#"# coldcall configuration. Every line is optional; COLDC
 # notification also wakes it at once when a call starts or ends anywhere.
 # feed_poll_ms = 1000
 
-# A softphone to dial through: a command as a list of arguments (no shell), run when a call
-# starts, and optionally one run when it ends. {number}, {lead_id} and {agent} are filled in.
-# Without it the console shows the number to dial by hand.
+# A softphone to dial through. Without a [dial] section the console shows the number to dial
+# by hand. baresip (Debian: baresip-core) is driven over its control socket, and the call log
+# gets what SIP says: ringing and answer times, busy / no answer / failed, and talk time from
+# the answer. baresip needs `module_app menu.so`, `module_app ctrl_tcp.so` and
+# `ctrl_tcp_listen 127.0.0.1:4444` in its config (see the README).
+# [dial]
+# softphone = "baresip"
+# control = "127.0.0.1:4444"            # baresip's ctrl_tcp_listen; loopback only unless
+#                                       # allow_remote_control = true (it has no password)
+# uri = "sip:{number}@gateway.example"  # {number} is the lead's number in E.164
+# ring_timeout_seconds = 30             # hang up a call nobody answers (5 to 180)
+#
+# Or any other softphone: a command as a list of arguments (no shell), run when a call starts,
+# and optionally one run when it ends. {number}, {lead_id} and {agent} are filled in.
 # [dial]
 # command = ["softphone", "--dial", "{number}"]
 # hangup = ["softphone", "--hangup"]

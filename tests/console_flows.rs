@@ -629,6 +629,7 @@ async fn the_floor_figures_cover_a_week_or_a_month_when_widened() {
             recording_url: None,
             callback_at: None,
             force: false,
+            progress: None,
         })
         .await
         .unwrap();

@@ -4,8 +4,10 @@
 mod common;
 
 use chrono::{Duration, TimeZone, Utc};
-use coldcall::domain::{ContactKind, LeadStatus, Priority, Refusal};
-use coldcall::store::{ClaimSource, EndCall, FeedCursor, LeadFilter, NewContact, StartCall, Store, StoreError};
+use coldcall::domain::{CallStatus, ContactKind, LeadStatus, Priority, Refusal};
+use coldcall::store::{
+    CallProgress, ClaimSource, EndCall, FeedCursor, LeadFilter, NewContact, StartCall, Store, StoreError,
+};
 use common::*;
 
 on_both_backends!(
@@ -39,6 +41,8 @@ on_both_backends!(
     a_merge_moves_the_history_to_the_kept_lead_and_deletes_the_other,
     ids_are_found_by_an_unambiguous_prefix,
     a_taken_phone_or_email_names_the_lead_that_has_it,
+    a_softphone_call_records_what_sip_said,
+    the_call_progress_migration_keeps_calls_and_locks,
 );
 
 async fn leads_are_created_read_and_unique_by_phone_and_email(store: &Store) {
@@ -1450,6 +1454,138 @@ async fn a_merge_moves_the_history_to_the_kept_lead_and_deletes_the_other(store:
     let on_call = store
         .start_call(&StartCall {
             lead_id: keep.id,
+/// A call dialled through a softphone: the call log gets the ringing, answer and end times the
+/// softphone reported, the status from the end reason, and the talk time (not the ringing nor
+/// the wrap-up) as its duration.
+async fn a_softphone_call_records_what_sip_said(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let call_on = |lead_id| StartCall {
+        lead_id,
+        agent_id: ann.id,
+        from_number: None,
+    };
+
+    // Answered after 5 s of ringing, 3 s of talk, saved 12 s later.
+    let answered = lead(store, 1).await;
+    let started = store.start_call(&call_on(answered.id)).await.unwrap();
+    let t0 = started.started_at;
+    store.clock().advance(Duration::seconds(20));
+    let progress = CallProgress {
+        ringing_at: Some(t0 + Duration::seconds(1)),
+        answered_at: Some(t0 + Duration::seconds(6)),
+        ended_at: t0 + Duration::milliseconds(8_900),
+        status: CallStatus::Completed,
+        reason: "Connection reset by user".into(),
+    };
+    let ended = store
+        .end_call(&EndCall {
+            call_id: started.call_id,
+            agent_id: ann.id,
+            disposition: "interested".into(),
+            notes: Some("wants a demo".into()),
+            // What the console measured is overridden by the softphone's times.
+            duration_s: Some(20),
+            progress: Some(progress.clone()),
+            ..EndCall::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ended.duration_s, 3, "talk time from the answer, rounded");
+    let call = &store.call_history(answered.id).await.unwrap()[0];
+    assert_eq!(call.status, CallStatus::Completed);
+    assert_eq!(call.ringing_at, progress.ringing_at);
+    assert_eq!(call.answered_at, progress.answered_at);
+    assert_eq!(call.ended_at, Some(progress.ended_at), "the call's end, not the save");
+    assert_eq!(call.duration_s, Some(3));
+    assert_eq!(
+        call.notes.as_deref(),
+        Some("wants a demo\nsoftphone: Connection reset by user")
+    );
+    assert_eq!(call.ended_by, Some(ann.id));
+
+    // Busy, no answer, declined, failed: never answered, no talk time.
+    for (n, status, reason, disposition) in [
+        (2, CallStatus::Busy, "486 Busy Here", "busy"),
+        (3, CallStatus::NoAnswer, "no answer within 30 s", "no_answer"),
+        (4, CallStatus::Declined, "603 Decline", "no_answer"),
+        (5, CallStatus::Failed, "404 Not Found", "wrong_number"),
+    ] {
+        let lead = lead(store, n).await;
+        let started = store.start_call(&call_on(lead.id)).await.unwrap();
+        let t0 = started.started_at;
+        store.clock().advance(Duration::seconds(4));
+        store
+            .end_call(&EndCall {
+                call_id: started.call_id,
+                agent_id: ann.id,
+                disposition: disposition.into(),
+                progress: Some(CallProgress {
+                    ringing_at: Some(t0 + Duration::seconds(1)),
+                    answered_at: None,
+                    ended_at: t0 + Duration::seconds(3),
+                    status,
+                    reason: reason.into(),
+                }),
+                ..EndCall::default()
+            })
+            .await
+            .unwrap();
+        let call = &store.call_history(lead.id).await.unwrap()[0];
+        assert_eq!(call.status, status, "{reason}");
+        assert_eq!((call.answered_at, call.duration_s), (None, Some(0)), "{reason}");
+        assert_eq!(call.ringing_at, Some(t0 + Duration::seconds(1)));
+        assert_eq!(call.ended_at, Some(t0 + Duration::seconds(3)));
+        assert_eq!(call.disposition.as_deref(), Some(disposition));
+    }
+
+    // A report that contradicts itself is refused and the call stays open for a correct one.
+    let lead = lead(store, 6).await;
+    let started = store.start_call(&call_on(lead.id)).await.unwrap();
+    let contradiction = EndCall {
+        call_id: started.call_id,
+        agent_id: ann.id,
+        disposition: "busy".into(),
+        progress: Some(CallProgress {
+            ringing_at: None,
+            answered_at: None,
+            ended_at: started.started_at,
+            status: CallStatus::Completed,
+            reason: String::new(),
+        }),
+        ..EndCall::default()
+    };
+    let err = store.end_call(&contradiction).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::BadInput(m) if m.contains("answered")),
+        "{err:?}"
+    );
+    assert_eq!(store.active_calls().await.unwrap().len(), 1, "the lock is kept");
+
+    // Dialled by hand: as before, no ringing time, the answer at the start for a contact.
+    store.clock().advance(Duration::seconds(30));
+    store
+        .end_call(&EndCall {
+            progress: None,
+            disposition: "connected".into(),
+            ..contradiction
+        })
+        .await
+        .unwrap();
+    let call = &store.call_history(lead.id).await.unwrap()[0];
+    assert_eq!(call.ringing_at, None);
+    assert_eq!(call.answered_at, Some(started.started_at));
+    assert_eq!(call.duration_s, Some(30));
+}
+
+/// Undoing the call-progress migration keeps every call (the statuses it added read as failed)
+/// and every live lock; redoing it brings the columns back and the lock still ends its call.
+async fn the_call_progress_migration_keeps_calls_and_locks(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let done = lead(store, 1).await;
+    let live = lead(store, 2).await;
+    let started = store
+        .start_call(&StartCall {
+            lead_id: done.id,
             agent_id: ann.id,
             from_number: None,
         })
@@ -1470,6 +1606,18 @@ async fn a_merge_moves_the_history_to_the_kept_lead_and_deletes_the_other(store:
             call_id: on_call.call_id,
             agent_id: ann.id,
             disposition: "no_answer".into(),
+    store
+        .end_call(&EndCall {
+            call_id: started.call_id,
+            agent_id: ann.id,
+            disposition: "no_answer".into(),
+            progress: Some(CallProgress {
+                ringing_at: Some(started.started_at),
+                answered_at: None,
+                ended_at: started.started_at,
+                status: CallStatus::NoAnswer,
+                reason: "no answer within 30 s".into(),
+            }),
             ..EndCall::default()
         })
         .await
@@ -1591,4 +1739,35 @@ async fn a_taken_phone_or_email_names_the_lead_that_has_it(store: &Store) {
     store.delete_lead(one.id, None).await.unwrap();
     let err = store.create_lead(&same_phone, None).await.unwrap_err().to_string();
     assert!(err.contains("deleted; restore it with: coldcall lead restore"), "{err}");
+    let open = store
+        .start_call(&StartCall {
+            lead_id: live.id,
+            agent_id: ann.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    loop {
+        let undone = store.migrate_down().await.unwrap().expect("the migration is applied");
+        if undone.description == "call progress" {
+            break;
+        }
+    }
+    store.migrate().await.unwrap();
+    let call = &store.call_history(done.id).await.unwrap()[0];
+    assert_eq!((call.status, call.ringing_at), (CallStatus::Failed, None));
+    assert_eq!(call.disposition.as_deref(), Some("no_answer"));
+    let active = store.active_calls().await.unwrap();
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0].call_id, open.call_id);
+    store
+        .end_call(&EndCall {
+            call_id: open.call_id,
+            agent_id: ann.id,
+            disposition: "busy".into(),
+            ..EndCall::default()
+        })
+        .await
+        .unwrap();
+    assert!(store.active_calls().await.unwrap().is_empty());
 }

@@ -190,6 +190,7 @@ pub static TABLES: &[TableSpec] = &[
             col("answered_at", Timestamp),
             col("ended_at", Timestamp),
             col("ended_by", Int),
+            col("ringing_at", Timestamp),
         ],
         key: "id",
         seeded: false,

@@ -125,6 +125,8 @@ pub async fn run_call(ctx: &Ctx, cmd: CallCommand) -> Result<(), CliError> {
                     recording_url,
                     callback_at,
                     force,
+                    // The command line records calls dialled by hand.
+                    progress: None,
                 })
                 .await?;
             ctx.out.show(&ended, || {

@@ -136,6 +136,7 @@ async fn run_console(
     let mut app =
         App::new(agent, store.describe().to_string(), region, keymap, store.now()).supervising(supervise, config.floor);
     app.set_dial(config.dial.as_ref().and_then(|phone| phone.hook()).cloned());
+    app.set_softphone(config.dial.as_ref().and_then(|phone| phone.baresip()).cloned());
     let feed = crate::tui::feed::FeedOptions {
         poll_every: std::time::Duration::from_millis(config.feed_poll_ms.clamp(100, 60_000)),
         notify: true,

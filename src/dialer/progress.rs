@@ -5,6 +5,9 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::CallStatus;
+use crate::store::CallProgress;
+
 /// One step of a call, in the order they happen. Every call that was dialled ends with exactly
 /// one `Ended`, also when the softphone dies or the connection to it breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +93,31 @@ impl CallOutcome {
     }
 }
 
+impl CallOutcome {
+    /// The call log's status for this outcome.
+    pub fn status(self) -> CallStatus {
+        match self {
+            CallOutcome::Completed => CallStatus::Completed,
+            CallOutcome::Busy => CallStatus::Busy,
+            CallOutcome::NoAnswer => CallStatus::NoAnswer,
+            CallOutcome::Declined => CallStatus::Declined,
+            CallOutcome::Failed => CallStatus::Failed,
+        }
+    }
+}
+
 impl Ended {
+    /// What the call log records from this call's progress (with the outcome form's save).
+    pub fn call_progress(&self) -> CallProgress {
+        CallProgress {
+            ringing_at: self.ringing_at,
+            answered_at: self.answered_at,
+            ended_at: self.at,
+            status: self.outcome().status(),
+            reason: self.reason.clone(),
+        }
+    }
+
     pub fn outcome(&self) -> CallOutcome {
         outcome(self.answered_at.is_some(), self.by, self.sip_status)
     }

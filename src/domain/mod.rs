@@ -15,6 +15,7 @@ pub mod merge;
 pub mod phone;
 pub mod phone_zones;
 pub mod text;
+pub mod script;
 pub mod types;
 pub mod zones;
 

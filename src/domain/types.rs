@@ -163,6 +163,10 @@ domain_enum! {
         Voicemail => "voicemail", "Voicemail",
         Completed => "completed", "Completed",
         Abandoned => "abandoned", "Abandoned",
+        /// Rang out, or the agent gave up before an answer (from the softphone).
+        NoAnswer => "no_answer", "No answer",
+        /// The far end refused the call (SIP 603, from the softphone).
+        Declined => "declined", "Declined",
     }
 }
 

@@ -74,8 +74,11 @@ pub(crate) struct CallClose<'a> {
     pub recording_url: Option<&'a str>,
     pub ended_at: DateTime<Utc>,
     pub ended_by: i64,
-    /// Whether the far end was reached (the call's answered time is its start).
-    pub answered: bool,
+    /// When the far end rang (from a softphone; none for manual dialling).
+    pub ringing_at: Option<DateTime<Utc>>,
+    /// When the far end answered: the softphone's time, or the call's start for a contact
+    /// dialled by hand.
+    pub answered_at: Option<DateTime<Utc>>,
 }
 
 /// What end-call writes on the lead, from the disposition's effects.

@@ -211,6 +211,56 @@ pub(crate) fn call_status_for(d: &Disposition) -> CallStatus {
     }
 }
 
+/// A softphone's report as the call log stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SipTimes {
+    pub ringing_at: Option<DateTime<Utc>>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: DateTime<Utc>,
+    /// From the answer to the end, to the nearest second: ringing is not talk.
+    pub talk_seconds: i32,
+}
+
+/// Checks a softphone's report and keeps its times inside the call: the console's clock may
+/// differ from the one that stamped the call's start, so every time is clamped between the
+/// start and now, and ringing ≤ answered ≤ ended. The status must agree with the answer: only
+/// an answered call is completed, and an answered call is always completed.
+pub(crate) fn sip_times(
+    p: &super::model::CallProgress,
+    started_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> std::result::Result<SipTimes, String> {
+    let ends = [
+        CallStatus::Busy,
+        CallStatus::NoAnswer,
+        CallStatus::Declined,
+        CallStatus::Failed,
+        CallStatus::Completed,
+    ];
+    if !ends.contains(&p.status) {
+        return Err(format!("'{}' is not how a call ends", p.status));
+    }
+    if (p.status == CallStatus::Completed) != p.answered_at.is_some() {
+        return Err(match p.status {
+            CallStatus::Completed => "a completed call needs the time it was answered".into(),
+            other => format!("an answered call cannot end as '{other}'"),
+        });
+    }
+    let now = now.max(started_at);
+    let clamp = |t: DateTime<Utc>| t.clamp(started_at, now);
+    let ended_at = clamp(p.ended_at);
+    let answered_at = p.answered_at.map(|t| clamp(t).min(ended_at));
+    let ringing_at = p.ringing_at.map(|t| clamp(t).min(answered_at.unwrap_or(ended_at)));
+    let talk_ms = answered_at.map_or(0, |a| (ended_at - a).num_milliseconds());
+    let talk_seconds = ((talk_ms + 500) / 1000).min(i64::from(crate::domain::call_end::MAX_CALL_SECONDS)) as i32;
+    Ok(SipTimes {
+        ringing_at,
+        answered_at,
+        ended_at,
+        talk_seconds,
+    })
+}
+
 /// The answer to an end-call retried after it already succeeded: the same outcome is answered
 /// from the record; a different one, or a call that was reaped meanwhile, is an error.
 pub(crate) fn replayed_end(req: &EndCall, call: &CallLog, lead: &Lead) -> Result<EndedCall> {
@@ -261,4 +311,70 @@ pub(crate) fn undo_target(status: &[MigrationInfo]) -> Option<(i64, MigrationInf
     let newest = (*applied.last()?).clone();
     let target = applied.iter().rev().nth(1).map(|m| m.version).unwrap_or(0);
     Some((target, newest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::model::CallProgress;
+
+    fn at(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()
+    }
+
+    #[test]
+    fn softphone_times_stay_inside_the_call_and_talk_starts_at_the_answer() {
+        let p = CallProgress {
+            ringing_at: Some(at(2)),
+            answered_at: Some(at(9)),
+            ended_at: at(12),
+            status: CallStatus::Completed,
+            reason: "Connection reset by user".into(),
+        };
+        let t = sip_times(&p, at(0), at(20)).unwrap();
+        assert_eq!(
+            (t.ringing_at, t.answered_at, t.ended_at),
+            (Some(at(2)), Some(at(9)), at(12))
+        );
+        assert_eq!(t.talk_seconds, 3);
+        // A console clock a minute ahead of the database's: clamped, never after now.
+        let ahead = CallProgress {
+            ringing_at: Some(at(62)),
+            answered_at: Some(at(69)),
+            ended_at: at(72),
+            ..p.clone()
+        };
+        let t = sip_times(&ahead, at(0), at(20)).unwrap();
+        assert_eq!((t.answered_at, t.ended_at, t.talk_seconds), (Some(at(20)), at(20), 0));
+        // Behind: nothing before the start.
+        let t = sip_times(&p, at(30), at(40)).unwrap();
+        assert_eq!((t.ringing_at, t.ended_at), (Some(at(30)), at(30)));
+    }
+
+    #[test]
+    fn the_status_must_agree_with_the_answer() {
+        let busy = CallProgress {
+            ringing_at: None,
+            answered_at: None,
+            ended_at: at(3),
+            status: CallStatus::Busy,
+            reason: "486 Busy Here".into(),
+        };
+        assert_eq!(sip_times(&busy, at(0), at(5)).unwrap().talk_seconds, 0);
+        let answered_busy = CallProgress {
+            answered_at: Some(at(1)),
+            ..busy.clone()
+        };
+        assert!(sip_times(&answered_busy, at(0), at(5)).is_err());
+        let unanswered_completed = CallProgress {
+            status: CallStatus::Completed,
+            ..busy.clone()
+        };
+        assert!(sip_times(&unanswered_completed, at(0), at(5)).is_err());
+        let ringing = CallProgress {
+            status: CallStatus::Ringing,
+            ..busy
+        };
+        assert!(sip_times(&ringing, at(0), at(5)).is_err());
+    }
 }

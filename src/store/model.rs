@@ -206,6 +206,8 @@ pub struct CallLog {
     pub answered_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub ended_by: Option<i64>,
+    /// When the far end rang, as the softphone said (none for manual dialling).
+    pub ringing_at: Option<DateTime<Utc>>,
 }
 
 /// An active call on the floor, with the names a screen shows.
@@ -313,6 +315,23 @@ pub struct EndCall {
     pub callback_at: Option<DateTime<Utc>>,
     /// A supervisor ending someone else's call.
     pub force: bool,
+    /// What the softphone said about the call, when it was dialled through one. It sets the
+    /// call log's times and status, and the duration is the talk time from the answer; without
+    /// it (manual dialling) the log is filled from the disposition as before.
+    pub progress: Option<CallProgress>,
+}
+
+/// A call's progress as a softphone reported it (SIP), for the call log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallProgress {
+    pub ringing_at: Option<DateTime<Utc>>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// When the call ended (hung up, rejected, timed out), not when the outcome was saved.
+    pub ended_at: DateTime<Utc>,
+    /// From the end reason: busy, no answer, declined, failed, or completed after an answer.
+    pub status: crate::domain::CallStatus,
+    /// The end reason in words ("486 Busy Here"), kept in the call's notes.
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

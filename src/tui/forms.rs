@@ -148,6 +148,21 @@ impl OutcomeForm {
         }
     }
 
+    /// Opens with this disposition chosen (what the softphone says the call was), so saving
+    /// it is one key; an unknown code chooses nothing.
+    pub fn preselect(mut self, code: Option<&str>) -> Self {
+        self.choose(code);
+        self
+    }
+
+    /// Chooses the disposition with this code (nothing for None or an unknown code).
+    pub fn choose(&mut self, code: Option<&str>) {
+        if let Some(i) = code.and_then(|code| self.dispositions.iter().position(|d| d.code == code)) {
+            self.cursor = i;
+            self.selected = Some(i);
+        }
+    }
+
     pub fn hours(&self) -> &CallingHours {
         &self.hours
     }

@@ -118,6 +118,28 @@ pub enum Request {
     ReapStaleLocks {
         agent_id: i64,
     },
+    /// Dials the call's number through baresip. Run by the phone line (`tui::phone`), not
+    /// the store: progress comes back as `Reply::Phone` until the call ends.
+    Dial {
+        call_id: Uuid,
+        number: String,
+        settings: Box<crate::dialer::BaresipSettings>,
+    },
+    /// Hangs up the softphone's call; its `Ended` follows as a `Reply::Phone`.
+    Hangup {
+        call_id: Uuid,
+    },
+}
+
+/// What the softphone says about one call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PhoneEvent {
+    /// A step of the call; the last one is always `Progress::Ended`.
+    Progress(crate::dialer::Progress),
+    /// The call could not be placed (baresip absent, dead, or refusing), in words.
+    DialFailed(String),
+    /// The softphone has no such call any more (its end was already reported).
+    Gone,
 }
 
 // Each reply is moved once through a channel; boxing the larger variants would buy nothing.
@@ -201,6 +223,11 @@ pub enum Reply {
     Changes(Vec<crate::store::Change>),
     /// The feed could not be read.
     FeedDown(String),
+    /// The softphone's progress on a call.
+    Phone {
+        call_id: Uuid,
+        event: PhoneEvent,
+    },
 }
 
 impl Request {
@@ -242,6 +269,8 @@ impl Request {
             Request::ForceRelease { .. } => "releasing the call lock",
             Request::Assign { .. } => "assigning the lead",
             Request::HandCallback { .. } => "handing the callback on",
+            Request::Dial { .. } => "dialling",
+            Request::Hangup { .. } => "hanging up",
         }
     }
 
@@ -407,6 +436,10 @@ impl Request {
                 .await
                 .map(|()| Reply::Ok),
             Request::ReapStaleLocks { agent_id } => store.reap_stale_locks(Some(*agent_id)).await.map(Reply::Reaped),
+            // The event loop hands these to the phone line; a store has no telephone.
+            Request::Dial { .. } | Request::Hangup { .. } => Err(StoreError::BadInput(
+                "the softphone's requests are run by the phone line, not the store".into(),
+            )),
             Request::DeleteLead { lead_id, agent_id } => store
                 .delete_lead(*lead_id, Some(*agent_id))
                 .await

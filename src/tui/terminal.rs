@@ -12,6 +12,7 @@ use tokio::time::{interval, sleep_until, Instant, MissedTickBehavior};
 
 use super::app::App;
 use super::feed::FeedOptions;
+use super::phone::PhoneLine;
 use super::request::{Reply, Request};
 use super::view::{self, Theme};
 use crate::store::Store;
@@ -34,7 +35,12 @@ pub async fn run(store: Store, mut app: App, theme: Theme, feed: FeedOptions) ->
     let mut terminal = ratatui::init();
     let _restore = RestoreGuard;
     let (tx, mut replies) = mpsc::unbounded_channel::<Reply>();
-    let send = |request: Request| {
+    // Softphone calls are followed in their own tasks; everything else goes to the store.
+    let mut phone = PhoneLine::default();
+    let mut send = |request: Request| {
+        let Some(request) = phone.run(request, &tx) else {
+            return;
+        };
         let (store, tx) = (store.clone(), tx.clone());
         // Each request runs to completion in its own task; the loop never cancels one.
         tokio::spawn(async move {
@@ -42,7 +48,7 @@ pub async fn run(store: Store, mut app: App, theme: Theme, feed: FeedOptions) ->
         });
     };
     let mut search: Option<(Request, Instant)> = None;
-    let route = |requests: Vec<Request>, search: &mut Option<(Request, Instant)>| {
+    let route = |requests: Vec<Request>, search: &mut Option<(Request, Instant)>, send: &mut dyn FnMut(Request)| {
         for request in requests {
             if matches!(request, Request::Search { .. }) {
                 *search = Some((request, Instant::now() + SEARCH_DEBOUNCE));
@@ -59,7 +65,7 @@ pub async fn run(store: Store, mut app: App, theme: Theme, feed: FeedOptions) ->
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
 
     tokio::spawn(super::feed::run(store.clone(), feed, tx.clone()));
-    route(app.start(), &mut search);
+    route(app.start(), &mut search, &mut send);
     loop {
         terminal.draw(|frame| view::render(&app, &theme, frame))?;
         if app.quitting() {
@@ -70,7 +76,7 @@ pub async fn run(store: Store, mut app: App, theme: Theme, feed: FeedOptions) ->
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => {
                     let requests = app.on_key(key);
-                    route(requests, &mut search);
+                    route(requests, &mut search, &mut send);
                 }
                 Some(Ok(_)) => {}
                 // The terminal is gone: nothing more can be typed or shown.
@@ -78,11 +84,11 @@ pub async fn run(store: Store, mut app: App, theme: Theme, feed: FeedOptions) ->
             },
             Some(reply) = replies.recv() => {
                 let requests = app.on_reply(reply);
-                route(requests, &mut search);
+                route(requests, &mut search, &mut send);
             }
             _ = tick.tick() => {
                 let requests = app.tick(Utc::now());
-                route(requests, &mut search);
+                route(requests, &mut search, &mut send);
             }
             _ = async { sleep_until(search_due.unwrap_or_else(Instant::now)).await }, if search_due.is_some() => {
                 if let Some((request, _)) = search.take() {
@@ -94,7 +100,7 @@ pub async fn run(store: Store, mut app: App, theme: Theme, feed: FeedOptions) ->
         }
         // State changes reach the floor at once, not only with the next tick.
         let presence = app.publish_presence();
-        route(presence, &mut search);
+        route(presence, &mut search, &mut send);
     }
     // Tell the floor this agent left; a single statement, bounded so quitting never hangs.
     let offline = store.set_presence(app.agent().id, crate::domain::PresenceState::Offline, None);

@@ -104,6 +104,8 @@ pub async fn end_call(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<EndC
             recording_url: b.recording_url,
             callback_at: b.callback_at,
             force: b.force,
+            // What the softphone saw stays with the console that dialled; the API takes none yet.
+            progress: None,
         })
         .await?;
     Ok(Json(json!(ended)))

@@ -6,9 +6,10 @@ use uuid::Uuid;
 
 use crate::domain::call_end::{call_duration, callbacks_answered, may_end_call, EndRefusal, EndedBy, Ender};
 use crate::domain::disposition::{outcome_effects, OutcomeInput};
+use crate::domain::CallStatus;
 use crate::domain::{Disposition, Policy, Refusal};
 use crate::store::backend::{AuditRecord, Backend, CallClose, NewCall, OutcomeWrite, Tx};
-use crate::store::common::{call_status_for, check_call, lock_is_stale, replayed_end};
+use crate::store::common::{call_status_for, check_call, lock_is_stale, replayed_end, sip_times};
 use crate::store::model::{EndCall, EndedCall, Lead, ReapedLock, StartCall, StartedCall};
 use crate::store::{Result, StoreError};
 
@@ -172,10 +173,9 @@ async fn record_outcome<T: Tx>(tx: &mut T, o: &Outcome<'_>, now: DateTime<Utc>) 
         policy_max_attempts: policy.max_attempts,
     })
     .map_err(|e| StoreError::BadInput(e.to_string()))?;
-    let duration_s = call_duration(o.req.duration_s.map(i64::from), o.started_at, now)
-        .map_err(|e| StoreError::BadInput(e.to_string()))?;
-    let notes = join_notes(o.req.notes.as_deref(), o.note);
-    close_log(tx, o, duration_s, notes.as_deref(), now).await?;
+    let entry = log_entry(o, now)?;
+    let duration_s = entry.duration_s;
+    close_log(tx, o, &entry).await?;
     let reason = format!("call outcome: {}", o.disposition.label);
     tx.apply_outcome(&OutcomeWrite {
         lead_id: o.lead.id,
@@ -216,23 +216,60 @@ async fn record_outcome<T: Tx>(tx: &mut T, o: &Outcome<'_>, now: DateTime<Utc>) 
     })
 }
 
-async fn close_log<T: Tx>(
-    tx: &mut T,
-    o: &Outcome<'_>,
+/// What the call log records for the call: from the softphone when it dialled (its times,
+/// its status, talk time from the answer), else from the disposition and the save time.
+struct LogEntry {
+    status: CallStatus,
     duration_s: i32,
-    notes: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<()> {
+    notes: Option<String>,
+    ringing_at: Option<DateTime<Utc>>,
+    answered_at: Option<DateTime<Utc>>,
+    ended_at: DateTime<Utc>,
+}
+
+fn log_entry(o: &Outcome<'_>, now: DateTime<Utc>) -> Result<LogEntry> {
+    let bad = |e: String| StoreError::BadInput(e);
+    let Some(progress) = &o.req.progress else {
+        return Ok(LogEntry {
+            status: call_status_for(o.disposition),
+            duration_s: call_duration(o.req.duration_s.map(i64::from), o.started_at, now)
+                .map_err(|e| bad(e.to_string()))?,
+            notes: join_notes(o.req.notes.as_deref(), o.note),
+            ringing_at: None,
+            // Manual dialling knows no answer time: a contact counts from the start.
+            answered_at: o.disposition.is_contact.then_some(o.started_at),
+            ended_at: now,
+        });
+    };
+    let times = sip_times(progress, o.started_at, now).map_err(bad)?;
+    let reason = crate::display::printable(progress.reason.trim())
+        .chars()
+        .take(200)
+        .collect::<String>();
+    let softphone_note = (!reason.is_empty()).then(|| format!("softphone: {reason}"));
+    let added = join_notes(o.note, softphone_note.as_deref());
+    Ok(LogEntry {
+        status: progress.status,
+        duration_s: times.talk_seconds,
+        notes: join_notes(o.req.notes.as_deref(), added.as_deref()),
+        ringing_at: times.ringing_at,
+        answered_at: times.answered_at,
+        ended_at: times.ended_at,
+    })
+}
+
+async fn close_log<T: Tx>(tx: &mut T, o: &Outcome<'_>, entry: &LogEntry) -> Result<()> {
     tx.close_call(&CallClose {
         call_id: o.req.call_id,
-        status: call_status_for(o.disposition),
+        status: entry.status,
         disposition: &o.disposition.code,
-        duration_s,
-        notes,
+        duration_s: entry.duration_s,
+        notes: entry.notes.as_deref(),
         recording_url: o.req.recording_url.as_deref(),
-        ended_at: now,
+        ended_at: entry.ended_at,
         ended_by: o.req.agent_id,
-        answered: o.disposition.is_contact,
+        ringing_at: entry.ringing_at,
+        answered_at: entry.answered_at,
     })
     .await
 }
@@ -309,10 +346,9 @@ async fn late_outcome<B: Backend>(
                 attempts_before: lead.call_attempts,
                 note: Some(&note),
             };
-            let duration_s = call_duration(req.duration_s.map(i64::from), call.started_at, now)
-                .map_err(|e| StoreError::BadInput(e.to_string()))?;
-            let notes = join_notes(req.notes.as_deref(), Some(&note));
-            close_log(&mut tx, &outcome, duration_s, notes.as_deref(), now).await?;
+            let entry = log_entry(&outcome, now)?;
+            let duration_s = entry.duration_s;
+            close_log(&mut tx, &outcome, &entry).await?;
             EndedCall {
                 call_id: call.id,
                 lead_id: lead.id,

@@ -52,7 +52,7 @@ const LEAD_COLUMNS: &str = "id, first_name, last_name, email, phone, company, ti
 
 const CALL_COLUMNS: &str = "c.id, c.lead_id, c.agent_id, a.name AS agent_name, c.phone_number, c.from_number, \
     c.direction, c.status, c.disposition, c.duration_s, c.notes, c.recording_url, c.started_at, c.answered_at, \
-    c.ended_at, c.ended_by";
+    c.ended_at, c.ended_by, c.ringing_at";
 
 /// The list and search filters, shared by both queries; binds $1–$7.
 const FILTERS: &str = "deleted_at IS NULL \

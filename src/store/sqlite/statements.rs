@@ -409,7 +409,7 @@ impl Tx for SqliteTx {
     async fn close_call(&mut self, c: &CallClose<'_>) -> Result<()> {
         sqlx::query(
             "UPDATE call_logs SET status = $2, disposition = $3, duration_s = $4, notes = $5, recording_url = $6, \
-             ended_at = $7, ended_by = $8, answered_at = CASE WHEN $9 THEN started_at END WHERE id = $1",
+             ended_at = $7, ended_by = $8, answered_at = $9, ringing_at = $10 WHERE id = $1",
         )
         .bind(c.call_id)
         .bind(c.status)
@@ -419,7 +419,8 @@ impl Tx for SqliteTx {
         .bind(c.recording_url)
         .bind(c.ended_at)
         .bind(c.ended_by)
-        .bind(c.answered)
+        .bind(c.answered_at)
+        .bind(c.ringing_at)
         .execute(self.conn())
         .await?;
         Ok(())

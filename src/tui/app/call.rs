@@ -6,6 +6,7 @@ use chrono::{DateTime, Local, Utc};
 use uuid::Uuid;
 
 use super::HEARTBEAT_EVERY;
+use crate::dialer::{Ended, EndedBy, Progress};
 use crate::domain::{Disposition, LeadStatus, PresenceState, Refusal};
 use crate::store::{EndCall, EndedCall, StartCall, StartedCall};
 use crate::tui::forms::{Outcome, OutcomeForm};
@@ -50,6 +51,78 @@ pub struct CurrentCall {
     pub started_at: DateTime<Utc>,
     /// Set when the agent pressed end: the talk time stops there.
     pub ended_at: Option<DateTime<Utc>>,
+    /// The softphone's side of the call, when it was dialled through one; none when the agent
+    /// dials by hand (also after the softphone failed to dial).
+    pub line: Option<PhoneCall>,
+}
+
+/// A call as the softphone reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhoneCall {
+    pub uri: Option<String>,
+    pub ringing_at: Option<DateTime<Utc>>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended: Option<Ended>,
+    /// The agent asked to hang up; the outcome form opens when the softphone confirms.
+    pub hanging_up: bool,
+}
+
+/// Where a softphone call is, for the banner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Dialling,
+    Ringing,
+    Answered,
+    Ended,
+}
+
+impl PhoneCall {
+    fn dialling() -> PhoneCall {
+        PhoneCall {
+            uri: None,
+            ringing_at: None,
+            answered_at: None,
+            ended: None,
+            hanging_up: false,
+        }
+    }
+
+    pub fn stage(&self) -> Stage {
+        if self.ended.is_some() {
+            Stage::Ended
+        } else if self.answered_at.is_some() {
+            Stage::Answered
+        } else if self.ringing_at.is_some() {
+            Stage::Ringing
+        } else {
+            Stage::Dialling
+        }
+    }
+
+    /// The disposition the outcome form opens with: what the end says, except when the
+    /// softphone was lost, which says nothing about the lead.
+    pub fn disposition(&self) -> Option<&'static str> {
+        let ended = self.ended.as_ref()?;
+        if ended.by == EndedBy::SoftphoneLost {
+            return None;
+        }
+        ended.outcome().disposition()
+    }
+}
+
+/// What a step of softphone progress did to the call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stepped {
+    /// Not this console's call (a late event from one already recorded).
+    NotOurs,
+    Dialling(String),
+    Ringing,
+    Answered,
+    /// The call is over; `waiting` says the agent had asked to hang up.
+    Ended {
+        ended: Ended,
+        waiting: bool,
+    },
 }
 
 /// Why a call cannot be started from here (said to the agent, nothing is asked of the store).
@@ -103,11 +176,18 @@ impl CallDesk {
         matches!(self.state, AgentState::Paused(_))
     }
 
-    /// Seconds the call has lasted (stops when the agent pressed end).
+    /// Seconds the call has lasted (stops when the agent pressed end). Through a softphone it
+    /// is talk time: zero until the answer, stopped at the end.
     pub fn seconds(&self, now: DateTime<Utc>) -> Option<i64> {
-        self.call
-            .as_ref()
-            .map(|c| (c.ended_at.unwrap_or(now) - c.started_at).num_seconds().max(0))
+        let call = self.call.as_ref()?;
+        let Some(line) = &call.line else {
+            return Some((call.ended_at.unwrap_or(now) - call.started_at).num_seconds().max(0));
+        };
+        let Some(answered) = line.answered_at else {
+            return Some(0);
+        };
+        let until = line.ended.as_ref().map_or(call.ended_at.unwrap_or(now), |e| e.at);
+        Some((until - answered).num_seconds().max(0))
     }
 
     // ------------------------------------------------------------------ state
@@ -142,7 +222,9 @@ impl CallDesk {
         }))
     }
 
-    pub fn on_started(&mut self, started: &StartedCall, lead_name: String, now: DateTime<Utc>) {
+    /// The call is on record and its lead locked; `softphone` says it is being dialled
+    /// through one (the banner then follows its progress).
+    pub fn on_started(&mut self, started: &StartedCall, lead_name: String, now: DateTime<Utc>, softphone: bool) {
         self.call = Some(CurrentCall {
             call_id: started.call_id,
             lead_id: started.lead_id,
@@ -150,24 +232,101 @@ impl CallDesk {
             phone: started.phone_number.clone(),
             started_at: started.started_at,
             ended_at: None,
+            line: softphone.then(PhoneCall::dialling),
         });
         self.state = AgentState::OnCall;
         self.last_heartbeat = Some(now);
     }
 
-    /// The agent pressed end: the talk time stops and the outcome form opens (None: no call).
+    /// The agent pressed end on a call the softphone still holds: it is asked to hang up, and
+    /// the outcome form opens when it confirms. Pressing end again while waiting opens the form
+    /// at once (None here), so a softphone that never answers cannot hold the agent.
+    pub fn hang_up(&mut self) -> Option<Request> {
+        let call = self.call.as_mut()?;
+        let line = call.line.as_mut()?;
+        if line.ended.is_some() || line.hanging_up {
+            return None;
+        }
+        line.hanging_up = true;
+        Some(Request::Hangup { call_id: call.call_id })
+    }
+
+    /// The agent pressed end (or the softphone's call ended): the talk time stops and the
+    /// outcome form opens (None: no call), with the disposition the softphone's end implies.
     pub fn end(&mut self, now: DateTime<Utc>, dispositions: &[Disposition]) -> Option<OutcomeForm> {
+        let talk = match self.call.as_ref().is_some_and(|c| c.line.is_some()) {
+            true => self.seconds(now),
+            false => None,
+        };
         let call = self.call.as_mut()?;
         let ended_at = *call.ended_at.get_or_insert(now);
-        let duration = (ended_at - call.started_at).num_seconds().max(0) as i32;
+        let duration = match talk {
+            Some(talk) => talk as i32,
+            None => (ended_at - call.started_at).num_seconds().max(0) as i32,
+        };
+        let preselect = call.line.as_ref().and_then(PhoneCall::disposition);
         self.state = AgentState::WrapUp;
-        Some(OutcomeForm::new(
-            call.call_id,
-            call.lead_id,
-            duration,
-            dispositions.to_vec(),
-            now,
-        ))
+        Some(OutcomeForm::new(call.call_id, call.lead_id, duration, dispositions.to_vec(), now).preselect(preselect))
+    }
+
+    /// A step of the softphone's progress on a call.
+    pub fn on_progress(&mut self, call_id: Uuid, step: Progress) -> Stepped {
+        let Some(line) = self
+            .call
+            .as_mut()
+            .filter(|c| c.call_id == call_id)
+            .and_then(|c| c.line.as_mut())
+        else {
+            return Stepped::NotOurs;
+        };
+        if line.ended.is_some() {
+            return Stepped::NotOurs;
+        }
+        match step {
+            Progress::Dialling { uri, .. } => {
+                line.uri = Some(uri.clone());
+                Stepped::Dialling(uri)
+            }
+            Progress::Ringing { at } => {
+                line.ringing_at = Some(at);
+                Stepped::Ringing
+            }
+            Progress::Answered { at } => {
+                line.answered_at = Some(at);
+                Stepped::Answered
+            }
+            Progress::Ended(ended) => {
+                // The end carries every time, also those whose event was missed.
+                line.ringing_at = ended.ringing_at.or(line.ringing_at);
+                line.answered_at = ended.answered_at;
+                line.ended = Some(ended.clone());
+                Stepped::Ended {
+                    ended,
+                    waiting: line.hanging_up,
+                }
+            }
+        }
+    }
+
+    /// The softphone could not place the call: the agent dials by hand from here (the call
+    /// and its lock stay). Answers whether the agent was waiting for a hang-up.
+    pub fn on_dial_failed(&mut self, call_id: Uuid) -> Option<bool> {
+        let call = self.call.as_mut().filter(|c| c.call_id == call_id)?;
+        let line = call.line.take()?;
+        Some(line.hanging_up)
+    }
+
+    /// The softphone has no call any more but never said how it ended (it only happens if the
+    /// end was lost): the call is treated as dialled by hand, for the agent to record.
+    pub fn on_line_gone(&mut self, call_id: Uuid) -> bool {
+        let Some(call) = self.call.as_mut().filter(|c| c.call_id == call_id) else {
+            return false;
+        };
+        if call.line.as_ref().is_some_and(|l| l.ended.is_none()) {
+            call.line = None;
+            return true;
+        }
+        false
     }
 
     /// Back to the call: the outcome is not recorded until saved.
@@ -189,6 +348,13 @@ impl CallDesk {
             recording_url: None,
             callback_at: outcome.callback_at,
             force: false,
+            // What the softphone said, when it dialled and the call has ended.
+            progress: self
+                .call
+                .as_ref()
+                .and_then(|c| c.line.as_ref())
+                .and_then(|l| l.ended.as_ref())
+                .map(Ended::call_progress),
         });
         self.outcome_draft = Some(form);
         request
@@ -353,7 +519,7 @@ mod tests {
     fn talk_time_stops_at_end_and_runs_again_when_the_form_is_left() {
         let now = Utc::now();
         let mut desk = CallDesk::new(7);
-        desk.on_started(&started(now), "Ada Quinn".into(), now);
+        desk.on_started(&started(now), "Ada Quinn".into(), now, false);
         assert_eq!(desk.can_take_work(), Err(NotNow::AlreadyOnCall));
         let form = desk.end(now + Duration::seconds(75), &default_dispositions()).unwrap();
         assert_eq!(form.duration_s, 75);
@@ -369,7 +535,7 @@ mod tests {
         let now = Utc::now();
         let call = started(now);
         let mut desk = CallDesk::new(7);
-        desk.on_started(&call, "Ada Quinn".into(), now);
+        desk.on_started(&call, "Ada Quinn".into(), now, false);
         let mut form = desk.end(now, &default_dispositions()).unwrap();
         form.notes.input = tui_input::Input::new("try mornings".into());
         let request = desk.save_outcome(Box::new(form), outcome(None));
@@ -389,7 +555,7 @@ mod tests {
         let now = Utc::now();
         let call = started(now);
         let mut desk = CallDesk::new(7);
-        desk.on_started(&call, "Ada Quinn".into(), now);
+        desk.on_started(&call, "Ada Quinn".into(), now, false);
         let form = desk.end(now, &default_dispositions()).unwrap();
         desk.save_outcome(Box::new(form), outcome(Some(LeadStatus::Nurturing)));
         let (ended_call, status) = desk.on_ended(&ended(&call, LeadStatus::Contacted));

@@ -22,7 +22,7 @@ use crossterm::event::KeyEvent;
 use uuid::Uuid;
 
 pub use self::active_calls::ActiveCalls;
-pub use self::call::{AgentState, CallDesk, CurrentCall, NotNow};
+pub use self::call::{AgentState, CallDesk, CurrentCall, NotNow, PhoneCall, Stage, Stepped};
 pub use self::connection::Connection;
 pub use self::lead::{Detail, DetailTab, OpenLead};
 pub use self::lists::{Lists, QueueTab, SearchBox, SearchKey};
@@ -31,8 +31,8 @@ pub use self::status::{About, Level, Message, Status, Subjects};
 pub use super::floor::{Floor, FloorLimits, FloorView};
 use super::forms::{ContactForm, EditForm, Field, FilterForm, StatusForm};
 use super::keymap::{Action, Keymap};
-use super::request::{Reply, Request};
-use crate::dialer::DialHook;
+use super::request::{PhoneEvent, Reply, Request};
+use crate::dialer::{BaresipSettings, DialHook};
 use crate::domain::{Disposition, Policy};
 use crate::store::{Agent, Change, Lead};
 
@@ -60,6 +60,8 @@ pub struct App {
     keymap: Keymap,
     /// The softphone hook, when one is configured; without it the console is a manual dialer.
     dial: Option<DialHook>,
+    /// baresip, when the console dials through it (calls then follow its progress).
+    softphone: Option<BaresipSettings>,
     now: DateTime<Utc>,
     focus: Pane,
     lists: Lists,
@@ -89,6 +91,7 @@ impl App {
             region,
             keymap,
             dial: None,
+            softphone: None,
             now,
             focus: Pane::Queue,
             lead: OpenLead::default(),
@@ -115,6 +118,16 @@ impl App {
     /// Dials through this hook from now on (None: the agent dials by hand).
     pub fn set_dial(&mut self, dial: Option<DialHook>) {
         self.dial = dial;
+    }
+
+    /// Dials through baresip from now on (None: the hook, or by hand).
+    pub fn set_softphone(&mut self, softphone: Option<BaresipSettings>) {
+        self.softphone = softphone;
+    }
+
+    /// Whether calls are dialled through baresip.
+    pub fn has_softphone(&self) -> bool {
+        self.softphone.is_some()
     }
 
     /// What the console asks for when it opens.
@@ -446,6 +459,16 @@ impl App {
     }
 
     fn end_call(&mut self) -> Vec<Request> {
+        if let Some(hangup) = self.desk.hang_up() {
+            let about = self.desk.call().map_or(About::Console, |c| About::Call(c.call_id));
+            self.status.info(about, "hanging up…");
+            return vec![hangup];
+        }
+        self.open_outcome()
+    }
+
+    /// The outcome form for the agent's call, with what the softphone's end implies chosen.
+    fn open_outcome(&mut self) -> Vec<Request> {
         let zone = self.call_lead_zone();
         match self.desk.end(self.now, &self.dispositions) {
             Some(form) => {
@@ -703,6 +726,7 @@ impl App {
                 Vec::new()
             }
             Reply::CallStarted(started) => self.on_call_started(started),
+            Reply::Phone { call_id, event } => self.on_phone(call_id, event),
             Reply::Refused(refusal) => {
                 let about = self.current_lead().map_or(About::Console, |l| About::Lead(l.id));
                 self.status.error(about, call::refusal_text(&refusal, self.now));
@@ -836,15 +860,138 @@ impl App {
                 crate::domain::phone::format_international(&started.phone_number)
             ),
         );
-        self.desk.on_started(&started, lead_name, self.now);
+        self.desk
+            .on_started(&started, lead_name, self.now, self.softphone.is_some());
         let mut requests = vec![
             Request::ActiveCalls,
             Request::Detail {
                 lead_id: started.lead_id,
             },
         ];
-        requests.extend(self.hook(&started.phone_number, started.lead_id, started.call_id, false));
+        match &self.softphone {
+            Some(settings) => {
+                self.status.info(
+                    About::Call(started.call_id),
+                    format!(
+                        "dialling {} through baresip…",
+                        crate::domain::phone::format_international(&started.phone_number)
+                    ),
+                );
+                requests.push(Request::Dial {
+                    call_id: started.call_id,
+                    number: started.phone_number.clone(),
+                    settings: Box::new(settings.clone()),
+                });
+            }
+            None => requests.extend(self.hook(&started.phone_number, started.lead_id, started.call_id, false)),
+        }
         requests
+    }
+
+    /// What the softphone says about a call: the banner follows it, and its end opens the
+    /// outcome form by itself (unless another form is open: what is typed there stays).
+    fn on_phone(&mut self, call_id: Uuid, event: PhoneEvent) -> Vec<Request> {
+        let about = About::Call(call_id);
+        let number = self
+            .desk
+            .call()
+            .filter(|c| c.call_id == call_id)
+            .map(|c| crate::domain::phone::format_international(&c.phone))
+            .unwrap_or_default();
+        match event {
+            PhoneEvent::Progress(step) => match self.desk.on_progress(call_id, step) {
+                Stepped::NotOurs => Vec::new(),
+                Stepped::Dialling(uri) => {
+                    self.status
+                        .info(about, format!("dialling {}…", crate::display::printable(&uri)));
+                    Vec::new()
+                }
+                Stepped::Ringing => {
+                    self.status.info(about, "ringing…");
+                    Vec::new()
+                }
+                Stepped::Answered => {
+                    self.status.info(about, "answered: talk time runs from now");
+                    Vec::new()
+                }
+                Stepped::Ended { ended, .. } => {
+                    let reason = crate::display::printable(&ended.reason);
+                    let text = match ended.by {
+                        crate::dialer::EndedBy::SoftphoneLost => {
+                            format!("{reason}; the call is ended: record its outcome")
+                        }
+                        _ => format!("call ended: {reason}"),
+                    };
+                    let level_error = ended.by == crate::dialer::EndedBy::SoftphoneLost;
+                    self.wrap_up_after_phone(about, text, level_error)
+                }
+            },
+            PhoneEvent::DialFailed(message) => {
+                let Some(waiting) = self.desk.on_dial_failed(call_id) else {
+                    return Vec::new();
+                };
+                let text = format!("{message}; dial {number} by hand (e ends the call)");
+                if waiting {
+                    return self.wrap_up_after_phone(about, text, true);
+                }
+                self.status.error(about, text);
+                Vec::new()
+            }
+            PhoneEvent::Gone => {
+                if self.desk.on_line_gone(call_id) {
+                    let text = "the softphone lost the call without saying how it ended; record its outcome";
+                    return self.wrap_up_after_phone(about, text.into(), true);
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// The softphone's call is over: the outcome form opens, unless a form is already on
+    /// screen. The agent's own outcome form keeps what was typed and gets the talk time and the
+    /// disposition the end implies; another form (an edit, say) is left alone and `e` opens the
+    /// outcome when the agent is done with it.
+    fn wrap_up_after_phone(&mut self, about: About, text: String, error: bool) -> Vec<Request> {
+        let seconds = self.desk.seconds(self.now);
+        let code = self
+            .desk
+            .call()
+            .and_then(|c| c.line.as_ref())
+            .and_then(PhoneCall::disposition);
+        match self.modal.as_mut() {
+            Some(Modal::Outcome(form)) => {
+                if let Some(seconds) = seconds {
+                    form.duration_s = seconds as i32;
+                }
+                if form.selected.is_none() {
+                    form.choose(code);
+                }
+                self.say(About::Form, text, error);
+                Vec::new()
+            }
+            Some(_) => {
+                let key = self.keymap.key_for(Action::EndCall);
+                self.say(about, format!("{text}; press {key} to record the outcome"), error);
+                Vec::new()
+            }
+            None if *self.desk.state() == AgentState::OnCall => {
+                let requests = self.open_outcome();
+                self.say(About::Form, format!("{text} — Enter saves the outcome"), error);
+                requests
+            }
+            None => {
+                self.say(about, text, error);
+                Vec::new()
+            }
+        }
+    }
+
+    fn say(&mut self, about: About, text: String, error: bool) {
+        if error {
+            self.status.error(about, text);
+        } else {
+            self.status.info(about, text);
+        }
     }
 
     fn on_call_ended(&mut self, ended: crate::store::EndedCall) -> Vec<Request> {

@@ -9,7 +9,7 @@ use ratatui::Frame;
 use super::{clock, when, Theme};
 use crate::display::printable;
 use crate::domain::phone::format_international;
-use crate::tui::app::{App, Detail, DetailTab, Pane};
+use crate::tui::app::{App, CurrentCall, Detail, DetailTab, Pane, Stage};
 
 pub fn render(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rect) {
     let on_this_call = app.call().filter(|c| c.lead_id == detail.lead.id);
@@ -17,18 +17,21 @@ pub fn render(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area
     let [banner, rest] = Layout::vertical([Constraint::Length(banner_height), Constraint::Min(3)]).areas(area);
     if let Some(call) = on_this_call {
         let seconds = app.call_seconds().unwrap_or(0);
-        let state = if call.ended_at.is_some() {
-            "CALL ENDED"
-        } else {
-            "ON CALL"
-        };
         let lines = vec![
             Line::from(Span::styled(
-                format!(" {state}  {}  {}", clock(seconds), printable(&call.lead_name)),
+                format!(
+                    " {}  {}  {}",
+                    banner_state(call),
+                    clock(seconds),
+                    printable(&call.lead_name)
+                ),
                 theme.on_call(),
             )),
             Line::from(Span::styled(
-                format!(" ☎  DIAL  {}", format_international(&call.phone)),
+                match &call.line {
+                    Some(_) => format!(" ☎  {}  via baresip", format_international(&call.phone)),
+                    None => format!(" ☎  DIAL  {}", format_international(&call.phone)),
+                },
                 theme.on_call(),
             )),
         ];
@@ -57,6 +60,25 @@ pub fn render(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area
         DetailTab::Info => info(app, detail, theme, frame, inner),
         DetailTab::Calls => calls(app, detail, theme, frame, inner),
         DetailTab::History => history(app, detail, theme, frame, inner),
+    }
+}
+
+/// The call's state in the banner: the softphone's progress when it dials, with the end's
+/// reason, else whether the agent has pressed end.
+fn banner_state(call: &CurrentCall) -> String {
+    let Some(line) = &call.line else {
+        return match call.ended_at {
+            Some(_) => "CALL ENDED".into(),
+            None => "ON CALL".into(),
+        };
+    };
+    match (line.stage(), &line.ended) {
+        (Stage::Ended, Some(ended)) => format!("ENDED: {}", printable(&ended.reason)),
+        (_, _) if line.hanging_up => "HANGING UP".into(),
+        (Stage::Dialling, _) => "DIALLING".into(),
+        (Stage::Ringing, _) => "RINGING".into(),
+        (Stage::Answered, _) => "ANSWERED".into(),
+        (Stage::Ended, None) => "ENDED".into(),
     }
 }
 
