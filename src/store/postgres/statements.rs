@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use super::{bind_lead, PgStore, CALL_COLUMNS, LEAD_COLUMNS, QUEUE};
+use super::{bind_lead, PgStore, CALL_COLUMNS, LEAD_COLUMNS, QUEUE, QUEUE_OWN, QUEUE_PREVIEW};
 use crate::domain::call_end::OpenCallback;
 use crate::domain::{ContactKind, Disposition, LeadFields, LeadStatus};
 use crate::store::backend::{AuditRecord, Backend, CallClose, CallLock, NewCall, OutcomeWrite, Tx};
@@ -346,6 +346,14 @@ impl Tx for PgTx {
         Ok(row.map(CallFacts::from))
     }
 
+    async fn call_facts_if_free(&mut self, lead_id: Uuid) -> Result<Option<CallFacts>> {
+        let row: Option<CallFactsRow> = sqlx::query_as(call_facts_sql!("FOR UPDATE OF l SKIP LOCKED"))
+            .bind(lead_id)
+            .fetch_optional(self.conn())
+            .await?;
+        Ok(row.map(CallFacts::from))
+    }
+
     async fn insert_call(&mut self, c: &NewCall<'_>) -> Result<()> {
         sqlx::query(
             "INSERT INTO call_logs (id, lead_id, agent_id, phone_number, from_number, direction, status, started_at) \
@@ -663,15 +671,54 @@ impl Tx for PgTx {
         params: &QueueParams,
         limit: u32,
         lock: bool,
+        skip: &[Uuid],
     ) -> Result<Vec<Lead>> {
+        // A claim locks the queue rows it takes (others' are skipped); the lead row itself is
+        // locked by the can-call check that follows.
+        let (rows, locking) = if lock {
+            (QUEUE, "FOR UPDATE OF q SKIP LOCKED")
+        } else {
+            (QUEUE_PREVIEW, "")
+        };
         let sql = format!(
-            "SELECT {LEAD_COLUMNS} {QUEUE} LIMIT $8 {}",
-            if lock { "FOR UPDATE SKIP LOCKED" } else { "" }
+            "SELECT {LEAD_COLUMNS} FROM (\
+             SELECT * FROM (SELECT q.lead_id AS qid, q.priority_rank AS qr, q.lead_score AS qs {rows} \
+                            LIMIT $8 {locking}) r \
+             UNION ALL \
+             SELECT * FROM (SELECT q.lead_id AS qid, q.priority_rank AS qr, q.lead_score AS qs {QUEUE_OWN} \
+                            LIMIT $8 {locking}) o) pick \
+             JOIN leads ON leads.id = pick.qid ORDER BY qr DESC, qs DESC, qid LIMIT $8"
         );
         Ok(bind_queue!(sqlx::query_as(&sql), agent_id, now, params)
             .bind(i64::from(limit))
+            .bind(skip)
             .fetch_all(self.conn())
             .await?)
+    }
+
+    async fn feed_queue(&mut self, now: DateTime<Utc>, limit: u32) -> Result<u64> {
+        // Rows another claim is feeding are skipped, so concurrent feeds never wait on each other.
+        Ok(sqlx::query(
+            "UPDATE lead_queue SET state = 1 WHERE lead_id IN (SELECT lead_id FROM lead_queue \
+             WHERE state = 0 AND due_hint <= $1 ORDER BY due_hint LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .execute(self.conn())
+        .await?
+        .rows_affected())
+    }
+
+    async fn hold_queued(&mut self, lead_id: Uuid, until: Option<DateTime<Utc>>) -> Result<()> {
+        sqlx::query(
+            "UPDATE lead_queue SET state = CASE WHEN $2::timestamptz IS NULL THEN 2 ELSE 0 END, \
+             due_hint = coalesce($2, 'infinity') WHERE lead_id = $1",
+        )
+        .bind(lead_id)
+        .bind(until)
+        .execute(self.conn())
+        .await?;
+        Ok(())
     }
 
     async fn end_assignments(&mut self, lead_id: Uuid, keep_agent: Option<i64>) -> Result<u64> {

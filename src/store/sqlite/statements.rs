@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 
-use super::{SqliteStore, CALL_COLUMNS, LEAD_COLUMNS, QUEUE};
+use super::{SqliteStore, CALL_COLUMNS, LEAD_COLUMNS, QUEUE, QUEUE_OWN, QUEUE_PREVIEW};
 use crate::domain::call_end::OpenCallback;
 use crate::domain::{ContactKind, Disposition, LeadFields, LeadStatus};
 use crate::store::backend::{AuditRecord, Backend, CallClose, CallLock, NewCall, OutcomeWrite, Tx};
@@ -338,6 +338,11 @@ impl Tx for SqliteTx {
         Ok(row.map(CallFacts::from))
     }
 
+    async fn call_facts_if_free(&mut self, lead_id: Uuid) -> Result<Option<CallFacts>> {
+        // The write lock taken at BEGIN already holds every row.
+        self.call_facts(lead_id, false).await
+    }
+
     async fn insert_call(&mut self, c: &NewCall<'_>) -> Result<()> {
         sqlx::query(
             "INSERT INTO call_logs (id, lead_id, agent_id, phone_number, from_number, direction, status, started_at) \
@@ -659,13 +664,48 @@ impl Tx for SqliteTx {
         params: &QueueParams,
         limit: u32,
         lock: bool,
+        skip: &[Uuid],
     ) -> Result<Vec<Lead>> {
-        let sql = format!("SELECT {LEAD_COLUMNS} {QUEUE} LIMIT $8");
-        let _ = lock;
+        // The write lock taken at BEGIN covers a claim's rows; a preview also shows what a feed
+        // would make ready.
+        let rows = if lock { QUEUE } else { QUEUE_PREVIEW };
+        let sql = format!(
+            "SELECT {LEAD_COLUMNS} FROM (\
+             SELECT * FROM (SELECT q.lead_id AS qid, q.priority_rank AS qr, q.lead_score AS qs {rows} LIMIT $8) \
+             UNION ALL \
+             SELECT * FROM (SELECT q.lead_id AS qid, q.priority_rank AS qr, q.lead_score AS qs {QUEUE_OWN} LIMIT $8)\
+             ) pick JOIN leads ON leads.id = pick.qid ORDER BY qr DESC, qs DESC, qid LIMIT $8"
+        );
+        let skip: Vec<String> = skip.iter().map(|id| id.simple().to_string().to_uppercase()).collect();
         Ok(bind_queue!(sqlx::query_as(&sql), agent_id, now, params)
             .bind(i64::from(limit))
+            .bind(serde_json::to_string(&skip).unwrap_or_else(|_| "[]".into()))
             .fetch_all(self.conn())
             .await?)
+    }
+
+    async fn feed_queue(&mut self, now: DateTime<Utc>, limit: u32) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE lead_queue SET state = 1 WHERE lead_id IN (SELECT lead_id FROM lead_queue \
+             WHERE state = 0 AND due_hint <= $1 ORDER BY due_hint LIMIT $2)",
+        )
+        .bind(now.timestamp())
+        .bind(i64::from(limit))
+        .execute(self.conn())
+        .await?
+        .rows_affected())
+    }
+
+    async fn hold_queued(&mut self, lead_id: Uuid, until: Option<DateTime<Utc>>) -> Result<()> {
+        sqlx::query(
+            "UPDATE lead_queue SET state = CASE WHEN $2 IS NULL THEN 2 ELSE 0 END, \
+             due_hint = coalesce($2, 9223372036854775807) WHERE lead_id = $1",
+        )
+        .bind(lead_id)
+        .bind(until.map(|t| t.timestamp()))
+        .execute(self.conn())
+        .await?;
+        Ok(())
     }
 
     async fn end_assignments(&mut self, lead_id: Uuid, keep_agent: Option<i64>) -> Result<u64> {
