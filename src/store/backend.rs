@@ -10,6 +10,7 @@ mod bulk;
 mod privacy;
 mod snapshot;
 
+pub use bulk::HistoryCall;
 pub(crate) use bulk::{BatchStamp, BulkTx};
 pub(crate) use privacy::{AuditSubjects, PrivacyTx};
 pub(crate) use snapshot::SnapshotTx;
@@ -274,6 +275,16 @@ pub(crate) trait Tx: Send + Sized {
     /// Takes a lead the claim refused out of the ready set: back at `until`, or parked until the
     /// lead changes when None.
     async fn hold_queued(&mut self, lead_id: Uuid, until: Option<DateTime<Utc>>) -> Result<()>;
+    /// Every live lead counted by the first rule that keeps it from this agent's queue now
+    /// (`callable` for none), in can-call's order; a full scan, for diagnosis.
+    async fn queue_why(
+        &mut self,
+        agent_id: i64,
+        now: DateTime<Utc>,
+        params: &QueueParams,
+    ) -> Result<Vec<(String, i64)>>;
+    /// The queue's rows by state (0 waiting, 1 ready, 2 parked).
+    async fn queue_states(&mut self) -> Result<Vec<(i64, i64)>>;
     /// Ends the lead's live assignment, unless it is `keep_agent`'s; answers how many ended.
     async fn end_assignments(&mut self, lead_id: Uuid, keep_agent: Option<i64>) -> Result<u64>;
     /// Ends the agent's own claims on leads other than `lead_id` (one claim at a time).

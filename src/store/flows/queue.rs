@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::store::backend::{AuditRecord, Backend, Tx};
 use crate::store::common::{check_call, QueueParams};
-use crate::store::model::{Assignment, Claim, ClaimSource, Lead};
+use crate::store::model::{Assignment, Claim, ClaimSource, Lead, QueueWhy};
 use crate::store::{Result, StoreError};
 
 /// The agent's own due callbacks a claim looks at: a few, so that one another rule refuses
@@ -109,6 +109,24 @@ pub(crate) async fn queue_preview<B: Backend>(
     }
     leads.truncate(limit as usize);
     Ok(leads)
+}
+
+/// Why the queue holds leads back from this agent: every live lead under the first rule that
+/// keeps it out, and the queue's own rows by state.
+pub(crate) async fn queue_why<B: Backend>(b: &B, agent_id: i64, now: DateTime<Utc>) -> Result<QueueWhy> {
+    let mut tx = b.begin_read().await?;
+    let params = QueueParams::new(&super::floor_in(&mut tx).await?, now);
+    let held = tx.queue_why(agent_id, now, &params).await?;
+    let states = tx.queue_states().await?;
+    tx.rollback().await?;
+    let count = |state: i64| states.iter().find(|(s, _)| *s == state).map_or(0, |(_, n)| *n);
+    Ok(QueueWhy {
+        callable: held.iter().find(|(r, _)| r == "callable").map_or(0, |(_, n)| *n),
+        held: held.into_iter().filter(|(r, _)| r != "callable").collect(),
+        waiting: count(0),
+        ready: count(1),
+        parked: count(2),
+    })
 }
 
 /// Gives the lead to an agent, replacing any live assignment; audited.

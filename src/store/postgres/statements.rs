@@ -721,6 +721,48 @@ impl Tx for PgTx {
         Ok(())
     }
 
+    async fn queue_why(
+        &mut self,
+        agent_id: i64,
+        now: DateTime<Utc>,
+        params: &QueueParams,
+    ) -> Result<Vec<(String, i64)>> {
+        Ok(bind_queue!(
+            sqlx::query_as(
+                "SELECT reason, count(*) AS n FROM (SELECT CASE \
+             WHEN l.do_not_call THEN 'do_not_call' \
+             WHEN EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = l.phone) THEN 'number_on_dnc_list' \
+             WHEN l.status IN ('closed_won', 'closed_lost') THEN 'final_status' \
+             WHEN EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = l.id) THEN 'on_a_call' \
+             WHEN l.last_call_at > $3 THEN 'called_too_recently' \
+             WHEN NOT (l.timezone = ANY($5) OR (l.timezone IS NULL AND $6)) THEN 'outside_calling_hours' \
+             WHEN l.call_attempts >= $4 THEN 'attempts_exhausted' \
+             WHEN EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = l.id AND a.active AND a.agent_id <> $1 \
+                          AND a.assigned_by = a.agent_id AND (a.expires_at IS NULL OR a.expires_at > $2)) \
+                  THEN 'claimed_by_another_agent' \
+             WHEN EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = l.id AND a.active AND a.agent_id <> $1 \
+                          AND (a.expires_at IS NULL OR a.expires_at > $2)) THEN 'assigned_to_another_agent' \
+             WHEN EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = l.id AND c.done_at IS NULL AND c.agent_id <> $1 \
+                          AND c.due_at > $7) THEN 'callback_of_another_agent' \
+             WHEN l.next_call_at > $2 THEN 'not_due_yet' \
+             ELSE 'callable' END AS reason FROM leads l WHERE l.deleted_at IS NULL) r GROUP BY reason ORDER BY reason"
+            ),
+            agent_id,
+            now,
+            params
+        )
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn queue_states(&mut self) -> Result<Vec<(i64, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT CAST(state AS BIGINT), count(*) FROM lead_queue GROUP BY state")
+                .fetch_all(self.conn())
+                .await?,
+        )
+    }
+
     async fn end_assignments(&mut self, lead_id: Uuid, keep_agent: Option<i64>) -> Result<u64> {
         let done = sqlx::query(
             "UPDATE lead_assignments SET active = FALSE WHERE active AND lead_id = $1 \
