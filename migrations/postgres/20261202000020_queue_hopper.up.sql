@@ -120,7 +120,10 @@ CREATE TRIGGER active_calls_queue AFTER INSERT OR DELETE ON active_calls
 CREATE TRIGGER lead_assignments_queue AFTER INSERT OR UPDATE OF active, expires_at ON lead_assignments
     FOR EACH ROW EXECUTE FUNCTION coldcall_queue_other_changed();
 
--- Every lead there is today, as coldcall_queue_sync would write it, in one statement.
+-- Every lead's row at once, as coldcall_queue_sync would write it, in one statement: when the
+-- queue is created, and when a setting the rows depend on changes (the gap, the attempts).
+CREATE FUNCTION coldcall_queue_rebuild() RETURNS void LANGUAGE sql AS $$
+DELETE FROM lead_queue;
 INSERT INTO lead_queue (lead_id, priority_rank, lead_score, timezone, phone, call_attempts, last_call_at,
                         next_call_at, state, due_hint)
 SELECT l.id, l.priority_rank, l.lead_score, l.timezone, l.phone, l.call_attempts, l.last_call_at, l.next_call_at,
@@ -139,6 +142,17 @@ SELECT l.id, l.priority_rank, l.lead_score, l.timezone, l.phone, l.call_attempts
                                                             AND a.assigned_by = a.agent_id), '-infinity'))
                             END AS hint) h
  WHERE l.deleted_at IS NULL AND NOT l.do_not_call AND l.status NOT IN ('closed_won', 'closed_lost');
+$$;
+SELECT coldcall_queue_rebuild();
+
+CREATE FUNCTION coldcall_queue_settings_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM coldcall_queue_rebuild();
+    RETURN NULL;
+END $$;
+CREATE TRIGGER settings_queue AFTER INSERT OR UPDATE ON settings
+    FOR EACH ROW WHEN (NEW.key IN ('min_gap_seconds', 'max_attempts'))
+    EXECUTE FUNCTION coldcall_queue_settings_changed();
 
 -- The claim no longer walks leads itself; the list index serves the lead list.
 DROP INDEX leads_queue_idx;

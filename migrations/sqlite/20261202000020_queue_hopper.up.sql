@@ -211,4 +211,57 @@ SELECT l.id, l.priority_rank, l.lead_score, l.timezone, l.phone, l.call_attempts
   FROM leads l JOIN h ON h.id = l.id, s
  WHERE l.deleted_at IS NULL AND l.do_not_call = 0 AND l.status NOT IN ('closed_won', 'closed_lost');
 
+
+-- When a setting the rows depend on changes (the gap, the attempts), every row is rewritten.
+CREATE TRIGGER settings_queue_insert AFTER INSERT ON settings WHEN NEW.key IN ('min_gap_seconds', 'max_attempts')
+BEGIN
+    DELETE FROM lead_queue;
+    INSERT INTO lead_queue (lead_id, priority_rank, lead_score, timezone, phone, call_attempts, last_call_at,
+                            next_call_at, state, due_hint)
+    SELECT l.id, l.priority_rank, l.lead_score, l.timezone, l.phone, l.call_attempts, l.last_call_at,
+           l.next_call_at,
+           CASE WHEN l.call_attempts >= (SELECT coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'max_attempts'), 2147483647)) THEN 2
+                WHEN CASE WHEN EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = l.id) THEN 9223372036854775807
+                    ELSE max(coalesce(CAST(strftime('%s', l.next_call_at) AS INTEGER), 0),
+                             coalesce(CAST(strftime('%s', l.last_call_at) AS INTEGER) + (SELECT coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'min_gap_seconds'), 0)), 0),
+                             coalesce((SELECT max(CAST(strftime('%s', a.expires_at) AS INTEGER))
+                                         FROM lead_assignments a
+                                        WHERE a.lead_id = l.id AND a.active = 1 AND a.assigned_by = a.agent_id), 0))
+               END = 0 THEN 1 ELSE 0 END,
+           CASE WHEN EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = l.id) THEN 9223372036854775807
+                    ELSE max(coalesce(CAST(strftime('%s', l.next_call_at) AS INTEGER), 0),
+                             coalesce(CAST(strftime('%s', l.last_call_at) AS INTEGER) + (SELECT coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'min_gap_seconds'), 0)), 0),
+                             coalesce((SELECT max(CAST(strftime('%s', a.expires_at) AS INTEGER))
+                                         FROM lead_assignments a
+                                        WHERE a.lead_id = l.id AND a.active = 1 AND a.assigned_by = a.agent_id), 0))
+               END
+      FROM leads l
+     WHERE l.deleted_at IS NULL AND l.do_not_call = 0 AND l.status NOT IN ('closed_won', 'closed_lost');
+END;
+CREATE TRIGGER settings_queue_update AFTER UPDATE ON settings WHEN NEW.key IN ('min_gap_seconds', 'max_attempts')
+BEGIN
+    DELETE FROM lead_queue;
+    INSERT INTO lead_queue (lead_id, priority_rank, lead_score, timezone, phone, call_attempts, last_call_at,
+                            next_call_at, state, due_hint)
+    SELECT l.id, l.priority_rank, l.lead_score, l.timezone, l.phone, l.call_attempts, l.last_call_at,
+           l.next_call_at,
+           CASE WHEN l.call_attempts >= (SELECT coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'max_attempts'), 2147483647)) THEN 2
+                WHEN CASE WHEN EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = l.id) THEN 9223372036854775807
+                    ELSE max(coalesce(CAST(strftime('%s', l.next_call_at) AS INTEGER), 0),
+                             coalesce(CAST(strftime('%s', l.last_call_at) AS INTEGER) + (SELECT coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'min_gap_seconds'), 0)), 0),
+                             coalesce((SELECT max(CAST(strftime('%s', a.expires_at) AS INTEGER))
+                                         FROM lead_assignments a
+                                        WHERE a.lead_id = l.id AND a.active = 1 AND a.assigned_by = a.agent_id), 0))
+               END = 0 THEN 1 ELSE 0 END,
+           CASE WHEN EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = l.id) THEN 9223372036854775807
+                    ELSE max(coalesce(CAST(strftime('%s', l.next_call_at) AS INTEGER), 0),
+                             coalesce(CAST(strftime('%s', l.last_call_at) AS INTEGER) + (SELECT coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'min_gap_seconds'), 0)), 0),
+                             coalesce((SELECT max(CAST(strftime('%s', a.expires_at) AS INTEGER))
+                                         FROM lead_assignments a
+                                        WHERE a.lead_id = l.id AND a.active = 1 AND a.assigned_by = a.agent_id), 0))
+               END
+      FROM leads l
+     WHERE l.deleted_at IS NULL AND l.do_not_call = 0 AND l.status NOT IN ('closed_won', 'closed_lost');
+END;
+
 DROP INDEX leads_queue_idx;

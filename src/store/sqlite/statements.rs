@@ -722,7 +722,7 @@ impl Tx for SqliteTx {
              WHEN l.status IN ('closed_won', 'closed_lost') THEN 'final_status' \
              WHEN EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = l.id) THEN 'on_a_call' \
              WHEN l.last_call_at > $3 THEN 'called_too_recently' \
-             WHEN NOT (l.timezone IN (SELECT value FROM json_each($5)) OR (l.timezone IS NULL AND $6)) THEN 'outside_calling_hours' \
+             WHEN NOT coalesce(l.timezone IN (SELECT value FROM json_each($5)) OR (l.timezone IS NULL AND $6), FALSE) THEN 'outside_calling_hours' \
              WHEN l.call_attempts >= $4 THEN 'attempts_exhausted' \
              WHEN EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = l.id AND a.active = 1 AND a.agent_id <> $1 \
                           AND a.assigned_by = a.agent_id AND (a.expires_at IS NULL OR a.expires_at > $2)) \
