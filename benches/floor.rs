@@ -111,10 +111,14 @@ async fn run(leads: u64, seconds: u64) {
 
     let mut lines = vec![Line::new(format!("db seed --leads {leads}"), seed_s, "s")];
     let run_for = Duration::from_secs(seconds);
+    let mut store = store;
     for agents in [1usize, 16, 64] {
         let claims = claim_run(&store, agents, run_for, &next_agent).await;
         release_claims(&db).await;
+        // pgbench needs its own connections: coldcall's pool gives its back meanwhile.
+        store.close().await;
         let raw = pgbench_claims(&url, agents, seconds.min(10), first_agent).await;
+        store = Store::connect(&url, &options).await.unwrap();
         release_claims(&db).await;
         let (first, last) = claims.first_last(run_for);
         let per_s = claims.count() as f64 / run_for.as_secs_f64();
