@@ -152,13 +152,62 @@ pub struct SeedSummary {
     pub leads_added: u64,
     pub leads_existing: u64,
     pub calls_recorded: u32,
+    /// Finished calls written straight into the history of a share of the leads.
+    pub history_calls: u64,
+}
+
+/// Leads written per transaction by `seed`.
+const SEED_BATCH: u64 = 10_000;
+/// History calls written per transaction by `seed`.
+const HISTORY_BATCH: usize = 20_000;
+/// The first leads seeded get real calls through the call flows (and two callbacks).
+const DEMO_CALLS: usize = 12;
+
+/// The `index`-th demo lead's past calls: about one lead in five was called one to three times
+/// over the last ten days (no answer, voicemail, busy, a conversation), by alice or bob.
+pub fn demo_history(
+    index: u64,
+    lead_id: uuid::Uuid,
+    phone: &str,
+    agents: [i64; 2],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<crate::store::HistoryCall> {
+    use crate::domain::CallStatus;
+    let mut spread = Spread(index.wrapping_mul(0xD1B5_4A32_D192_ED03) ^ 0xCA11);
+    if spread.next() % 5 != 0 {
+        return Vec::new();
+    }
+    let calls = 1 + spread.next() % 3;
+    (0..calls)
+        .map(|n| {
+            let (disposition, status, duration_s) = match spread.next() % 10 {
+                0..=4 => ("no_answer", CallStatus::Failed, 0),
+                5..=6 => ("voicemail", CallStatus::Voicemail, 20 + (spread.next() % 40) as i32),
+                7 => ("busy", CallStatus::Busy, 0),
+                _ => ("interested", CallStatus::Completed, 60 + (spread.next() % 600) as i32),
+            };
+            // Spread over the last ten days, the newest at least an hour ago.
+            let minutes_ago = 60 + (spread.next() % (10 * 24 * 60)) as i64 + n as i64 * 1_500;
+            crate::store::HistoryCall {
+                id: uuid::Uuid::now_v7(),
+                lead_id,
+                agent_id: agents[(spread.next() % 2) as usize],
+                phone: phone.to_string(),
+                disposition,
+                status,
+                started_at: now - chrono::Duration::minutes(minutes_ago),
+                duration_s,
+            }
+        })
+        .collect()
 }
 
 /// Adds the demo agents and `leads` demo leads (those already there are counted, not
 /// duplicated), then gives the floor a little history: a few finished calls and callbacks for
 /// alice, so every screen has something to show.
 pub async fn seed(store: &crate::store::Store, leads: u64) -> Result<SeedSummary, crate::store::StoreError> {
-    use crate::store::{EndCall, NewAgent, StartCall, StoreError};
+    use crate::domain::{DuplicateMode, FieldSet};
+    use crate::store::{EndCall, ImportBatch, ImportRow, NewAgent, RowOutcome, StartCall, StoreError};
     let mut summary = SeedSummary::default();
     for (name, role) in DEMO_AGENTS {
         if store.agent_by_name(name).await?.is_none() {
@@ -173,17 +222,59 @@ pub async fn seed(store: &crate::store::Store, leads: u64) -> Result<SeedSummary
             summary.agents_added += 1;
         }
     }
+    // Leads go in through the import's bulk path (COPY on PostgreSQL, multi-row INSERTs on
+    // SQLite), a batch per transaction; a lead already there is counted, not duplicated.
     let mut created = Vec::new();
-    for index in 0..leads {
-        match store.create_lead(&demo_lead(index)?, None).await {
-            Ok(lead) => {
-                summary.leads_added += 1;
-                created.push(lead);
-            }
-            Err(StoreError::Conflict(_)) => summary.leads_existing += 1,
-            Err(e) => return Err(e),
+    let mut history = Vec::new();
+    let (alice_id, bob_id) = (
+        store.agent_by_name("alice").await?.map(|a| a.id),
+        store.agent_by_name("bob").await?.map(|a| a.id),
+    );
+    let now = store.now();
+    let mut start = 0;
+    while start < leads {
+        let end = (start + SEED_BATCH).min(leads);
+        let mut rows = Vec::with_capacity((end - start) as usize);
+        for index in start..end {
+            rows.push(ImportRow {
+                line: index + 1,
+                fields: demo_lead(index)?,
+                provided: FieldSet::all(),
+                contacts: Vec::new(),
+            });
         }
+        let results = store
+            .import_leads(&ImportBatch {
+                rows: &rows,
+                mode: DuplicateMode::Skip,
+                actor: None,
+                reason: "demo seed",
+                dry_run: false,
+            })
+            .await?;
+        for (row, result) in rows.iter().zip(results) {
+            match result.outcome {
+                RowOutcome::Imported { lead_id } => {
+                    summary.leads_added += 1;
+                    if created.len() < DEMO_CALLS {
+                        created.push(lead_id);
+                    } else if let (Some(a), Some(b)) = (alice_id, bob_id) {
+                        history.extend(demo_history(row.line - 1, lead_id, &row.fields.phone, [a, b], now));
+                    }
+                }
+                _ => summary.leads_existing += 1,
+            }
+        }
+        if history.len() >= HISTORY_BATCH {
+            summary.history_calls += store.insert_history(&history).await?;
+            history.clear();
+        }
+        start = end;
     }
+    if !history.is_empty() {
+        summary.history_calls += store.insert_history(&history).await?;
+    }
+    store.feed_queue().await?;
     let Some(bob) = store.agent_by_name("bob").await? else {
         return Ok(summary);
     };
@@ -193,12 +284,12 @@ pub async fn seed(store: &crate::store::Store, leads: u64) -> Result<SeedSummary
     // History on the first leads that can be called now (calling hours depend on the hour).
     let outcomes = [("no_answer", 0), ("interested", 95), ("voicemail", 20)];
     let mut outcome = outcomes.iter();
-    for lead in &created {
+    for lead_id in &created {
         let Some((disposition, seconds)) = outcome.clone().next() else {
             break;
         };
         let start = StartCall {
-            lead_id: lead.id,
+            lead_id: *lead_id,
             agent_id: bob.id,
             from_number: None,
         };
@@ -218,21 +309,20 @@ pub async fn seed(store: &crate::store::Store, leads: u64) -> Result<SeedSummary
             .await?;
         summary.calls_recorded += 1;
     }
-    let now = store.now();
-    if let Some(lead) = created.get(10) {
+    if let Some(lead_id) = created.get(10) {
         store
             .schedule_callback(
-                lead.id,
+                *lead_id,
                 alice.id,
                 now + chrono::Duration::minutes(2),
                 Some("asked to call back shortly"),
             )
             .await?;
     }
-    if let Some(lead) = created.get(11) {
+    if let Some(lead_id) = created.get(11) {
         store
             .schedule_callback(
-                lead.id,
+                *lead_id,
                 alice.id,
                 now + chrono::Duration::days(1),
                 Some("wants the pricing sheet first"),

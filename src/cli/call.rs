@@ -58,6 +58,8 @@ pub enum CallsCommand {
 pub enum QueueCommand {
     /// Claim the next lead for the agent
     Next,
+    /// Why leads are held back from the agent: counts by the rule that holds each
+    Why,
 }
 
 #[derive(Debug, Subcommand)]
@@ -256,6 +258,24 @@ pub async fn run_queue(ctx: &Ctx, cmd: QueueCommand) -> Result<(), CliError> {
                     c.lead.id
                 ),
                 None => "no lead can be called right now".into(),
+            });
+        }
+        QueueCommand::Why => {
+            let agent = ctx.agent().await?;
+            let why = ctx.store.queue_why(agent.id).await?;
+            ctx.out.show(&why, || {
+                let mut text = format!("{} leads can be called by {} now\n", why.callable, clean(&agent.name));
+                for (rule, n) in &why.held {
+                    text.push_str(&format!("{n:>10}  {}\n", rule.replace('_', " ")));
+                }
+                text.push_str(&format!(
+                    "queue: {} ready, {} waiting to come due, {} parked (attempts used up)",
+                    why.ready, why.waiting, why.parked
+                ));
+                if why.callable > 0 && why.ready == 0 {
+                    text.push_str("\nthe next claim feeds the queue what has come due");
+                }
+                text
             });
         }
     }

@@ -138,6 +138,10 @@ fn until_suffix(until: &Option<DateTime<Utc>>) -> String {
         .unwrap_or_default()
 }
 
+/// How long a lead refused for a reason that may clear at any moment stays out of the claim
+/// queue before it is offered again.
+pub const QUEUE_RECHECK_SECONDS: i64 = 60;
+
 impl Refusal {
     /// Stable machine-readable name (the snake_case variant name, same as the serde tag).
     pub fn code(&self) -> &'static str {
@@ -151,6 +155,26 @@ impl Refusal {
             Self::OutsideCallingHours { .. } | Self::NoCommonHours { .. } => "outside_calling_hours",
             Self::AttemptsExhausted { .. } => "attempts_exhausted",
             Self::AssignedToOther { .. } => "assigned_to_other",
+        }
+    }
+
+    /// When a lead the claim queue offered but can-call refused should be offered again: the
+    /// time the refusal names, a short recheck for one that names none and may clear at any
+    /// moment (a lock, an assignment), or None for a lead that stays out of the queue until it
+    /// changes (do-not-call, final, deleted, attempts used up).
+    pub fn queue_retry_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let recheck = now + Duration::seconds(QUEUE_RECHECK_SECONDS);
+        match self {
+            Self::LeadNotFound
+            | Self::LeadDeleted
+            | Self::DoNotCall { .. }
+            | Self::FinalStatus { .. }
+            | Self::AttemptsExhausted { .. }
+            | Self::NoCommonHours { .. } => None,
+            Self::TooSoon { allowed_at, .. } => Some((*allowed_at).max(now)),
+            Self::OutsideCallingHours { opens_at, .. } => Some((*opens_at).max(now)),
+            Self::AssignedToOther { until: Some(until), .. } => Some((*until).clamp(now, recheck)),
+            Self::OnAnotherCall { .. } | Self::AssignedToOther { until: None, .. } => Some(recheck),
         }
     }
 

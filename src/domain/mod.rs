@@ -14,8 +14,8 @@ pub mod lead;
 pub mod merge;
 pub mod phone;
 pub mod phone_zones;
-pub mod text;
 pub mod script;
+pub mod text;
 pub mod types;
 pub mod zones;
 

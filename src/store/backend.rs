@@ -11,6 +11,7 @@ mod merge;
 mod privacy;
 mod snapshot;
 
+pub use bulk::HistoryCall;
 pub(crate) use bulk::{BatchStamp, BulkTx};
 pub(crate) use merge::{Absorb, KeyRow, MergeTx};
 pub(crate) use privacy::{AuditSubjects, PrivacyTx};
@@ -183,6 +184,10 @@ pub(crate) trait Tx: Send + Sized {
     /// Everything can-call needs about the lead, read in one statement; with `lock` the lead row
     /// is locked first. None when there is no such lead.
     async fn call_facts(&mut self, lead_id: Uuid, lock: bool) -> Result<Option<CallFacts>>;
+    /// The facts with the lead row locked, unless another transaction holds that row: then (or
+    /// when there is no such lead) None at once, never a wait. A claim locks its queue row
+    /// before the lead, the other way round from every other flow, so it must not wait here.
+    async fn call_facts_if_free(&mut self, lead_id: Uuid) -> Result<Option<CallFacts>>;
     async fn insert_call(&mut self, call: &NewCall<'_>) -> Result<()>;
     /// Takes the lead's lock for the call; false when the lead already has one (the key decides).
     async fn insert_lock(&mut self, call: &NewCall<'_>) -> Result<bool>;
@@ -256,8 +261,10 @@ pub(crate) trait Tx: Send + Sized {
         limit: u32,
         lock: bool,
     ) -> Result<Vec<Lead>>;
-    /// The shared queue in claim order, leaving out what the rules would refuse; with `lock` the
-    /// leads are locked, skipping those another transaction holds.
+    /// The shared queue in claim order, leaving out what the rules would refuse and the leads in
+    /// `skip`: the ready set and the agent's own claim; with `lock` their queue rows are locked,
+    /// skipping those another transaction holds, and without it (a preview) the leads a feed
+    /// would make ready are shown too.
     async fn queue_leads(
         &mut self,
         agent_id: i64,
@@ -265,7 +272,24 @@ pub(crate) trait Tx: Send + Sized {
         params: &QueueParams,
         limit: u32,
         lock: bool,
+        skip: &[Uuid],
     ) -> Result<Vec<Lead>>;
+    /// Feeds the claim queue: up to `limit` waiting leads whose time has come (by `now`) become
+    /// ready; answers how many did.
+    async fn feed_queue(&mut self, now: DateTime<Utc>, limit: u32) -> Result<u64>;
+    /// Takes a lead the claim refused out of the ready set: back at `until`, or parked until the
+    /// lead changes when None.
+    async fn hold_queued(&mut self, lead_id: Uuid, until: Option<DateTime<Utc>>) -> Result<()>;
+    /// Every live lead counted by the first rule that keeps it from this agent's queue now
+    /// (`callable` for none), in can-call's order; a full scan, for diagnosis.
+    async fn queue_why(
+        &mut self,
+        agent_id: i64,
+        now: DateTime<Utc>,
+        params: &QueueParams,
+    ) -> Result<Vec<(String, i64)>>;
+    /// The queue's rows by state (0 waiting, 1 ready, 2 parked).
+    async fn queue_states(&mut self) -> Result<Vec<(i64, i64)>>;
     /// Ends the lead's live assignment, unless it is `keep_agent`'s; answers how many ended.
     async fn end_assignments(&mut self, lead_id: Uuid, keep_agent: Option<i64>) -> Result<u64>;
     /// Ends the agent's own claims on leads other than `lead_id` (one claim at a time).

@@ -24,6 +24,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use backend::HistoryCall;
 pub use bulk::{
     CallCursor, CallFilter, CallRecord, DncBatchResult, DncRow, ImportBatch, ImportRow, RowContact, RowOutcome,
     RowResult,
@@ -541,6 +542,11 @@ impl Store {
         flow!(self, flows::queue::claim_next, agent_id, self.now())
     }
 
+    /// Why the queue holds leads back from this agent: counts by rule (`coldcall queue why`).
+    pub async fn queue_why(&self, agent_id: i64) -> Result<QueueWhy> {
+        flow!(self, flows::queue::queue_why, agent_id, self.now())
+    }
+
     /// What claim-next would hand this agent, in order, without claiming anything.
     pub async fn queue_preview(&self, agent_id: i64, limit: u32) -> Result<Vec<Lead>> {
         let limit = page_size("limit", limit, 1000).map_err(StoreError::BadInput)?;
@@ -675,6 +681,16 @@ impl Store {
             return Ok(Vec::new());
         }
         flow!(self, flows::bulk::import_leads, batch, self.now())
+    }
+
+    /// Writes finished calls straight into the history in one transaction (`db seed`).
+    pub async fn insert_history(&self, calls: &[HistoryCall]) -> Result<u64> {
+        flow!(self, flows::bulk::insert_history, calls)
+    }
+
+    /// Feeds the claim queue everything that has come due (after a bulk load).
+    pub async fn feed_queue(&self) -> Result<u64> {
+        flow!(self, flows::bulk::feed_queue, self.now())
     }
 
     /// Puts a batch of numbers (E.164) on the do-not-call list in one transaction and marks the

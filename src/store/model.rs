@@ -468,3 +468,16 @@ impl FloorFigures {
         }
     }
 }
+
+/// Why the queue holds leads back from an agent (`coldcall queue why`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueueWhy {
+    /// Live leads the rules allow this agent now.
+    pub callable: i64,
+    /// Live leads held back, by the first rule that holds each (can-call's order).
+    pub held: Vec<(String, i64)>,
+    /// The queue's rows: waiting to come due, ready for a claim, parked (attempts used up).
+    pub waiting: i64,
+    pub ready: i64,
+    pub parked: i64,
+}

@@ -22,7 +22,25 @@ pub(crate) struct BatchStamp<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// A finished call written straight into the history (seeding a floor): its log, and its
+/// effect on the lead's attempts and last call.
+#[derive(Debug, Clone)]
+pub struct HistoryCall {
+    pub id: Uuid,
+    pub lead_id: Uuid,
+    pub agent_id: i64,
+    pub phone: String,
+    pub disposition: &'static str,
+    pub status: crate::domain::CallStatus,
+    pub started_at: DateTime<Utc>,
+    pub duration_s: i32,
+}
+
 pub(crate) trait BulkTx: Tx {
+    /// Writes finished calls and counts each on its lead (attempts, last call); answers how
+    /// many calls were written.
+    async fn insert_history(&mut self, calls: &[HistoryCall]) -> Result<u64>;
+
     /// Every lead (deleted ones too) with one of these phones or emails, locked until the
     /// transaction ends (on SQLite the write lock taken at BEGIN already covers them).
     async fn lock_leads_by_keys(&mut self, phones: &[String], emails: &[String]) -> Result<Vec<Lead>>;

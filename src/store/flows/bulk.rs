@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use crate::store::backend::{AuditRecord, Backend, BatchStamp, BulkTx, Tx};
+use crate::store::backend::{AuditRecord, Backend, BatchStamp, BulkTx, HistoryCall, Tx};
 use crate::store::bulk::{batch_keys, plan_batch, StoredContacts};
 use crate::store::{DncBatchResult, DncRow, ImportBatch, Result, RowResult};
 
@@ -103,4 +103,31 @@ pub(crate) async fn record_import<B: Backend>(
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Writes finished calls straight into the history in one transaction (seeding a floor); the
+/// leads' attempts and last calls follow, and the queue's triggers keep it in step.
+pub(crate) async fn insert_history<B: Backend>(b: &B, calls: &[HistoryCall]) -> Result<u64>
+where
+    B::Tx: BulkTx,
+{
+    let mut tx = b.begin().await?;
+    let written = tx.insert_history(calls).await?;
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// Feeds the claim queue everything that has come due by `now`, batch by batch (after a bulk
+/// load, so the first claims do not do it).
+pub(crate) async fn feed_queue<B: Backend>(b: &B, now: DateTime<Utc>) -> Result<u64> {
+    let mut total = 0;
+    loop {
+        let mut tx = b.begin().await?;
+        let fed = tx.feed_queue(now, 50_000).await?;
+        tx.commit().await?;
+        total += fed;
+        if fed == 0 {
+            return Ok(total);
+        }
+    }
 }

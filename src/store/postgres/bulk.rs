@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::statements::PgTx;
 use super::{PgStore, CALL_COLUMNS, LEAD_COLUMNS};
 use crate::domain::{ContactKind, LeadFields};
-use crate::store::backend::{BatchStamp, BulkTx};
+use crate::store::backend::{BatchStamp, BulkTx, HistoryCall};
 use crate::store::model::Lead;
 use crate::store::{CallCursor, CallFilter, CallRecord, DncRow, Result, RowContact};
 
@@ -32,6 +32,48 @@ const STAGE_COLUMNS: &str = "id, existing, first_name, last_name, email, phone, 
     priority, lead_score, conversion_probability, source, notes, consent_given, do_not_call, do_not_email, data_quality";
 
 impl BulkTx for PgTx {
+    async fn insert_history(&mut self, calls: &[HistoryCall]) -> Result<u64> {
+        let ids: Vec<Uuid> = calls.iter().map(|c| c.id).collect();
+        let leads: Vec<Uuid> = calls.iter().map(|c| c.lead_id).collect();
+        let agents: Vec<i64> = calls.iter().map(|c| c.agent_id).collect();
+        let phones: Vec<&str> = calls.iter().map(|c| c.phone.as_str()).collect();
+        let dispositions: Vec<&str> = calls.iter().map(|c| c.disposition).collect();
+        let statuses: Vec<&str> = calls.iter().map(|c| c.status.as_str()).collect();
+        let started: Vec<DateTime<Utc>> = calls.iter().map(|c| c.started_at).collect();
+        let durations: Vec<i32> = calls.iter().map(|c| c.duration_s).collect();
+        let written = sqlx::query(
+            "INSERT INTO call_logs (id, lead_id, agent_id, phone_number, direction, status, disposition, duration_s, \
+             started_at, answered_at, ended_at, ended_by) \
+             SELECT id, lead_id, agent_id, phone, 'outbound', status, disposition, duration, started, \
+             CASE WHEN status = 'completed' THEN started END, started + duration * INTERVAL '1 second', agent_id \
+             FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[], \
+                         $7::timestamptz[], $8::int[]) AS u(id, lead_id, agent_id, phone, disposition, status, started, duration)",
+        )
+        .bind(&ids)
+        .bind(&leads)
+        .bind(&agents)
+        .bind(&phones)
+        .bind(&dispositions)
+        .bind(&statuses)
+        .bind(&started)
+        .bind(&durations)
+        .execute(self.conn())
+        .await?
+        .rows_affected();
+        sqlx::query(
+            "UPDATE leads l SET call_attempts = l.call_attempts + c.n, \
+             last_call_at = greatest(l.last_call_at, c.last) \
+             FROM (SELECT lead_id, count(*)::int AS n, max(started) AS last \
+                   FROM UNNEST($1::uuid[], $2::timestamptz[]) AS u(lead_id, started) GROUP BY lead_id) c \
+             WHERE l.id = c.lead_id",
+        )
+        .bind(&leads)
+        .bind(&started)
+        .execute(self.conn())
+        .await?;
+        Ok(written)
+    }
+
     async fn lock_leads_by_keys(&mut self, phones: &[String], emails: &[String]) -> Result<Vec<Lead>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {LEAD_COLUMNS} FROM leads WHERE phone = ANY($1) OR email = ANY($2) FOR UPDATE"

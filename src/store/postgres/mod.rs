@@ -8,8 +8,8 @@
 mod backup;
 mod bulk;
 mod gdpr;
-mod merge;
 mod identity;
+mod merge;
 
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
@@ -67,23 +67,44 @@ const FILTERS: &str = "deleted_at IS NULL \
 const SEARCH_DOCUMENT: &str = "to_tsvector('simple', first_name || ' ' || last_name || ' ' || company || ' ' || \
     coalesce(email, '') || ' ' || coalesce(title, '') || ' ' || coalesce(notes, ''))";
 
-/// The claim queue, in order: mirrors can-call in SQL so the scan skips what would be refused
-/// (every candidate is still checked by can-call once its row is locked). Binds $1 agent, $2 now,
-/// $3 min-gap cutoff, $4 max attempts, $5 open zones, $6 default zone open, $7 the time before
-/// which another agent's callback has outlived its grace period and is anyone's.
-const QUEUE: &str = "FROM leads \
-             WHERE deleted_at IS NULL AND NOT do_not_call AND status NOT IN ('closed_won', 'closed_lost') \
-               AND (next_call_at IS NULL OR next_call_at <= $2) \
-               AND (last_call_at IS NULL OR last_call_at <= $3) \
-               AND call_attempts < $4 \
-               AND (timezone = ANY($5) OR (timezone IS NULL AND $6)) \
-               AND NOT EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = leads.id) \
-               AND NOT EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = leads.id AND a.active \
+/// The claim queue, in order, over the hopper (`lead_queue`, see its migration): mirrors can-call
+/// in SQL so the walk skips what would be refused (every candidate is still checked by can-call
+/// once its lead is locked). The ORDER BY is `lead_queue_ready_idx`'s, so a claim reads the
+/// ready rows in index order and stops at the first that passes. `$state` picks the rows: the
+/// ready ones for a claim (which feeds first), and for a read-only preview those a feed would
+/// make ready too. Binds $1 agent, $2 now, $3 min-gap cutoff, $4 max attempts, $5 open zones,
+/// $6 default zone open, $7 the time before which another agent's callback has outlived its
+/// grace period and is anyone's.
+macro_rules! queue_sql {
+    ($state:literal) => {
+        concat!(
+            "FROM lead_queue q WHERE ",
+            $state,
+            " AND (q.next_call_at IS NULL OR q.next_call_at <= $2) \
+               AND (q.last_call_at IS NULL OR q.last_call_at <= $3) \
+               AND q.call_attempts < $4 \
+               AND (q.timezone = ANY($5) OR (q.timezone IS NULL AND $6)) \
+               AND NOT EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = q.lead_id) \
+               AND NOT EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = q.lead_id AND a.active \
                                AND a.agent_id <> $1 AND (a.expires_at IS NULL OR a.expires_at > $2)) \
-               AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = leads.id AND c.done_at IS NULL \
+               AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = q.lead_id AND c.done_at IS NULL \
                                AND c.agent_id <> $1 AND c.due_at > $7) \
-               AND NOT EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = leads.phone) \
-     ORDER BY priority_rank DESC, lead_score DESC, next_call_at ASC NULLS FIRST, id";
+               AND NOT EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = q.phone) \
+             ORDER BY q.priority_rank DESC, q.lead_score DESC, q.lead_id"
+        )
+    };
+}
+
+/// The rows a claim walks: the ready set.
+const QUEUE: &str = queue_sql!("q.state = 1 AND NOT (q.lead_id = ANY($9))");
+/// The rows a preview shows: the ready set and what the claim's feed would add to it.
+const QUEUE_PREVIEW: &str =
+    queue_sql!("(q.state = 1 OR (q.state = 0 AND q.due_hint <= $2)) AND NOT (q.lead_id = ANY($9))");
+/// The agent's own live claim, which stays theirs to take again in its place in the order.
+const QUEUE_OWN: &str = queue_sql!(
+    "q.lead_id IN (SELECT o.lead_id FROM lead_assignments o WHERE o.active AND o.agent_id = $1 \
+     AND o.assigned_by = $1) AND NOT (q.lead_id = ANY($9))"
+);
 
 /// Binds the claim queue's parameters ($1–$7, see `QUEUE`) on any query over it.
 macro_rules! bind_queue {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use super::{bind_lead, PgStore, CALL_COLUMNS, LEAD_COLUMNS, QUEUE};
+use super::{bind_lead, PgStore, CALL_COLUMNS, LEAD_COLUMNS, QUEUE, QUEUE_OWN, QUEUE_PREVIEW};
 use crate::domain::call_end::OpenCallback;
 use crate::domain::{ContactKind, Disposition, LeadFields, LeadStatus};
 use crate::store::backend::{AuditRecord, Backend, CallClose, CallLock, NewCall, OutcomeWrite, Tx};
@@ -346,6 +346,14 @@ impl Tx for PgTx {
         Ok(row.map(CallFacts::from))
     }
 
+    async fn call_facts_if_free(&mut self, lead_id: Uuid) -> Result<Option<CallFacts>> {
+        let row: Option<CallFactsRow> = sqlx::query_as(call_facts_sql!("FOR UPDATE OF l SKIP LOCKED"))
+            .bind(lead_id)
+            .fetch_optional(self.conn())
+            .await?;
+        Ok(row.map(CallFacts::from))
+    }
+
     async fn insert_call(&mut self, c: &NewCall<'_>) -> Result<()> {
         sqlx::query(
             "INSERT INTO call_logs (id, lead_id, agent_id, phone_number, from_number, direction, status, started_at) \
@@ -664,15 +672,96 @@ impl Tx for PgTx {
         params: &QueueParams,
         limit: u32,
         lock: bool,
+        skip: &[Uuid],
     ) -> Result<Vec<Lead>> {
+        // A claim locks the queue rows it takes (others' are skipped); the lead row itself is
+        // locked by the can-call check that follows.
+        let (rows, locking) = if lock {
+            (QUEUE, "FOR UPDATE OF q SKIP LOCKED")
+        } else {
+            (QUEUE_PREVIEW, "")
+        };
         let sql = format!(
-            "SELECT {LEAD_COLUMNS} {QUEUE} LIMIT $8 {}",
-            if lock { "FOR UPDATE SKIP LOCKED" } else { "" }
+            "SELECT {LEAD_COLUMNS} FROM (\
+             SELECT * FROM (SELECT q.lead_id AS qid, q.priority_rank AS qr, q.lead_score AS qs {rows} \
+                            LIMIT $8 {locking}) r \
+             UNION ALL \
+             SELECT * FROM (SELECT q.lead_id AS qid, q.priority_rank AS qr, q.lead_score AS qs {QUEUE_OWN} \
+                            LIMIT $8 {locking}) o) pick \
+             JOIN leads ON leads.id = pick.qid ORDER BY qr DESC, qs DESC, qid LIMIT $8"
         );
         Ok(bind_queue!(sqlx::query_as(&sql), agent_id, now, params)
             .bind(i64::from(limit))
+            .bind(skip)
             .fetch_all(self.conn())
             .await?)
+    }
+
+    async fn feed_queue(&mut self, now: DateTime<Utc>, limit: u32) -> Result<u64> {
+        // Rows another claim is feeding are skipped, so concurrent feeds never wait on each other.
+        Ok(sqlx::query(
+            "UPDATE lead_queue SET state = 1 WHERE lead_id IN (SELECT lead_id FROM lead_queue \
+             WHERE state = 0 AND due_hint <= $1 ORDER BY due_hint LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .execute(self.conn())
+        .await?
+        .rows_affected())
+    }
+
+    async fn hold_queued(&mut self, lead_id: Uuid, until: Option<DateTime<Utc>>) -> Result<()> {
+        sqlx::query(
+            "UPDATE lead_queue SET state = CASE WHEN $2::timestamptz IS NULL THEN 2 ELSE 0 END, \
+             due_hint = coalesce($2, 'infinity') WHERE lead_id = $1",
+        )
+        .bind(lead_id)
+        .bind(until)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn queue_why(
+        &mut self,
+        agent_id: i64,
+        now: DateTime<Utc>,
+        params: &QueueParams,
+    ) -> Result<Vec<(String, i64)>> {
+        Ok(bind_queue!(
+            sqlx::query_as(
+                "SELECT reason, count(*) AS n FROM (SELECT CASE \
+             WHEN l.do_not_call THEN 'do_not_call' \
+             WHEN EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = l.phone) THEN 'number_on_dnc_list' \
+             WHEN l.status IN ('closed_won', 'closed_lost') THEN 'final_status' \
+             WHEN EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = l.id) THEN 'on_a_call' \
+             WHEN l.last_call_at > $3 THEN 'called_too_recently' \
+             WHEN NOT coalesce(l.timezone = ANY($5) OR (l.timezone IS NULL AND $6), FALSE) THEN 'outside_calling_hours' \
+             WHEN l.call_attempts >= $4 THEN 'attempts_exhausted' \
+             WHEN EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = l.id AND a.active AND a.agent_id <> $1 \
+                          AND a.assigned_by = a.agent_id AND (a.expires_at IS NULL OR a.expires_at > $2)) \
+                  THEN 'claimed_by_another_agent' \
+             WHEN EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = l.id AND a.active AND a.agent_id <> $1 \
+                          AND (a.expires_at IS NULL OR a.expires_at > $2)) THEN 'assigned_to_another_agent' \
+             WHEN EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = l.id AND c.done_at IS NULL AND c.agent_id <> $1 \
+                          AND c.due_at > $7) THEN 'callback_of_another_agent' \
+             WHEN l.next_call_at > $2 THEN 'not_due_yet' \
+             ELSE 'callable' END AS reason FROM leads l WHERE l.deleted_at IS NULL) r GROUP BY reason ORDER BY reason"
+            ),
+            agent_id,
+            now,
+            params
+        )
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn queue_states(&mut self) -> Result<Vec<(i64, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT CAST(state AS BIGINT), count(*) FROM lead_queue GROUP BY state")
+                .fetch_all(self.conn())
+                .await?,
+        )
     }
 
     async fn end_assignments(&mut self, lead_id: Uuid, keep_agent: Option<i64>) -> Result<u64> {

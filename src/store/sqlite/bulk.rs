@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::statements::SqliteTx;
 use super::{json_list, SqliteStore, CALL_COLUMNS, LEAD_COLUMNS};
 use crate::domain::{ContactKind, LeadFields};
-use crate::store::backend::{BatchStamp, BulkTx};
+use crate::store::backend::{BatchStamp, BulkTx, HistoryCall};
 use crate::store::model::Lead;
 use crate::store::{CallCursor, CallFilter, CallRecord, DncRow, Result, RowContact};
 
@@ -28,6 +28,52 @@ const CONTACT_PARAMS: usize = 6;
 const DNC_PARAMS: usize = 4;
 
 impl BulkTx for SqliteTx {
+    async fn insert_history(&mut self, calls: &[HistoryCall]) -> Result<u64> {
+        let mut written = 0;
+        for chunk in calls.chunks(MAX_PARAMS / 12) {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO call_logs (id, lead_id, agent_id, phone_number, direction, status, disposition, \
+                 duration_s, started_at, answered_at, ended_at, ended_by) ",
+            );
+            insert.push_values(chunk, |mut row, c| {
+                let answered = (c.status == crate::domain::CallStatus::Completed).then_some(c.started_at);
+                row.push_bind(c.id)
+                    .push_bind(c.lead_id)
+                    .push_bind(c.agent_id)
+                    .push_bind(&c.phone)
+                    .push_bind("outbound")
+                    .push_bind(c.status)
+                    .push_bind(c.disposition)
+                    .push_bind(c.duration_s)
+                    .push_bind(c.started_at)
+                    .push_bind(answered)
+                    .push_bind(c.started_at + chrono::Duration::seconds(c.duration_s.into()))
+                    .push_bind(c.agent_id);
+            });
+            written += insert.build().execute(self.conn()).await?.rows_affected();
+        }
+        // One statement per lead: attempts counted, the newest call its last.
+        let mut per_lead: std::collections::BTreeMap<Uuid, (i32, DateTime<Utc>)> = Default::default();
+        for c in calls {
+            let entry = per_lead.entry(c.lead_id).or_insert((0, c.started_at));
+            entry.0 += 1;
+            entry.1 = entry.1.max(c.started_at);
+        }
+        for (lead_id, (n, last)) in per_lead {
+            sqlx::query(
+                "UPDATE leads SET call_attempts = call_attempts + $2, \
+                 last_call_at = CASE WHEN last_call_at IS NULL OR last_call_at < $3 THEN $3 ELSE last_call_at END \
+                 WHERE id = $1",
+            )
+            .bind(lead_id)
+            .bind(n)
+            .bind(last)
+            .execute(self.conn())
+            .await?;
+        }
+        Ok(written)
+    }
+
     async fn lock_leads_by_keys(&mut self, phones: &[String], emails: &[String]) -> Result<Vec<Lead>> {
         // OR of two indexed IN lists: SQLite probes both unique indexes and merges the rowids
         // (a UNION would sort whole rows instead).

@@ -38,8 +38,8 @@ macro_rules! bind_lead {
 mod backup;
 mod bulk;
 mod gdpr;
-mod merge;
 mod identity;
+mod merge;
 
 use std::path::Path;
 use std::time::Duration;
@@ -74,23 +74,45 @@ const FILTERS: &str = "deleted_at IS NULL \
     AND ($5 IS NULL OR lead_score <= $5) \
     AND (NOT $7 OR EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = leads.id AND c.done_at IS NULL AND c.due_at <= $6))";
 
-/// The claim queue, in order: mirrors can-call in SQL so the scan skips what would be refused
-/// (every candidate is still checked by can-call once its row is locked). Binds $1 agent, $2 now,
-/// $3 min-gap cutoff, $4 max attempts, $5 open zones, $6 default zone open, $7 the time before
-/// which another agent's callback has outlived its grace period and is anyone's.
-const QUEUE: &str = "FROM leads \
-             WHERE deleted_at IS NULL AND do_not_call = 0 AND status NOT IN ('closed_won', 'closed_lost') \
-               AND (next_call_at IS NULL OR next_call_at <= $2) \
-               AND (last_call_at IS NULL OR last_call_at <= $3) \
-               AND call_attempts < $4 \
-               AND (timezone IN (SELECT value FROM json_each($5)) OR (timezone IS NULL AND $6)) \
-               AND NOT EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = leads.id) \
-               AND NOT EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = leads.id AND a.active = 1 \
+/// The claim queue, in order, over the hopper (`lead_queue`, see its migration): mirrors can-call
+/// in SQL so the walk skips what would be refused (every candidate is still checked by can-call
+/// in the claim's transaction). The ORDER BY is `lead_queue_ready_idx`'s. `$state` picks the
+/// rows: the ready ones for a claim (which feeds first), and for a read-only preview those a
+/// feed would make ready too. Binds $1 agent, $2 now, $3 min-gap cutoff, $4 max attempts, $5
+/// open zones (JSON), $6 default zone open, $7 the time before which another agent's callback
+/// has outlived its grace period and is anyone's.
+macro_rules! queue_sql {
+    ($state:literal) => {
+        concat!(
+            "FROM lead_queue q WHERE ",
+            $state,
+            " AND (q.next_call_at IS NULL OR q.next_call_at <= $2) \
+               AND (q.last_call_at IS NULL OR q.last_call_at <= $3) \
+               AND q.call_attempts < $4 \
+               AND (q.timezone IN (SELECT value FROM json_each($5)) OR (q.timezone IS NULL AND $6)) \
+               AND NOT EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = q.lead_id) \
+               AND NOT EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = q.lead_id AND a.active = 1 \
                                AND a.agent_id <> $1 AND (a.expires_at IS NULL OR a.expires_at > $2)) \
-               AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = leads.id AND c.done_at IS NULL \
+               AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = q.lead_id AND c.done_at IS NULL \
                                AND c.agent_id <> $1 AND c.due_at > $7) \
-               AND NOT EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = leads.phone) \
-     ORDER BY priority_rank DESC, lead_score DESC, next_call_at ASC NULLS FIRST, id";
+               AND NOT EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = q.phone) \
+             ORDER BY q.priority_rank DESC, q.lead_score DESC, q.lead_id"
+        )
+    };
+}
+
+/// The rows a claim walks: the ready set.
+const QUEUE: &str = queue_sql!("q.state = 1 AND hex(q.lead_id) NOT IN (SELECT value FROM json_each($9))");
+/// The rows a preview shows: the ready set and what the claim's feed would add to it.
+const QUEUE_PREVIEW: &str = queue_sql!(
+    "(q.state = 1 OR (q.state = 0 AND q.due_hint <= CAST(strftime('%s', $2) AS INTEGER))) \
+     AND hex(q.lead_id) NOT IN (SELECT value FROM json_each($9))"
+);
+/// The agent's own live claim, which stays theirs to take again in its place in the order.
+const QUEUE_OWN: &str = queue_sql!(
+    "q.lead_id IN (SELECT o.lead_id FROM lead_assignments o WHERE o.active = 1 AND o.agent_id = $1 \
+     AND o.assigned_by = $1) AND hex(q.lead_id) NOT IN (SELECT value FROM json_each($9))"
+);
 
 /// Binds the claim queue's parameters ($1–$7, see `QUEUE`) on any query over it.
 macro_rules! bind_queue {
