@@ -11,6 +11,8 @@ use coldcall::store::{
 use common::*;
 
 on_both_backends!(
+    a_softphone_call_records_what_sip_said,
+    the_call_progress_migration_keeps_calls_and_locks,
     leads_are_created_read_and_unique_by_phone_and_email,
     edits_keep_do_not_call_and_log_status_changes,
     status_changes_are_logged_with_who_and_why,
@@ -41,8 +43,6 @@ on_both_backends!(
     a_merge_moves_the_history_to_the_kept_lead_and_deletes_the_other,
     ids_are_found_by_an_unambiguous_prefix,
     a_taken_phone_or_email_names_the_lead_that_has_it,
-    a_softphone_call_records_what_sip_said,
-    the_call_progress_migration_keeps_calls_and_locks,
 );
 
 async fn leads_are_created_read_and_unique_by_phone_and_email(store: &Store) {
@@ -1454,6 +1454,149 @@ async fn a_merge_moves_the_history_to_the_kept_lead_and_deletes_the_other(store:
     let on_call = store
         .start_call(&StartCall {
             lead_id: keep.id,
+            agent_id: ann.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    let err = store.merge_leads(keep.id, other.id, sam.id).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("on a call")),
+        "{err:?}"
+    );
+    let err = store.merge_leads(other.id, keep.id, sam.id).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("on a call")),
+        "{err:?}"
+    );
+    store
+        .end_call(&EndCall {
+            call_id: on_call.call_id,
+            agent_id: ann.id,
+            disposition: "no_answer".into(),
+            ..EndCall::default()
+        })
+        .await
+        .unwrap();
+
+    let done = store.merge_leads(keep.id, other.id, sam.id).await.unwrap();
+    assert_eq!(done.merged, other.id);
+    // 9999 moved; the shared 8888 was there; the other's own phone and email added.
+    assert_eq!(
+        (done.calls, done.status_changes, done.contacts, done.callbacks),
+        (1, other_history, 3, 1)
+    );
+    assert!(done.kept.do_not_call, "do-not-call stays when either had it");
+    assert_eq!(done.kept.call_attempts, 3);
+    assert_eq!(store.call_history(keep.id).await.unwrap().len(), 3);
+    assert!(store.call_history(other.id).await.unwrap().is_empty());
+    assert_eq!(
+        store.status_history(keep.id).await.unwrap().len() as u64,
+        keep_history as u64 + other_history
+    );
+    let mut points: Vec<(String, bool)> = store
+        .contacts(keep.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.value, c.is_primary))
+        .collect();
+    points.sort();
+    assert_eq!(
+        points,
+        [
+            ("+12125550002".into(), false),
+            ("+12125558888".into(), false),
+            ("+12125559999".into(), false),
+            ("lead2@example.com".into(), false),
+        ]
+    );
+    assert!(store.contacts(other.id).await.unwrap().is_empty());
+    let kept = store.gdpr_export(keep.id, sam.id).await.unwrap();
+    assert_eq!(kept.callbacks.len(), 1, "the other's callback is the kept lead's now");
+    let gone = store.lead(other.id).await.unwrap().unwrap();
+    assert!(gone.deleted_at.is_some());
+    assert_eq!(store.merged_into(other.id).await.unwrap(), Some(keep.id));
+    assert_eq!(store.merged_into(keep.id).await.unwrap(), None);
+    let audit = store.gdpr_export(other.id, sam.id).await.unwrap();
+    let merge = audit.audit.iter().find(|e| e.action == "merge");
+    assert!(merge.is_some(), "the merge is audited: {:?}", audit.audit);
+
+    // The merged lead is deleted: it cannot be merged again.
+    let err = store.merge_leads(keep.id, other.id, sam.id).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
+}
+
+async fn ids_are_found_by_an_unambiguous_prefix(store: &Store) {
+    store.clock().set(office_hours());
+    let ann = agent(store, "ann").await;
+    let a = lead(store, 1).await;
+    let b = lead(store, 2).await;
+    let full = a.id.to_string();
+    let found = store.leads_by_id_prefix(&full[..30], 2).await.unwrap();
+    assert_eq!(found.iter().map(|l| l.id).collect::<Vec<_>>(), [a.id]);
+    let found = store.leads_by_id_prefix(&full.replace('-', "")[..28], 2).await.unwrap();
+    assert_eq!(found.len(), 1, "dashes may be left out");
+    // Two ids made within a minute share their first 8 hex digits (a v7 id starts with the time).
+    let shared: String = full
+        .chars()
+        .zip(b.id.to_string().chars())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x)
+        .collect();
+    if shared.len() >= 4 {
+        let found = store.leads_by_id_prefix(&shared, 2).await.unwrap();
+        assert_eq!(found.len(), 2);
+    }
+    assert!(store.leads_by_id_prefix("ffffffff", 2).await.unwrap().is_empty());
+    assert!(matches!(
+        store.leads_by_id_prefix("xyz1", 2).await,
+        Err(StoreError::BadInput(_))
+    ));
+    store.delete_lead(b.id, None).await.unwrap();
+    let found = store.leads_by_id_prefix(&b.id.to_string()[..30], 2).await.unwrap();
+    assert_eq!(found.len(), 1, "a deleted lead is still found by its id");
+
+    call_and_end(store, a.id, ann.id).await;
+    let call = store.call_history(a.id).await.unwrap().remove(0);
+    let found = store.calls_by_id_prefix(&call.id.to_string()[..30], 2).await.unwrap();
+    assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), [call.id]);
+    assert!(store.calls_by_id_prefix("ffffffff", 2).await.unwrap().is_empty());
+}
+
+async fn a_taken_phone_or_email_names_the_lead_that_has_it(store: &Store) {
+    let one = lead(store, 1).await;
+    let two = lead(store, 2).await;
+    let mut same_phone = lead_input(3).validate("US").unwrap();
+    same_phone.phone = one.phone.clone();
+    let err = store.create_lead(&same_phone, None).await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "lead {} (Lead1 Tester) already has the phone number +12125550001",
+            one.id
+        )
+    );
+    let mut edit = two.fields();
+    edit.email = Some("lead1@example.com".into());
+    let err = store
+        .update_lead(two.id, &edit, None, None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!("lead {} (Lead1 Tester) already has the email lead1@example.com", one.id)
+    );
+    // An edit that keeps the lead's own phone and email is no conflict.
+    let mut title = two.fields();
+    title.title = Some("CTO".into());
+    store.update_lead(two.id, &title, None, None).await.unwrap();
+    store.delete_lead(one.id, None).await.unwrap();
+    let err = store.create_lead(&same_phone, None).await.unwrap_err().to_string();
+    assert!(err.contains("deleted; restore it with: coldcall lead restore"), "{err}");
+}
+
 /// A call dialled through a softphone: the call log gets the ringing, answer and end times the
 /// softphone reported, the status from the end reason, and the talk time (not the ringing nor
 /// the wrap-up) as its duration.
@@ -1591,21 +1734,6 @@ async fn the_call_progress_migration_keeps_calls_and_locks(store: &Store) {
         })
         .await
         .unwrap();
-    let err = store.merge_leads(keep.id, other.id, sam.id).await.unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("on a call")),
-        "{err:?}"
-    );
-    let err = store.merge_leads(other.id, keep.id, sam.id).await.unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("on a call")),
-        "{err:?}"
-    );
-    store
-        .end_call(&EndCall {
-            call_id: on_call.call_id,
-            agent_id: ann.id,
-            disposition: "no_answer".into(),
     store
         .end_call(&EndCall {
             call_id: started.call_id,
@@ -1622,123 +1750,6 @@ async fn the_call_progress_migration_keeps_calls_and_locks(store: &Store) {
         })
         .await
         .unwrap();
-
-    let done = store.merge_leads(keep.id, other.id, sam.id).await.unwrap();
-    assert_eq!(done.merged, other.id);
-    // 9999 moved; the shared 8888 was there; the other's own phone and email added.
-    assert_eq!(
-        (done.calls, done.status_changes, done.contacts, done.callbacks),
-        (1, other_history, 3, 1)
-    );
-    assert!(done.kept.do_not_call, "do-not-call stays when either had it");
-    assert_eq!(done.kept.call_attempts, 3);
-    assert_eq!(store.call_history(keep.id).await.unwrap().len(), 3);
-    assert!(store.call_history(other.id).await.unwrap().is_empty());
-    assert_eq!(
-        store.status_history(keep.id).await.unwrap().len() as u64,
-        keep_history as u64 + other_history
-    );
-    let mut points: Vec<(String, bool)> = store
-        .contacts(keep.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| (c.value, c.is_primary))
-        .collect();
-    points.sort();
-    assert_eq!(
-        points,
-        [
-            ("+12125550002".into(), false),
-            ("+12125558888".into(), false),
-            ("+12125559999".into(), false),
-            ("lead2@example.com".into(), false),
-        ]
-    );
-    assert!(store.contacts(other.id).await.unwrap().is_empty());
-    let kept = store.gdpr_export(keep.id, sam.id).await.unwrap();
-    assert_eq!(kept.callbacks.len(), 1, "the other's callback is the kept lead's now");
-    let gone = store.lead(other.id).await.unwrap().unwrap();
-    assert!(gone.deleted_at.is_some());
-    assert_eq!(store.merged_into(other.id).await.unwrap(), Some(keep.id));
-    assert_eq!(store.merged_into(keep.id).await.unwrap(), None);
-    let audit = store.gdpr_export(other.id, sam.id).await.unwrap();
-    let merge = audit.audit.iter().find(|e| e.action == "merge");
-    assert!(merge.is_some(), "the merge is audited: {:?}", audit.audit);
-
-    // The merged lead is deleted: it cannot be merged again.
-    let err = store.merge_leads(keep.id, other.id, sam.id).await.unwrap_err();
-    assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
-}
-
-async fn ids_are_found_by_an_unambiguous_prefix(store: &Store) {
-    store.clock().set(office_hours());
-    let ann = agent(store, "ann").await;
-    let a = lead(store, 1).await;
-    let b = lead(store, 2).await;
-    let full = a.id.to_string();
-    let found = store.leads_by_id_prefix(&full[..30], 2).await.unwrap();
-    assert_eq!(found.iter().map(|l| l.id).collect::<Vec<_>>(), [a.id]);
-    let found = store.leads_by_id_prefix(&full.replace('-', "")[..28], 2).await.unwrap();
-    assert_eq!(found.len(), 1, "dashes may be left out");
-    // Two ids made within a minute share their first 8 hex digits (a v7 id starts with the time).
-    let shared: String = full
-        .chars()
-        .zip(b.id.to_string().chars())
-        .take_while(|(x, y)| x == y)
-        .map(|(x, _)| x)
-        .collect();
-    if shared.len() >= 4 {
-        let found = store.leads_by_id_prefix(&shared, 2).await.unwrap();
-        assert_eq!(found.len(), 2);
-    }
-    assert!(store.leads_by_id_prefix("ffffffff", 2).await.unwrap().is_empty());
-    assert!(matches!(
-        store.leads_by_id_prefix("xyz1", 2).await,
-        Err(StoreError::BadInput(_))
-    ));
-    store.delete_lead(b.id, None).await.unwrap();
-    let found = store.leads_by_id_prefix(&b.id.to_string()[..30], 2).await.unwrap();
-    assert_eq!(found.len(), 1, "a deleted lead is still found by its id");
-
-    call_and_end(store, a.id, ann.id).await;
-    let call = store.call_history(a.id).await.unwrap().remove(0);
-    let found = store.calls_by_id_prefix(&call.id.to_string()[..30], 2).await.unwrap();
-    assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), [call.id]);
-    assert!(store.calls_by_id_prefix("ffffffff", 2).await.unwrap().is_empty());
-}
-
-async fn a_taken_phone_or_email_names_the_lead_that_has_it(store: &Store) {
-    let one = lead(store, 1).await;
-    let two = lead(store, 2).await;
-    let mut same_phone = lead_input(3).validate("US").unwrap();
-    same_phone.phone = one.phone.clone();
-    let err = store.create_lead(&same_phone, None).await.unwrap_err().to_string();
-    assert_eq!(
-        err,
-        format!(
-            "lead {} (Lead1 Tester) already has the phone number +12125550001",
-            one.id
-        )
-    );
-    let mut edit = two.fields();
-    edit.email = Some("lead1@example.com".into());
-    let err = store
-        .update_lead(two.id, &edit, None, None)
-        .await
-        .unwrap_err()
-        .to_string();
-    assert_eq!(
-        err,
-        format!("lead {} (Lead1 Tester) already has the email lead1@example.com", one.id)
-    );
-    // An edit that keeps the lead's own phone and email is no conflict.
-    let mut title = two.fields();
-    title.title = Some("CTO".into());
-    store.update_lead(two.id, &title, None, None).await.unwrap();
-    store.delete_lead(one.id, None).await.unwrap();
-    let err = store.create_lead(&same_phone, None).await.unwrap_err().to_string();
-    assert!(err.contains("deleted; restore it with: coldcall lead restore"), "{err}");
     let open = store
         .start_call(&StartCall {
             lead_id: live.id,
