@@ -305,6 +305,10 @@ pub const NOT_BACKED_UP: &[(&str, &str)] = &[
         "agent_presence",
         "what running consoles last reported; republished when they open",
     ),
+    (
+        "lead_queue",
+        "the queue's ready set, derived from the leads; written again from them on restore",
+    ),
 ];
 
 /// Columns a backend keeps beside the backed-up ones, derived from them and rebuilt on restore.

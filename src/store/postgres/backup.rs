@@ -70,6 +70,11 @@ impl SnapshotTx for PgTx {
     }
 
     async fn resume_after_load(&mut self, paused: Vec<String>) -> Result<()> {
+        // Deferred checks (a merged lead's pointer) run now, before indexes are built again:
+        // PostgreSQL refuses to build an index on a table with checks still pending.
+        sqlx::query("SET CONSTRAINTS ALL IMMEDIATE")
+            .execute(self.conn())
+            .await?;
         for spec in TABLES.iter().filter(|t| t.identity) {
             // New rows must take ids after the restored ones.
             sqlx::query(&format!(
@@ -83,7 +88,13 @@ impl SnapshotTx for PgTx {
         for definition in &paused {
             sqlx::query(definition).execute(self.conn()).await?;
         }
-        set_triggers(self, true).await
+        set_triggers(self, true).await?;
+        // The queue's ready set is derived and its triggers were paused: write it once from
+        // the restored leads.
+        sqlx::query("SELECT coldcall_queue_rebuild()")
+            .execute(self.conn())
+            .await?;
+        Ok(())
     }
 }
 

@@ -103,6 +103,10 @@ impl SnapshotTx for SqliteTx {
         for definition in &paused {
             sqlx::query(definition).execute(self.conn()).await?;
         }
+        // The queue's ready set is derived: the triggers that keep it were paused, so it is
+        // written once from the restored leads, as its migration first wrote it.
+        sqlx::query("DELETE FROM lead_queue").execute(self.conn()).await?;
+        sqlx::query(QUEUE_REBUILD).execute(self.conn()).await?;
         Ok(())
     }
 }
@@ -156,3 +160,25 @@ impl SqliteStore {
         Ok(objects)
     }
 }
+
+/// Every live lead into the queue's ready set, as the queue migration first wrote it.
+const QUEUE_REBUILD: &str = "INSERT INTO lead_queue (lead_id, priority_rank, lead_score, timezone, phone, call_attempts, last_call_at, \
+                        next_call_at, state, due_hint) \
+WITH s AS (SELECT coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'min_gap_seconds'), 0) AS gap, \
+                  coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'max_attempts'), 2147483647) \
+                  AS max_attempts), \
+     h AS (SELECT l.id, \
+                  CASE WHEN EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = l.id) THEN 9223372036854775807 \
+                       ELSE max(coalesce(CAST(strftime('%s', l.next_call_at) AS INTEGER), 0), \
+                                coalesce(CAST(strftime('%s', l.last_call_at) AS INTEGER) + (SELECT gap FROM s), 0), \
+                                coalesce((SELECT max(CAST(strftime('%s', a.expires_at) AS INTEGER)) \
+                                            FROM lead_assignments a \
+                                           WHERE a.lead_id = l.id AND a.active = 1 AND a.assigned_by = a.agent_id), 0)) \
+                  END AS hint \
+             FROM leads l) \
+SELECT l.id, l.priority_rank, l.lead_score, l.timezone, l.phone, l.call_attempts, l.last_call_at, l.next_call_at, \
+       CASE WHEN l.call_attempts >= s.max_attempts THEN 2 \
+            WHEN h.hint = 0 THEN 1 ELSE 0 END, \
+       h.hint \
+  FROM leads l JOIN h ON h.id = l.id, s \
+ WHERE l.deleted_at IS NULL AND l.do_not_call = 0 AND l.status NOT IN ('closed_won', 'closed_lost')";
