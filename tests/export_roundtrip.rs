@@ -89,6 +89,8 @@ async fn round_trip(from: &Store, to: &Store, mut leads: Vec<LeadFields>) -> Res
     for lead in &leads {
         from.create_lead(lead, None).await.unwrap();
     }
+    // What was stored is the reference: a lead typed without a zone takes its number's.
+    let stored = stored_fields(from).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("export.csv");
     let file = std::fs::File::create(&path).unwrap();
@@ -113,7 +115,7 @@ async fn round_trip(from: &Store, to: &Store, mut leads: Vec<LeadFields>) -> Res
         .unwrap();
     prop_assert_eq!(report.imported as usize, leads.len(), "{:?}", report.rejects);
     leads.sort_by(|a, b| a.phone.cmp(&b.phone));
-    prop_assert_eq!(stored_fields(to).await, leads.clone());
+    prop_assert_eq!(stored_fields(to).await, stored.clone());
 
     // And importing the export into the database it came from changes nothing.
     let again = LeadImport::open(&path, ImportOptions::new("US"))
@@ -122,7 +124,7 @@ async fn round_trip(from: &Store, to: &Store, mut leads: Vec<LeadFields>) -> Res
         .await
         .unwrap();
     prop_assert_eq!(again.duplicates_in_database as usize, leads.len());
-    prop_assert_eq!(stored_fields(from).await, leads);
+    prop_assert_eq!(stored_fields(from).await, stored);
     Ok(())
 }
 

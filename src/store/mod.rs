@@ -276,6 +276,11 @@ impl Store {
     // ------------------------------------------------------------------ leads
 
     pub async fn create_lead(&self, fields: &LeadFields, actor: Option<i64>) -> Result<Lead> {
+        // A lead typed without a zone takes the one its number gives, as an imported lead does.
+        let fields = &LeadFields {
+            timezone: crate::domain::zones::zone_to_store(fields.timezone.as_deref(), &fields.phone, None),
+            ..fields.clone()
+        };
         flow!(self, flows::leads::create, Uuid::now_v7(), fields, actor, self.now())
     }
 
