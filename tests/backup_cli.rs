@@ -128,3 +128,91 @@ async fn an_admin_backs_up_verifies_and_restores_on_postgres() {
     );
     admin_session(&Admin::new(&a.url), &Admin::new(&b.url), &Admin::new(&c.url));
 }
+
+/// Runs the binary and returns its output with its peak resident memory in bytes, from the
+/// kernel's own account of that child (`wait4`), not from sampling.
+// The child is reaped by wait4 below, which std cannot see.
+#[allow(clippy::zombie_processes)]
+fn run_measured(admin: &Admin, args: &[&str]) -> (std::process::Output, u64) {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coldcall"))
+        .args(["--database", &admin.database])
+        .args(args)
+        .env_remove("COLDCALL_DATABASE_URL")
+        .env("COLDCALL_DATA_DIR", admin.data_dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    child.stderr.take().unwrap().read_to_end(&mut err).unwrap();
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pid is our own unwaited child; both pointers live across the call.
+    let waited = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(waited, child.id() as libc::pid_t, "wait4");
+    use std::os::unix::process::ExitStatusExt;
+    let output = std::process::Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: out,
+        stderr: err,
+    };
+    // Linux reports ru_maxrss in kilobytes.
+    (output, usage.ru_maxrss as u64 * 1024)
+}
+
+/// A file that unpacks to one 4 GiB line inside a table (a real header and table heading
+/// first, then 4 GiB of one byte with no newline): verify and restore refuse it with a clear
+/// error and never hold more than 200 MB.
+#[test]
+fn a_backup_that_unpacks_to_one_huge_line_is_refused_in_bounded_memory() {
+    use std::io::{BufRead, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let source = Admin::new(&format!("sqlite://{}", dir.path().join("source.db").display()));
+    source.json(&["db", "seed", "--leads", "5"]);
+    let real = PathBuf::from(source.json(&["backup"])["file"].as_str().unwrap());
+    let lines: Vec<String> = std::io::BufReader::new(zstd::Decoder::new(std::fs::File::open(&real).unwrap()).unwrap())
+        .lines()
+        .take(2)
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        lines[0].starts_with("{\"backup\"") && lines[1].starts_with("{\"table\""),
+        "{lines:?}"
+    );
+
+    let hostile = dir.path().join("hostile.ccbackup");
+    let mut file = std::fs::File::create(&hostile).unwrap();
+    file.write_all(&zstd::encode_all(format!("{}\n", lines[0]).as_bytes(), 1).unwrap())
+        .unwrap();
+    let mut frame = zstd::Encoder::new(&mut file, 1).unwrap();
+    frame.write_all(format!("{}\n", lines[1]).as_bytes()).unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    for _ in 0..4096 {
+        frame.write_all(&chunk).unwrap();
+    }
+    frame.finish().unwrap();
+    drop(file);
+    let packed = std::fs::metadata(&hostile).unwrap().len();
+    assert!(packed < 1 << 20, "a small file ({packed} bytes) that unpacks to 4 GiB");
+
+    let target = Admin::new(&format!("sqlite://{}", dir.path().join("target.db").display()));
+    target.json(&["db", "migrate"]);
+    let hostile = hostile.to_str().unwrap();
+    for args in [vec!["backup", "verify", hostile], vec!["restore", hostile]] {
+        let (out, peak) = run_measured(&target, &args);
+        let said = stderr(&out);
+        println!(
+            "{args:?}: peak RSS {:.1} MB, exit {:?}",
+            peak as f64 / 1e6,
+            out.status.code()
+        );
+        assert_ne!(out.status.code(), Some(0), "{args:?} must refuse the file");
+        assert!(said.contains("longer than 8 MiB"), "{args:?} names the fault: {said}");
+        assert!(peak < 200_000_000, "{args:?} peaked at {peak} bytes");
+    }
+    assert_eq!(target.lead_count(), 0, "nothing half-restored");
+}

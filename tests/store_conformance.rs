@@ -17,6 +17,7 @@ on_both_backends!(
     edits_keep_do_not_call_and_log_status_changes,
     status_changes_are_logged_with_who_and_why,
     deleted_leads_leave_lists_and_search_until_restored,
+    search_is_literal_and_finds_words_inside_unspaced_text,
     lists_page_through_every_lead_once_in_order,
     list_filters_narrow_the_result,
     search_finds_words_prefixes_and_phone_fragments,
@@ -293,6 +294,56 @@ async fn search_finds_words_prefixes_and_phone_fragments(store: &Store) {
         );
     }
     assert_eq!(store.list_leads(&none, None, 10).await.unwrap().items.len(), 2);
+}
+
+/// The same text finds the same leads on either backend: wildcard characters are literal, and a
+/// word inside text written without spaces (Chinese, Japanese, Thai) is found.
+async fn search_is_literal_and_finds_words_inside_unspaced_text(store: &Store) {
+    let underscored = lead_with(store, 1, |i| i.email = "a_b@wild.example".into()).await;
+    let plain = lead_with(store, 2, |i| i.email = "axb@wild.example".into()).await;
+    let percent = lead_with(store, 3, |i| i.email = "50%off@deals.example".into()).await;
+    let tokyo = lead_with(store, 4, |i| i.company = "株式会社東京商事".into()).await;
+    let bangkok = lead_with(store, 5, |i| i.notes = "ลูกค้าจากกรุงเทพมหานคร".into()).await;
+    let mixed = lead_with(store, 6, |i| {
+        i.company = "東京Trading".into();
+        i.first_name = "Kenji".into();
+    })
+    .await;
+    let found = |text: &'static str| async move {
+        let mut ids: Vec<_> = store
+            .search_leads(text, &LeadFilter::default(), 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let sorted = |mut v: Vec<uuid::Uuid>| {
+        v.sort();
+        v
+    };
+    assert_eq!(found("a_b@wild").await, vec![underscored.id], "`_` is not a wildcard");
+    assert_eq!(found("%off@deals").await, vec![percent.id], "`%` is not a wildcard");
+    assert!(
+        !found("a%b@wild").await.contains(&plain.id),
+        "`%` matches nothing but itself"
+    );
+    assert_eq!(found("axb@wild").await, vec![plain.id]);
+    assert_eq!(
+        found("東京").await,
+        sorted(vec![tokyo.id, mixed.id]),
+        "a word inside Han text"
+    );
+    assert_eq!(found("商事").await, vec![tokyo.id]);
+    assert_eq!(found("กรุงเทพ").await, vec![bangkok.id], "a word inside Thai text");
+    assert_eq!(
+        found("東京 kenji").await,
+        vec![mixed.id],
+        "inner pieces and words together"
+    );
+    assert!(found("大阪").await.is_empty());
 }
 
 async fn contacts_keep_one_primary_per_kind(store: &Store) {

@@ -164,19 +164,16 @@ impl Store {
         &self.display
     }
 
-    /// How the connection to the data is protected, in words for the header and `db status`.
-    pub async fn connection_security(&self) -> Result<String> {
+    /// How the connection to the data is protected, for the header and `db status`.
+    pub async fn connection_security(&self) -> Result<target::ConnectionSecurity> {
+        use target::ConnectionSecurity::*;
         match &self.backend {
-            Backend::Sqlite(_) => Ok("local file (no network)".into()),
-            Backend::Postgres(pg) => {
-                let encrypted = pg.connection_encrypted().await?;
-                let verified = self.verified_tls;
-                Ok(match (encrypted, verified) {
-                    (true, true) => "encrypted (TLS), server certificate verified".into(),
-                    (true, false) => "encrypted (TLS), server certificate NOT verified".into(),
-                    (false, _) => "NOT encrypted".into(),
-                })
-            }
+            Backend::Sqlite(_) => Ok(LocalFile),
+            Backend::Postgres(pg) => Ok(match (pg.connection_encrypted().await?, self.verified_tls) {
+                (true, true) => Verified,
+                (true, false) => EncryptedUnverified,
+                (false, _) => Plaintext,
+            }),
         }
     }
 

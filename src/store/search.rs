@@ -12,6 +12,11 @@ pub const MAX_QUERY_CHARS: usize = 200;
 pub struct SearchTerms {
     /// Lower-cased words, each matched as a word prefix in names, company, email, title and notes.
     pub words: Vec<String>,
+    /// Lower-cased words in scripts written without spaces between words (Chinese, Japanese,
+    /// Thai, …), each matched anywhere in names, company, title and notes: neither backend's
+    /// tokenizer splits such a run into words, so a prefix query would miss "東京" inside
+    /// "株式会社東京商事".
+    pub inner: Vec<String>,
     /// A piece of a phone number (digits only) or of an email, matched anywhere in it.
     pub fragment: Option<String>,
 }
@@ -20,12 +25,12 @@ impl SearchTerms {
     pub fn parse(text: &str) -> SearchTerms {
         let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
         let text = text.trim();
-        let words: Vec<String> = text
+        let (inner, words): (Vec<String>, Vec<String>) = text
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .map(str::to_lowercase)
             .take(8)
-            .collect();
+            .partition(|w| w.chars().any(is_unspaced_script));
         let digits: String = text.chars().filter(char::is_ascii_digit).collect();
         let phone_like = text.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
         let fragment = if phone_like && digits.len() >= MIN_FRAGMENT {
@@ -35,12 +40,34 @@ impl SearchTerms {
         } else {
             None
         };
-        SearchTerms { words, fragment }
+        SearchTerms { words, inner, fragment }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.words.is_empty() && self.fragment.is_none()
+        self.words.is_empty() && self.inner.is_empty() && self.fragment.is_none()
     }
+
+    /// Whether the word part (prefix words and inner pieces) has anything to match.
+    pub fn has_words(&self) -> bool {
+        !self.words.is_empty() || !self.inner.is_empty()
+    }
+}
+
+/// Letters of scripts that do not put spaces between words: Han, Hiragana, Katakana, Hangul
+/// syllables (particles attach to words), Thai, Lao, Khmer and Myanmar.
+fn is_unspaced_script(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0EFF      // Thai, Lao
+        | 0x1000..=0x109F    // Myanmar
+        | 0x1780..=0x17FF    // Khmer
+        | 0x3040..=0x30FF    // Hiragana, Katakana
+        | 0x31F0..=0x31FF    // Katakana phonetic extensions
+        | 0x3400..=0x4DBF    // CJK extension A
+        | 0x4E00..=0x9FFF    // CJK unified ideographs
+        | 0xAC00..=0xD7AF    // Hangul syllables
+        | 0xF900..=0xFAFF    // CJK compatibility ideographs
+        | 0x20000..=0x2FA1F  // CJK extensions B–F and compatibility supplement
+    )
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern and wraps it in `%`.
@@ -91,6 +118,21 @@ mod tests {
         let t = SearchTerms::parse("\"a\" OR * NEAR(b) ' ; DROP TABLE leads --");
         assert!(t.words.iter().all(|w| w.chars().all(char::is_alphanumeric)));
         assert!(SearchTerms::parse("   ").is_empty());
+    }
+
+    #[test]
+    fn words_of_unspaced_scripts_are_matched_inside_text() {
+        let t = SearchTerms::parse("東京 acme กรุงเทพ");
+        assert_eq!(t.words, ["acme"]);
+        assert_eq!(t.inner, ["東京", "กรุงเทพ"]);
+        assert!(t.has_words());
+        let t = SearchTerms::parse("Zoë Łukasiewicz");
+        assert_eq!(
+            t.words,
+            ["zoë", "łukasiewicz"],
+            "Latin letters with marks stay prefix words"
+        );
+        assert!(t.inner.is_empty());
     }
 
     #[test]

@@ -80,6 +80,43 @@ pub fn connect_timeout(url: &str) -> Option<std::time::Duration> {
     Some(std::time::Duration::from_secs(secs.clamp(1, 120)))
 }
 
+/// How the connection to the data is protected, as `db status` and the console header show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionSecurity {
+    /// A SQLite file on this machine: nothing crosses a network.
+    LocalFile,
+    /// TLS, and the server's certificate was checked against a trusted root.
+    Verified,
+    /// TLS, but the certificate was not checked (`sslmode=require`): safe from listeners, not
+    /// from a machine in the middle.
+    EncryptedUnverified,
+    /// Plain text on the wire.
+    Plaintext,
+}
+
+impl ConnectionSecurity {
+    /// A few characters for the console header; empty where there is nothing to warn about.
+    pub fn badge(self) -> &'static str {
+        match self {
+            ConnectionSecurity::LocalFile => "",
+            ConnectionSecurity::Verified => "TLS ✓",
+            ConnectionSecurity::EncryptedUnverified => "TLS unverified",
+            ConnectionSecurity::Plaintext => "⚠ NOT ENCRYPTED",
+        }
+    }
+}
+
+impl std::fmt::Display for ConnectionSecurity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ConnectionSecurity::LocalFile => "local file (no network)",
+            ConnectionSecurity::Verified => "encrypted (TLS), server certificate verified",
+            ConnectionSecurity::EncryptedUnverified => "encrypted (TLS), server certificate NOT verified",
+            ConnectionSecurity::Plaintext => "NOT encrypted",
+        })
+    }
+}
+
 /// How the connection to a PostgreSQL server is protected, from the URL's `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SslMode {

@@ -48,6 +48,8 @@ pub enum Request {
     Dispositions,
     /// The floor's shared rules (calling hours, the default time zone).
     Policy,
+    /// Whether the connection is encrypted and the server verified, for the header.
+    Security,
     StartCall(StartCall),
     Heartbeat {
         call_id: Uuid,
@@ -175,6 +177,7 @@ pub enum Reply {
     ActiveCalls(Vec<ActiveCall>),
     Dispositions(Vec<Disposition>),
     Policy(Box<crate::domain::Policy>),
+    Security(crate::store::target::ConnectionSecurity),
     CallStarted(StartedCall),
     Refused(Refusal),
     HeartbeatLost {
@@ -254,6 +257,7 @@ impl Request {
             Request::ActiveCalls => "loading active calls",
             Request::Dispositions => "loading dispositions",
             Request::Policy => "loading the calling rules",
+            Request::Security => "checking the connection's encryption",
             Request::StartCall(_) => "starting the call",
             Request::Heartbeat { .. } => "refreshing the call lock",
             Request::EndCall(_) => "saving the outcome",
@@ -339,6 +343,7 @@ impl Request {
             Request::ActiveCalls => store.active_calls().await.map(Reply::ActiveCalls),
             Request::Dispositions => store.dispositions().await.map(Reply::Dispositions),
             Request::Policy => store.policy().await.map(|p| Reply::Policy(Box::new(p))),
+            Request::Security => store.connection_security().await.map(Reply::Security),
             Request::StartCall(req) => store.start_call(req).await.map(Reply::CallStarted),
             Request::Heartbeat { call_id, agent_id } => store.heartbeat(*call_id, *agent_id).await.map(|alive| {
                 if alive {

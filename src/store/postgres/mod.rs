@@ -64,6 +64,11 @@ const FILTERS: &str = "deleted_at IS NULL \
     AND ($5::smallint IS NULL OR lead_score <= $5) \
     AND (NOT $7 OR EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = leads.id AND c.done_at IS NULL AND c.due_at <= $6))";
 
+/// The text searched for pieces of unspaced scripts (see `SearchTerms::inner`), matched with
+/// `strpos`, which takes no wildcards.
+const INNER_DOCUMENT: &str = "lower(first_name || ' ' || last_name || ' ' || company || ' ' || \
+    coalesce(title, '') || ' ' || coalesce(notes, ''))";
+
 const SEARCH_DOCUMENT: &str = "to_tsvector('simple', first_name || ' ' || last_name || ' ' || company || ' ' || \
     coalesce(email, '') || ' ' || coalesce(title, '') || ' ' || coalesce(notes, ''))";
 
@@ -314,7 +319,9 @@ impl PgStore {
         let fragment = terms.fragment.as_deref().map(like_contains);
         Ok(sqlx::query_as(&format!(
             "SELECT {LEAD_COLUMNS} FROM leads WHERE {FILTERS} \
-             AND (($8::text IS NOT NULL AND {SEARCH_DOCUMENT} @@ to_tsquery('simple', $8)) \
+             AND (($11 AND ($8::text IS NULL OR {SEARCH_DOCUMENT} @@ to_tsquery('simple', $8)) \
+                   AND NOT EXISTS (SELECT 1 FROM unnest($12::text[]) AS w(piece) \
+                                   WHERE strpos({INNER_DOCUMENT}, w.piece) = 0)) \
                   OR ($9::text IS NOT NULL AND (phone LIKE $9 OR email LIKE $9))) \
              ORDER BY priority_rank DESC, lead_score DESC, id DESC LIMIT $10"
         ))
@@ -328,6 +335,8 @@ impl PgStore {
         .bind(tsquery)
         .bind(fragment)
         .bind(i64::from(limit))
+        .bind(terms.has_words())
+        .bind(&terms.inner)
         .fetch_all(&self.pool)
         .await?)
     }

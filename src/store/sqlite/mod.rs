@@ -340,13 +340,30 @@ impl SqliteStore {
             .fragment
             .as_deref()
             .map(|f| format!("\"{}\"", f.replace('"', "\"\"")));
-        let matches = match (&words, &fragment) {
-            (Some(_), Some(_)) => {
-                "(seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH $8) \
-                                   OR seq IN (SELECT rowid FROM leads_trgm WHERE leads_trgm MATCH $9))"
-            }
-            (Some(_), None) => "seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH $8) AND $9 IS NULL",
-            (None, _) => "seq IN (SELECT rowid FROM leads_trgm WHERE leads_trgm MATCH $9) AND $8 IS NULL",
+        // Pieces of unspaced scripts are matched with instr, which takes no wildcards; they go
+        // in as one JSON array because SQLite binds no arrays.
+        let inner = (!terms.inner.is_empty()).then(|| serde_json::to_string(&terms.inner).expect("strings serialise"));
+        // Each part is present only when it has something to match: FTS5 refuses a NULL MATCH.
+        let word_part = if words.is_some() {
+            "seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH $8)"
+        } else {
+            "$8 IS NULL"
+        };
+        let inner_part = if inner.is_some() {
+            "NOT EXISTS (SELECT 1 FROM json_each($11) w WHERE instr(lower(first_name || ' ' || last_name || ' ' || \
+             company || ' ' || coalesce(title, '') || ' ' || coalesce(notes, '')), w.value) = 0)"
+        } else {
+            "$11 IS NULL"
+        };
+        let fragment_part = if fragment.is_some() {
+            "seq IN (SELECT rowid FROM leads_trgm WHERE leads_trgm MATCH $9)"
+        } else {
+            "$9 IS NULL"
+        };
+        let matches = match (terms.has_words(), fragment.is_some()) {
+            (true, true) => format!("(({word_part} AND {inner_part}) OR {fragment_part})"),
+            (true, false) => format!("({word_part} AND {inner_part} AND {fragment_part})"),
+            (false, _) => format!("({fragment_part} AND {word_part} AND {inner_part})"),
         };
         Ok(sqlx::query_as(&format!(
             "SELECT {LEAD_COLUMNS} FROM leads WHERE {FILTERS} AND {matches} \
@@ -362,6 +379,7 @@ impl SqliteStore {
         .bind(words)
         .bind(fragment)
         .bind(i64::from(limit))
+        .bind(inner)
         .fetch_all(&self.pool)
         .await?)
     }

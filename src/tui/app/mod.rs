@@ -75,6 +75,8 @@ pub struct App {
     dispositions: Vec<Disposition>,
     /// The floor's calling hours and default zone, for what the console says about times.
     policy: Policy,
+    /// Whether the connection is encrypted, once the database has said (None until then).
+    security: Option<crate::store::target::ConnectionSecurity>,
     announcer: announce::Announcer,
     last_refresh: Option<DateTime<Utc>>,
     last_reap: Option<DateTime<Utc>>,
@@ -102,6 +104,7 @@ impl App {
             connection: Connection::default(),
             dispositions: Vec::new(),
             policy: Policy::default(),
+            security: None,
             announcer: Default::default(),
             last_refresh: None,
             last_reap: None,
@@ -135,7 +138,12 @@ impl App {
         self.last_refresh = Some(self.now);
         // These run at once in the event loop; the floor view refreshes every 10 s anyway.
         let mut requests: Vec<Request> = self.floor_request().into_iter().collect();
-        requests.extend([Request::Dispositions, Request::Policy, Request::ActiveCalls]);
+        requests.extend([
+            Request::Dispositions,
+            Request::Policy,
+            Request::Security,
+            Request::ActiveCalls,
+        ]);
         requests.extend(self.publish_presence());
         requests.extend(self.lists.reload());
         requests
@@ -149,6 +157,11 @@ impl App {
 
     pub fn database(&self) -> &str {
         &self.database
+    }
+
+    /// How the connection is protected, once the database has said.
+    pub fn security(&self) -> Option<crate::store::target::ConnectionSecurity> {
+        self.security
     }
 
     pub fn keymap(&self) -> &Keymap {
@@ -723,6 +736,10 @@ impl App {
             }
             Reply::Policy(policy) => {
                 self.policy = *policy;
+                Vec::new()
+            }
+            Reply::Security(security) => {
+                self.security = Some(security);
                 Vec::new()
             }
             Reply::CallStarted(started) => self.on_call_started(started),

@@ -12,7 +12,12 @@ use crate::tui::forms::OutcomeFocus;
 use crate::tui::keymap::Action;
 
 pub fn header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let connection = if app.online() { "● online" } else { "○ OFFLINE" };
+    let badge = app.security().map_or("", |s| s.badge());
+    let connection = match (app.online(), badge) {
+        (false, _) => "○ OFFLINE".to_string(),
+        (true, "") => "● online".to_string(),
+        (true, badge) => format!("● online {badge}"),
+    };
     let clock = app.now().with_timezone(&chrono::Local).format("%H:%M:%S").to_string();
     // Most important first: the database name is the part cut on narrow screens.
     let left = format!(
@@ -205,6 +210,40 @@ mod tests {
         assert!(line.contains("… "), "the path is cut with an ellipsis: {line}");
         let clock = regex_free_clock(&line);
         assert!(clock, "the clock stays whole at the right: {line}");
+    }
+
+    #[test]
+    fn the_header_says_whether_the_connection_is_encrypted() {
+        use crate::store::target::ConnectionSecurity;
+        let mut app = App::new(
+            crate::tui::app::tests::agent(crate::domain::Role::Agent),
+            "postgres://db.floor.example.com/coldcall".into(),
+            "US".into(),
+            Keymap::default(),
+            chrono::Utc::now(),
+        );
+        let draw = |app: &App| {
+            let mut terminal = Terminal::new(TestBackend::new(120, 1)).unwrap();
+            terminal
+                .draw(|frame| super::header(app, &Theme { color: false }, frame, frame.area()))
+                .unwrap();
+            terminal.backend().to_string()
+        };
+        for (security, shown) in [
+            (ConnectionSecurity::Plaintext, "⚠ NOT ENCRYPTED"),
+            (ConnectionSecurity::EncryptedUnverified, "TLS unverified"),
+            (ConnectionSecurity::Verified, "TLS ✓"),
+        ] {
+            app.on_reply(crate::tui::request::Reply::Security(security));
+            let line = draw(&app);
+            assert!(line.contains(shown), "{security:?} shows {shown:?}: {line}");
+        }
+        app.on_reply(crate::tui::request::Reply::Security(ConnectionSecurity::LocalFile));
+        let line = draw(&app);
+        assert!(
+            !line.contains("TLS") && !line.contains("ENCRYPTED"),
+            "a local file has no badge: {line}"
+        );
     }
 
     /// "hh:mm:ss " at the end of the line.
