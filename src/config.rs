@@ -71,9 +71,56 @@ pub struct Config {
     /// Key overrides: action name → keys.
     #[serde(default)]
     pub keys: HashMap<Action, Vec<String>>,
-    /// The floor server (`coldcall serve`).
+    /// `server = "https://…"`: the floor server this terminal works through. A `[server]`
+    /// table instead: how `coldcall serve` runs on the machine that serves the floor.
     #[serde(default)]
-    pub server: crate::server::config::ServerSettings,
+    pub server: ServerEntry,
+}
+
+/// The config's `server`: an address for a console, settings for the floor server itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerEntry {
+    Address(String),
+    Settings(crate::server::config::ServerSettings),
+}
+
+impl<'de> Deserialize<'de> for ServerEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Read as a value first so a mistake inside a [server] table keeps its own message.
+        match toml::Value::deserialize(deserializer)? {
+            toml::Value::String(url) => Ok(ServerEntry::Address(url)),
+            table @ toml::Value::Table(_) => crate::server::config::ServerSettings::deserialize(table)
+                .map(ServerEntry::Settings)
+                .map_err(serde::de::Error::custom),
+            _ => Err(serde::de::Error::custom(
+                "server: the floor server's address as text (server = \"https://…\"), or a [server] table for coldcall serve",
+            )),
+        }
+    }
+}
+
+impl Default for ServerEntry {
+    fn default() -> Self {
+        ServerEntry::Settings(Default::default())
+    }
+}
+
+impl Config {
+    /// The floor server this terminal works through, when the config names one.
+    pub fn floor_server(&self) -> Option<&str> {
+        match &self.server {
+            ServerEntry::Address(url) => Some(url.as_str()).filter(|u| !u.trim().is_empty()),
+            ServerEntry::Settings(_) => None,
+        }
+    }
+
+    /// The `[server]` settings `coldcall serve` starts from.
+    pub fn serve_settings(&self) -> crate::server::config::ServerSettings {
+        match &self.server {
+            ServerEntry::Settings(settings) => settings.clone(),
+            ServerEntry::Address(_) => Default::default(),
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -100,8 +147,28 @@ impl Default for Config {
     }
 }
 
+#[cfg(test)]
+mod server_entry_tests {
+    use super::*;
+
+    #[test]
+    fn server_is_an_address_or_the_serve_settings() {
+        let console = parse("server = \"https://dialer.example.com:8470\"\n").unwrap();
+        assert_eq!(console.floor_server(), Some("https://dialer.example.com:8470"));
+        let serving = parse("[server]\nlisten = \"0.0.0.0:8470\"\n").unwrap();
+        assert_eq!(serving.floor_server(), None);
+        assert_eq!(serving.serve_settings().listen, "0.0.0.0:8470");
+        let typo = parse("[server]\nlisten_on = \"x\"\n").unwrap_err();
+        assert!(typo.contains("listen_on"), "{typo}");
+    }
+}
+
 const EXAMPLE: &str = r#"# coldcall configuration. Every line is optional; COLDCALL_* environment variables and
 # command-line flags override what is set here.
+
+# The floor server this terminal works through (same as --server or COLDCALL_SERVER): agents
+# on a shared floor log in to it (coldcall login) and never hold the database's password.
+# server = "https://dialer.example.com:8470"
 
 # The database. Leave unset for the local SQLite file in the data directory.
 # For a shared floor use PostgreSQL, with TLS verified:
@@ -144,7 +211,8 @@ const EXAMPLE: &str = r#"# coldcall configuration. Every line is optional; COLDC
 # long_pause_minutes = 15
 # long_wrap_up_minutes = 2
 
-# The floor server, for `coldcall serve` (flags override). Plain HTTP is served only on a
+# On the machine that runs the floor server, how `coldcall serve` runs (flags override); a
+# [server] table here instead of the server = "…" line above. Plain HTTP is served only on a
 # loopback address or a Unix socket; anywhere else it needs a certificate and key.
 # [server]
 # listen = "127.0.0.1:8470"          # or "0.0.0.0:8470" with TLS, or "unix:/run/coldcall/coldcall.sock"

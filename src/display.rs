@@ -21,6 +21,11 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
+/// Text of several lines made printable line by line: its line breaks stay.
+pub fn printable_lines(text: &str) -> String {
+    text.lines().map(printable).collect::<Vec<_>>().join("\n")
+}
+
 /// Every string inside a JSON value made printable (for `--json` shown on a terminal).
 pub fn printable_json(value: &mut serde_json::Value) {
     match value {
@@ -53,5 +58,24 @@ mod tests {
         let mut v = serde_json::json!({ "a": ["x\u{1b}[2J", { "b": "\u{202E}y" }], "n": 1 });
         printable_json(&mut v);
         assert_eq!(v, serde_json::json!({ "a": ["x [2J", { "b": "y" }], "n": 1 }));
+    }
+}
+
+/// "1 call", "3 calls": a count with its noun (nouns with a plain plural -s).
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod count_tests {
+    #[test]
+    fn one_is_singular_and_every_other_count_plural() {
+        assert_eq!(super::count(1, "lead"), "1 lead");
+        assert_eq!(super::count(0, "call"), "0 calls");
+        assert_eq!(super::count(3, "status change"), "3 status changes");
     }
 }

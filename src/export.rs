@@ -32,6 +32,7 @@ const LEAD_EXTRA: &[&str] = &[
 const CALL_COLUMNS: &[&str] = &[
     "id",
     "started_at",
+    "ringing_at",
     "answered_at",
     "ended_at",
     "agent",
@@ -185,6 +186,7 @@ pub async fn export_calls_for<W: Write>(
                 &[
                     c.id.to_string(),
                     time(Some(c.started_at)),
+                    time(c.ringing_at),
                     time(c.answered_at),
                     time(c.ended_at),
                     c.agent_name.clone(),

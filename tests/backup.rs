@@ -32,6 +32,44 @@ fn content(m: &Manifest) -> Vec<(String, Vec<String>, u64, String)> {
         .collect()
 }
 
+/// Checks one lead out to ann, changes its status in the copy and syncs, so the checkout tables
+/// have rows.
+async fn work_a_lead_offline(store: &Store, floor: &floor::Floor, dir: &Path) {
+    let path = dir.join("offline-copy.db");
+    let copy = Store::connect(&path.to_string_lossy(), &coldcall::store::ConnectOptions::default())
+        .await
+        .unwrap()
+        .with_clock(store.clock().clone());
+    copy.migrate().await.unwrap();
+    let request = coldcall::store::offline::CheckoutRequest {
+        agent_id: floor.ann.id,
+        by: floor.ann.id,
+        leads: 1,
+        hours: 8,
+    };
+    let summary = store
+        .offline_checkout(&copy, &request, &LeadFilter::default())
+        .await
+        .unwrap();
+    let lead = copy
+        .list_leads(&LeadFilter::default(), None, 1)
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    copy.set_status(
+        lead.id,
+        coldcall::domain::LeadStatus::Nurturing,
+        Some("next quarter"),
+        Some(floor.ann.id),
+    )
+    .await
+    .unwrap();
+    let report = store.offline_sync(&copy, None).await.unwrap();
+    assert_eq!((summary.leads, report.status_changes_applied), (1, 1));
+    copy.close().await;
+}
+
 /// Every table has rows, so the round trip proves something about each of them.
 fn assert_every_table_has_rows(m: &Manifest) {
     for spec in tables::TABLES {
@@ -45,6 +83,12 @@ async fn a_floor_moves_sqlite_to_postgres_and_back_with_identical_content() {
     let dir = tempfile::tempdir().unwrap();
     let first = sqlite().await;
     let floor = floor::populate(&first.store, 20).await;
+    work_a_lead_offline(&first.store, &floor, dir.path()).await;
+    first
+        .store
+        .set_script("default", "Hello {first_name}, this is {agent}.", None)
+        .await
+        .unwrap();
     let (bytes, from_sqlite) = backup_bytes(&first.store).await;
     assert_eq!(from_sqlite.header.backend, "sqlite");
     assert_every_table_has_rows(&from_sqlite);
@@ -249,6 +293,19 @@ async fn a_backup_taken_while_agents_work_is_one_snapshot(store: &Store) {
         }));
     }
     let dir = tempfile::tempdir().unwrap();
+    // On a loaded machine the workers' first lead can take a while: the backups start once
+    // agents are really working.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while store
+        .list_leads(&LeadFilter::default(), None, 1)
+        .await
+        .unwrap()
+        .items
+        .is_empty()
+    {
+        assert!(std::time::Instant::now() < deadline, "the workers never added a lead");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     for round in 0..3 {
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
         let (bytes, manifest) = backup_bytes(store).await;

@@ -353,3 +353,79 @@ fn passwords_are_never_printed() {
     );
     assert!(!all.contains("hunter2"), "{all}");
 }
+
+/// `doctor` on a real database: healthy when it is, and each problem named with its fix and a
+/// failing exit code when it is not (a stale lock from a console that died an hour ago, a
+/// schema one migration behind).
+async fn doctor_names_what_is_wrong(db: common::TestDb) {
+    let console = Console::new(&db.url);
+    let run = |args: &[&str]| tokio::task::block_in_place(|| console.json(args));
+    run(&["agent", "add", "alice"]);
+    run(&["settings", "set", "calling_hours", "00:00-23:59"]);
+    common::lead(&db.store.clone().with_clock(coldcall::store::Clock::system()), 2).await;
+    let healthy = run(&["--agent", "alice", "doctor"]);
+    assert_eq!(healthy["verdict"], "ok", "{healthy}");
+    // A call whose console died an hour ago (written with the clock an hour back).
+    let earlier = db.store.clone().with_clock(coldcall::store::Clock::fixed(
+        chrono::Utc::now() - chrono::Duration::hours(1),
+    ));
+    let lead = common::lead(&earlier, 1).await;
+    let alice = earlier.agent_by_name("alice").await.unwrap().unwrap();
+    common::start_call(&earlier, lead.id, alice.id).await;
+    let stale = run(&["doctor"]);
+    assert_eq!(stale["verdict"], "warn", "{stale}");
+    let findings = stale["findings"].as_array().unwrap();
+    let locks = findings.iter().find(|f| f["check"] == "locks").unwrap();
+    assert_eq!(locks["level"], "warn", "{stale}");
+    assert!(locks["detail"].as_str().unwrap().contains("alice"), "{locks}");
+    assert!(locks["fix"].as_str().unwrap().contains("calls reap"), "{locks}");
+    run(&["db", "down"]);
+    let out = tokio::task::block_in_place(|| console.run(&["--json", "doctor"]));
+    assert_eq!(code(&out), 1, "a schema behind fails");
+    // The findings, then the error object every failing command prints with --json.
+    let mut printed = serde_json::Deserializer::from_slice(&out.stdout).into_iter::<Value>();
+    let behind = printed.next().unwrap().unwrap();
+    assert!(printed.next().unwrap().unwrap()["error"].is_object());
+    assert_eq!(behind["verdict"], "fail");
+    assert!(behind.to_string().contains("coldcall db migrate"), "{behind}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_on_sqlite() {
+    doctor_names_what_is_wrong(common::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_on_postgres() {
+    doctor_names_what_is_wrong(common::postgres().await).await;
+}
+
+/// Statements slower than the bound are logged with their text and time: with the bound at 0 ms
+/// every statement of a command is, and with a minute none is.
+#[test]
+fn slow_statements_are_logged_with_their_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("slow.db").display());
+    let logged = |bound: &str| {
+        let data = tempfile::tempdir().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_coldcall"))
+            .args(["--database", &db, "lead", "list"])
+            .env_remove("COLDCALL_DATABASE_URL")
+            .env("COLDCALL_DATA_DIR", data.path())
+            .env("COLDCALL_SLOW_STATEMENT_MS", bound)
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let mut text = String::new();
+        for entry in std::fs::read_dir(data.path().join("logs")).unwrap().flatten() {
+            text.push_str(&std::fs::read_to_string(entry.path()).unwrap());
+        }
+        text
+    };
+    let everything = logged("0");
+    assert!(everything.contains("slow statement"), "{everything}");
+    assert!(everything.contains("elapsed"), "the time is in the line: {everything}");
+    assert!(everything.contains("SELECT"), "and the statement: {everything}");
+    let quick = logged("60000");
+    assert!(!quick.contains("slow statement"), "{quick}");
+}

@@ -112,7 +112,7 @@ fn session(admin: &Admin, dir: &Path) {
     assert_eq!(back["report"]["rejected"], 0);
     let calls = admin.run(&["export", "calls", "--from", "2020-01-01"]);
     assert_eq!(code(&calls), 0, "{}", stderr(&calls));
-    assert!(stdout(&calls).starts_with("id,started_at,answered_at,ended_at,agent,lead_id,lead_name"));
+    assert!(stdout(&calls).starts_with("id,started_at,ringing_at,answered_at,ended_at,agent,lead_id,lead_name"));
 
     // A do-not-call list: the lead's number is listed, so a call check now refuses (exit 3).
     let dnc = dir.join("dnc.csv");

@@ -781,3 +781,50 @@ async fn a_refusal_goes_when_another_lead_is_in_front() {
     console.press("k").await;
     assert_eq!(console.status_text(), "", "the refusal was about the other lead");
 }
+
+#[tokio::test]
+async fn a_supervisor_merges_a_duplicate_from_the_console() {
+    let (db, leads) = floor().await;
+    supervisor(&db.store, "sam").await;
+    let (keep, other) = (&leads[0], &leads[1]);
+    db.store
+        .start_call(&coldcall::store::StartCall {
+            lead_id: other.id,
+            agent_id: db.store.agent_by_name("bob").await.unwrap().unwrap().id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    let mut console = Console::open_as(&db.store, "sam", false).await;
+    console.select(keep.id).await;
+    // Named by the start of its id, as on the command line; refused while it is on a call.
+    let prefix = other.id.to_string()[..30].to_string();
+    console.press("M").await;
+    assert!(matches!(console.app.modal(), Some(Modal::Merge(_))));
+    console.press(&format!("{prefix}<Enter>")).await;
+    assert!(
+        console.status_text().contains("call"),
+        "refused during a call: {}",
+        console.status_text()
+    );
+    assert!(db.store.lead(other.id).await.unwrap().unwrap().deleted_at.is_none());
+    db.store.reap_stale_locks(None).await.unwrap();
+    db.store.clock().advance(Duration::minutes(10));
+    db.store.reap_stale_locks(None).await.unwrap();
+
+    console.press("M").await;
+    console.press(&format!("{prefix}<Enter>")).await;
+    assert!(
+        console.status_text().starts_with("merged into Ada Quinn: 1 call"),
+        "{}",
+        console.status_text()
+    );
+    assert_eq!(db.store.merged_into(other.id).await.unwrap(), Some(keep.id));
+    assert_eq!(db.store.call_history(keep.id).await.unwrap().len(), 1, "the call moved");
+
+    // An agent does not merge.
+    let mut agent_console = Console::open(&db.store, "bob").await;
+    agent_console.press("M").await;
+    assert!(agent_console.app.modal().is_none());
+    assert!(agent_console.status_text().contains("only supervisors merge leads"));
+}

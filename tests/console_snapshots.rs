@@ -152,6 +152,22 @@ async fn on_call() {
     check("on_call", &app);
 }
 
+/// A call with a script stored: beside the lead on a tall screen, on its own tab at 80×24.
+#[tokio::test]
+async fn on_call_with_a_script() {
+    let (db, mut app) = floor().await;
+    db.store
+        .set_script(
+            "default",
+            "Hi {first_name}, this is {agent} from Acme.\nIs {company} still looking at freight?\n\nIf yes: book a demo.\nIf no: ask when to call back.",
+            None,
+        )
+        .await
+        .unwrap();
+    press(&mut app, &db.store, &chars("nc")).await;
+    check("on_call_with_a_script", &app);
+}
+
 #[tokio::test]
 async fn outcome_form() {
     let (db, mut app) = floor().await;

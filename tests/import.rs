@@ -126,7 +126,7 @@ async fn settled_changes(store: &Store, from: FeedCursor) -> Vec<coldcall::store
 /// Runs SQL outside the store (tests only: triggers that fail on purpose, audit reads).
 async fn raw_execute(db: &TestDb, sql: &str) {
     match db.store.kind() {
-        BackendKind::Postgres => {
+        BackendKind::Postgres | BackendKind::Server => {
             let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
             sqlx::raw_sql(sql).execute(&pool).await.unwrap();
             pool.close().await;
@@ -143,7 +143,7 @@ async fn raw_execute(db: &TestDb, sql: &str) {
 async fn import_audits(db: &TestDb) -> Vec<(String, String, String)> {
     let sql = "SELECT entity, entity_id, CAST(new_value AS TEXT) FROM audit_log WHERE action = 'import' ORDER BY id";
     match db.store.kind() {
-        BackendKind::Postgres => {
+        BackendKind::Postgres | BackendKind::Server => {
             let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
             let rows = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
             pool.close().await;
@@ -521,7 +521,7 @@ async fn a_failure_mid_file_keeps_committed_batches_and_a_rerun_finishes(db: &Te
     // A database that fails on one row, as a real failure would fail a whole batch.
     let poison = "+12125550025";
     match db.store.kind() {
-        BackendKind::Postgres => {
+        BackendKind::Postgres | BackendKind::Server => {
             raw_execute(
                 db,
                 &format!(
@@ -568,7 +568,7 @@ async fn a_failure_mid_file_keeps_committed_batches_and_a_rerun_finishes(db: &Te
     assert_eq!(all_leads(&db.store).await.len(), 20);
 
     match db.store.kind() {
-        BackendKind::Postgres => raw_execute(db, "DROP TRIGGER poison ON leads").await,
+        BackendKind::Postgres | BackendKind::Server => raw_execute(db, "DROP TRIGGER poison ON leads").await,
         BackendKind::Sqlite => raw_execute(db, "DROP TRIGGER poison").await,
     }
     let rerun = LeadImport::open(&path, options)
@@ -736,12 +736,21 @@ async fn calls_export_in_order_by_page_and_filter(db: &TestDb) {
             .await
             .unwrap();
         store.clock().advance(Duration::seconds(30));
+        // The second call went through the softphone: it rang 4 s after the start.
+        let progress = (n == 2).then(|| coldcall::store::CallProgress {
+            ringing_at: Some(started.started_at + Duration::seconds(4)),
+            answered_at: Some(started.started_at + Duration::seconds(10)),
+            ended_at: store.now(),
+            status: coldcall::domain::CallStatus::Completed,
+            reason: "completed".into(),
+        });
         store
             .end_call(&EndCall {
                 call_id: started.call_id,
                 agent_id: who.id,
                 disposition: "interested".into(),
                 notes: (n == 2).then(|| "=cmd|' /C calc'!A0".to_string()),
+                progress,
                 ..EndCall::default()
             })
             .await
@@ -787,13 +796,31 @@ async fn calls_export_in_order_by_page_and_filter(db: &TestDb) {
         .unwrap();
     assert_eq!(written, 5);
     let mut reader = csv::Reader::from_reader(out.as_slice());
+    let headers = reader.headers().unwrap().clone();
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
-    assert_eq!(&rows[1][4], "ann");
-    assert_eq!(&rows[1][6], "Lead2 Tester");
-    assert_eq!(&rows[1][12], "interested");
-    assert_eq!(&rows[1][13], "30");
+    let cell = |row: usize, name: &str| {
+        let i = headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"));
+        rows[row][i].to_string()
+    };
+    assert_eq!(cell(1, "agent"), "ann");
+    assert_eq!(cell(1, "lead_name"), "Lead2 Tester");
+    assert_eq!(cell(1, "disposition"), "interested");
+    assert_eq!(cell(1, "duration_s"), "20", "talk time from the answer");
+    let started = calls[1].started_at;
     assert_eq!(
-        &rows[1][14], "'=cmd|' /C calc'!A0",
+        cell(1, "ringing_at"),
+        (started + Duration::seconds(4)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    assert_eq!(
+        cell(1, "answered_at"),
+        (started + Duration::seconds(10)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    assert_eq!(cell(0, "ringing_at"), "", "dialled by hand: no ringing time");
+    assert!(
+        cell(1, "notes").starts_with("'=cmd|' /C calc'!A0"),
         "a note is never a formula in a spreadsheet"
     );
 }

@@ -196,6 +196,7 @@ async fn every_route_gives_each_caller_exactly_what_its_role_allows() {
 
     let lead = common::lead(store, 1).await;
     let erasable = common::lead(store, 2).await;
+    let mergeable = common::lead(store, 3).await;
     let future = (store.now() + Duration::hours(2)).to_rfc3339();
     let nobody = uuid::Uuid::now_v7();
     let l = lead.id;
@@ -349,11 +350,68 @@ async fn every_route_gives_each_caller_exactly_what_its_role_allows() {
         (M::POST, format!("/leads/{e}/restore"), None, Agent),
         (M::GET, "/changes/head".into(), None, Agent),
         (M::GET, "/changes".into(), None, Agent),
+        (
+            M::PUT,
+            "/scripts/default".into(),
+            Some(json!({ "body": "Hi {first_name}, this is {agent}." })),
+            Admin,
+        ),
+        (M::GET, "/scripts".into(), None, Agent),
+        (M::GET, "/scripts/default".into(), None, Agent),
+        (M::GET, format!("/leads/{l}/script"), None, Agent),
+        (M::DELETE, "/scripts/callback".into(), None, Admin),
+        (M::GET, format!("/calls/{nobody}"), None, Agent),
+        (M::GET, "/calls/prefix/0190".into(), None, Agent),
+        (M::GET, "/leads/prefix/0190".into(), None, Agent),
+        (M::GET, format!("/leads/{l}/merged-into"), None, Agent),
+        (M::GET, "/leads/duplicates".into(), None, Supervisor),
+        (
+            M::POST,
+            format!("/leads/{l}/merge"),
+            Some(json!({ "other": mergeable.id })),
+            Supervisor,
+        ),
+        (M::GET, "/queue/why".into(), None, Agent),
+        (M::GET, "/floor/offline".into(), None, Supervisor),
+        (M::GET, "/changes/since?cursor=0:0".into(), None, Agent),
+        (M::POST, "/assignments/expire".into(), None, Supervisor),
+        (
+            M::POST,
+            "/import/leads".into(),
+            Some(json!({ "rows": [], "mode": "skip", "reason": "import" })),
+            Admin,
+        ),
+        (M::POST, "/import/dnc".into(), Some(json!({ "rows": [] })), Admin),
+        (
+            M::POST,
+            "/import/record".into(),
+            Some(json!({ "what": "leads", "file": "x.csv", "summary": {} })),
+            Admin,
+        ),
+        (M::GET, "/export/calls".into(), None, Admin),
+        // Last: each allowed call takes a lead off the floor.
+        (
+            M::POST,
+            "/offline/checkouts".into(),
+            Some(json!({ "leads": 1, "hours": 8, "for": "bob" })),
+            Admin,
+        ),
+        (
+            M::POST,
+            "/offline/checkouts".into(),
+            Some(json!({ "leads": 1, "hours": 8 })),
+            Agent,
+        ),
     ];
     let _ = (&bob, &dave);
     // The list covers every operation of the OpenAPI document (those tested on their own aside).
     let (_, doc) = call(base, None, M::GET, "/openapi.json", None).await;
-    let own_tests = ["/api/v1/login", "/api/v1/logout", "/api/v1/me/password"];
+    let own_tests = [
+        "/api/v1/login",
+        "/api/v1/logout",
+        "/api/v1/me/password",
+        "/api/v1/offline/sync",
+    ];
     for (template, ops) in doc["paths"].as_object().unwrap() {
         if own_tests.contains(&template.as_str()) {
             continue;
@@ -413,6 +471,9 @@ async fn every_route_gives_each_caller_exactly_what_its_role_allows() {
         .unwrap()
         .expect("the admin added mallory");
     assert_eq!(mallory.role, Role::Admin);
+    // A script reads with the session's agent: sam's token gets sam, whatever the request says.
+    let (_, script) = call(base, Some(&tokens[1].1), M::GET, &format!("/leads/{l}/script"), None).await;
+    assert_eq!(script["text"], "Hi Lead1, this is sam.", "{script}");
     let (_, settings) = call(base, Some(&tokens[0].1), M::GET, "/settings", None).await;
     assert!(settings.to_string().contains("[\"max_attempts\",\"7\"]"), "{settings}");
     run.server.stop().await.unwrap();
@@ -859,4 +920,393 @@ async fn plain_http_beyond_loopback_is_refused_at_start() {
         .err()
         .expect("refused");
     assert!(err.contains("refusing to serve plain HTTP"), "{err}");
+}
+
+/// An offline copy through the server: alice checks leads out and gets the copy, works it, and
+/// sends it back; only she (or an admin) may send it, never without a session, and a body that
+/// is not a copy is refused. The copy that comes back carries the sync's report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_copy_goes_out_and_comes_back_through_the_server() {
+    let db = common::postgres().await;
+    let store = &db.store;
+    let run = start(store).await;
+    let base = run.base.as_str();
+    let (alice, bob, sam, ada) = (
+        add(store, "alice", Role::Agent).await,
+        add(store, "bob", Role::Agent).await,
+        add(store, "sam", Role::Supervisor).await,
+        add(store, "ada", Role::Admin).await,
+    );
+    let [alice_t, bob_t, sam_t, ada_t] = [
+        enrol(store, base, &alice).await,
+        enrol(store, base, &bob).await,
+        enrol(store, base, &sam).await,
+        enrol(store, base, &ada).await,
+    ];
+    for n in 0..5 {
+        common::lead(store, n).await;
+    }
+    let post_copy = |token: Option<String>, bytes: Vec<u8>| async move {
+        let mut req = http()
+            .post(format!("{base}/api/v1/offline/sync"))
+            .header("content-type", "application/vnd.sqlite3")
+            .body(bytes);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        (resp.status(), resp.bytes().await.unwrap().to_vec())
+    };
+
+    // Out: the copy is the body; the acting agent is the session's.
+    let resp = http()
+        .post(format!("{base}/api/v1/offline/checkouts"))
+        .bearer_auth(&alice_t)
+        .json(&json!({ "leads": 3, "hours": 24 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/vnd.sqlite3");
+    let checkout_id = resp.headers()["x-coldcall-checkout"].to_str().unwrap().to_string();
+    let bytes = resp.bytes().await.unwrap().to_vec();
+    assert!(bytes.starts_with(b"SQLite format 3\0"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("road.db");
+    std::fs::write(&path, &bytes).unwrap();
+    let copy = Store::connect(&path.to_string_lossy(), &coldcall::store::ConnectOptions::default())
+        .await
+        .unwrap()
+        .with_clock(store.clock().clone());
+    let own = copy.offline_copy_of().await.unwrap().expect("a copy");
+    assert_eq!((own.id.to_string(), own.agent_id), (checkout_id, alice.id));
+    assert_eq!(store.offline_checkouts().await.unwrap()[0].leads, 3);
+
+    // Work one lead offline.
+    let lead = copy
+        .list_leads(&coldcall::store::LeadFilter::default(), None, 1)
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let started = copy
+        .start_call(&coldcall::store::StartCall {
+            lead_id: lead.id,
+            agent_id: alice.id,
+            from_number: None,
+        })
+        .await
+        .unwrap();
+    copy.end_call(&coldcall::store::EndCall {
+        call_id: started.call_id,
+        agent_id: alice.id,
+        disposition: "interested".into(),
+        notes: Some("on the train".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    // One whole file (a closed SQLite file may still have part of itself in its log).
+    let whole = dir.path().join("whole.db");
+    copy.write_file(&whole).await.unwrap();
+    copy.close().await;
+    let worked = std::fs::read(&whole).unwrap();
+
+    // Back: not without a session, not as another agent or a supervisor, not a body that is no copy.
+    let before = fingerprint(&db).await;
+    assert_eq!(post_copy(None, worked.clone()).await.0, StatusCode::UNAUTHORIZED);
+    for token in [&bob_t, &sam_t] {
+        assert_eq!(
+            post_copy(Some(token.clone()), worked.clone()).await.0,
+            StatusCode::FORBIDDEN
+        );
+    }
+    assert_eq!(
+        post_copy(Some(alice_t.clone()), b"not a database".to_vec()).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        changed(&before, &fingerprint(&db).await),
+        Vec::<String>::new(),
+        "refused, nothing written"
+    );
+
+    let (status, back) = post_copy(Some(alice_t.clone()), worked.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let history = store.call_history(lead.id).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].notes.as_deref(), Some("on the train"));
+    assert_eq!(history[0].agent_id, alice.id);
+    std::fs::write(&path, &back).unwrap();
+    let copy = Store::connect(&path.to_string_lossy(), &coldcall::store::ConnectOptions::default())
+        .await
+        .unwrap();
+    let synced = copy.offline_copy_of().await.unwrap().unwrap();
+    let report: coldcall::store::offline::SyncReport =
+        serde_json::from_str(synced.last_report.as_deref().expect("the report is in the copy")).unwrap();
+    assert_eq!(report.calls_uploaded, 1);
+    copy.close().await;
+
+    // An admin may send it for alice; a second sync changes nothing.
+    let (status, _) = post_copy(Some(ada_t.clone()), back).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(store.call_history(lead.id).await.unwrap().len(), 1);
+    run.server.stop().await.unwrap();
+}
+
+/// The command line through the server: with the session `coldcall login` keeps and the server
+/// named (`COLDCALL_SERVER`), `offline checkout` writes the copy the server sends and `offline
+/// sync` replaces it
+/// with the one that comes back; no database URL is given to the command line at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_checks_out_and_syncs_through_the_server() {
+    let db = common::postgres().await;
+    let store = &db.store;
+    let run = start(store).await;
+    let alice = add(store, "alice", Role::Agent).await;
+    let token = enrol(store, &run.base, &alice).await;
+    for n in 0..4 {
+        common::lead(store, n).await;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let session = json!({ "server": run.base, "name": "alice", "token": token,
+        "expires_at": (chrono::Utc::now() + Duration::hours(8)).to_rfc3339() });
+    std::fs::write(home.path().join("session.json"), session.to_string()).unwrap();
+    let coldcall = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_coldcall"))
+            .args(args)
+            .env_remove("COLDCALL_DATABASE_URL")
+            .env_remove("COLDCALL_AGENT")
+            .env("COLDCALL_SERVER", &run.base)
+            .env("COLDCALL_DATA_DIR", home.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let copy = home.path().join("road.db");
+    let copy_arg = copy.to_str().unwrap();
+    let out = tokio::task::block_in_place(|| {
+        coldcall(&[
+            "--json", "offline", "checkout", "--leads", "2", "--hours", "8", "--out", copy_arg,
+        ])
+    });
+    assert_eq!(out["checkout"]["agent_id"], alice.id);
+    assert_eq!(store.offline_checkouts().await.unwrap()[0].leads, 2);
+
+    let worked = Store::connect(copy_arg, &coldcall::store::ConnectOptions::default())
+        .await
+        .unwrap()
+        .with_clock(store.clock().clone());
+    let lead = worked
+        .list_leads(&coldcall::store::LeadFilter::default(), None, 1)
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    worked
+        .set_status(
+            lead.id,
+            coldcall::domain::LeadStatus::Nurturing,
+            Some("next year"),
+            Some(alice.id),
+        )
+        .await
+        .unwrap();
+    worked.close().await;
+
+    let report = tokio::task::block_in_place(|| coldcall(&["--json", "offline", "sync", copy_arg, "--more", "1"]));
+    assert_eq!(report["report"]["status_changes_applied"], 1, "{report}");
+    assert_eq!(report["leads_added"], 1, "and one more lead: {report}");
+    assert_eq!(store.offline_checkouts().await.unwrap()[0].leads, 3);
+    assert_eq!(
+        store.lead(lead.id).await.unwrap().unwrap().status,
+        coldcall::domain::LeadStatus::Nurturing
+    );
+    let again = tokio::task::block_in_place(|| coldcall(&["--json", "offline", "sync", copy_arg]));
+    assert_eq!(
+        again["report"]["status_changes_applied"], 0,
+        "the copy came back up to date: {again}"
+    );
+    assert!(again["leads_added"].is_null());
+    run.server.stop().await.unwrap();
+}
+
+/// Every command through the server, from the real binary with no database URL: each terminal
+/// acts as its session's agent, a refusal reads as in direct mode (exit 3, the same code), an
+/// agent cannot end another's call or pose as someone else with `--agent`, and what only the
+/// database itself takes says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_through_the_server_act_as_the_session_agent() {
+    let db = common::postgres().await;
+    let store = &db.store;
+    let run = start(store).await;
+    let lead = common::lead_with(store, 1, |l| l.timezone = common::zone_in_office_hours().into()).await;
+    let mut homes = Vec::new();
+    for (name, role) in [("alice", Role::Agent), ("bob", Role::Agent), ("sam", Role::Supervisor)] {
+        let agent = add(store, name, role).await;
+        let token = enrol(store, &run.base, &agent).await;
+        let home = tempfile::tempdir().unwrap();
+        let session = json!({ "server": run.base, "name": name, "token": token,
+            "expires_at": (chrono::Utc::now() + Duration::hours(8)).to_rfc3339() });
+        std::fs::write(home.path().join("session.json"), session.to_string()).unwrap();
+        homes.push(home);
+    }
+    let coldcall = |who: usize, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_coldcall"))
+            .arg("--json")
+            .args(args)
+            .env_remove("COLDCALL_DATABASE_URL")
+            .env_remove("COLDCALL_AGENT")
+            .env("COLDCALL_SERVER", &run.base)
+            .env("COLDCALL_DATA_DIR", homes[who].path())
+            .output()
+            .unwrap();
+        let body = serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null);
+        (
+            out.status.code(),
+            body,
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (alice, bob, sam) = (0, 1, 2);
+    let id = lead.id.to_string();
+    let short = &id[..8];
+
+    let (code, leads, err) = tokio::task::block_in_place(|| coldcall(alice, &["lead", "list"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(leads.to_string().contains(&id), "{leads}");
+
+    let (code, started, err) = tokio::task::block_in_place(|| coldcall(alice, &["call", "start", short]));
+    assert_eq!(code, Some(0), "{err}");
+    let call_id = started["call_id"].as_str().unwrap().to_string();
+    let active = store.active_calls().await.unwrap();
+    assert_eq!(active[0].agent_name, "alice", "the session's agent holds the lock");
+
+    let (code, refused, _) = tokio::task::block_in_place(|| coldcall(bob, &["call", "start", &id]));
+    assert_eq!(code, Some(3), "a rule's refusal exits with 3 as in direct mode");
+    assert_eq!(refused["error"]["code"], "on_another_call", "{refused}");
+    assert_eq!(refused["error"]["refusal"]["agent"], "alice");
+
+    let end = ["call", "end", call_id.as_str(), "--disposition", "no_answer"];
+    let (code, _, err) = tokio::task::block_in_place(|| coldcall(bob, &end));
+    assert_eq!(code, Some(1), "bob cannot end alice's call");
+    assert!(err.contains("only the agent on the call"), "{err}");
+    let (code, _, err) = tokio::task::block_in_place(|| coldcall(bob, &[&end[..], &["--force"]].concat()));
+    assert_eq!(code, Some(1), "nor force it: {err}");
+    assert!(err.contains("only "), "{err}");
+    let (code, _, err) = tokio::task::block_in_place(|| coldcall(bob, &["--agent", "sam", "calls", "active"]));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("you act as bob"), "{err}");
+    assert_eq!(
+        store.active_calls().await.unwrap().len(),
+        1,
+        "nothing bob tried ended it"
+    );
+
+    let release = ["calls", "release", call_id.as_str(), "--reason", "stuck"];
+    let (code, _, err) = tokio::task::block_in_place(|| coldcall(sam, &release));
+    assert_eq!(code, Some(0), "a supervisor releases it: {err}");
+    assert!(store.active_calls().await.unwrap().is_empty());
+    let call = store
+        .call(uuid::Uuid::parse_str(&call_id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        call.ended_by,
+        Some(store.agent_by_name("sam").await.unwrap().unwrap().id)
+    );
+
+    let (code, _, err) = tokio::task::block_in_place(|| coldcall(sam, &["db", "status"]));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("directly"), "{err}");
+    run.server.stop().await.unwrap();
+}
+
+/// An admin imports a file and exports the calls through the server, from the real binary:
+/// the rows are read and checked on the admin's machine, written by the server batch by batch,
+/// the rejects file is written beside the file, and the import is on record. An agent's session
+/// is refused and writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_imports_and_exports_through_the_server() {
+    let db = common::postgres().await;
+    let store = &db.store;
+    let run = start(store).await;
+    let mut homes = Vec::new();
+    for (name, role) in [("ada", Role::Admin), ("alice", Role::Agent)] {
+        let agent = add(store, name, role).await;
+        let token = enrol(store, &run.base, &agent).await;
+        let home = tempfile::tempdir().unwrap();
+        let session = json!({ "server": run.base, "name": name, "token": token,
+            "expires_at": (chrono::Utc::now() + Duration::hours(8)).to_rfc3339() });
+        std::fs::write(home.path().join("session.json"), session.to_string()).unwrap();
+        homes.push(home);
+    }
+    let file = homes[0].path().join("crm.csv");
+    std::fs::write(
+        &file,
+        "First Name,Last Name,Phone,Company\nAda,Quinn,+1 646 555 0142,Quinn Freight\n\
+         Bo,Reyes,+1 646 555 0143,Reyes Ltd\nNo,Number,not a phone,Nowhere Inc\n",
+    )
+    .unwrap();
+    let coldcall = |who: usize, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_coldcall"))
+            .arg("--json")
+            .args(args)
+            .env_remove("COLDCALL_DATABASE_URL")
+            .env_remove("COLDCALL_AGENT")
+            .env("COLDCALL_SERVER", &run.base)
+            .env("COLDCALL_DATA_DIR", homes[who].path())
+            .output()
+            .unwrap();
+        let body = serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null);
+        (
+            out.status.code(),
+            body,
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let path = file.to_str().unwrap();
+    let before = fingerprint(&db).await;
+    let (code, _, err) = tokio::task::block_in_place(|| coldcall(1, &["import", path]));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("only "), "an agent may not import: {err}");
+    assert!(
+        changed(&before, &fingerprint(&db).await).is_empty(),
+        "the refused import wrote"
+    );
+
+    let (code, report, err) = tokio::task::block_in_place(|| coldcall(0, &["import", path]));
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(report["report"]["imported"], 2, "{report}");
+    assert_eq!(report["report"]["rejected"], 1, "{report}");
+    let rejects = std::fs::read_to_string(homes[0].path().join("crm.rejects.csv")).unwrap();
+    assert!(rejects.contains("not a phone"), "{rejects}");
+    let leads = store.list_leads(&Default::default(), None, 10).await.unwrap().items;
+    assert_eq!(leads.len(), 2);
+    let ada = store.agent_by_name("ada").await.unwrap().unwrap();
+    assert!(
+        leads.iter().all(|l| l.updated_by == Some(ada.id)),
+        "written as the session's admin"
+    );
+
+    // a call, then the calls export through the server
+    let quinn = leads.iter().find(|l| l.last_name == "Quinn").unwrap();
+    let alice = store.agent_by_name("alice").await.unwrap().unwrap();
+    common::start_call(store, quinn.id, alice.id).await;
+    let (code, _, err) = tokio::task::block_in_place(|| coldcall(1, &["export", "calls"]));
+    assert_eq!(code, Some(1), "an agent may not export: {err}");
+    let out = homes[0].path().join("calls.csv");
+    let (code, _, err) =
+        tokio::task::block_in_place(|| coldcall(0, &["export", "calls", "--out", out.to_str().unwrap()]));
+    assert_eq!(code, Some(0), "{err}");
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(csv.lines().count(), 2, "a header and alice's call: {csv}");
+    assert!(csv.contains("Quinn Freight") && csv.contains("alice"), "{csv}");
+    run.server.stop().await.unwrap();
 }

@@ -88,6 +88,16 @@ impl Console {
         Instant::now()
     }
 
+    /// Feeds replies until the banner shows the call answered.
+    async fn until_answered(&mut self) -> Instant {
+        self.until("answered", |app| {
+            app.call()
+                .and_then(|c| c.line.as_ref())
+                .is_some_and(|l| l.answered_at.is_some())
+        })
+        .await
+    }
+
     fn stage(&self) -> Option<Stage> {
         self.app.call().and_then(|c| c.line.as_ref()).map(|l| l.stage())
     }
@@ -161,13 +171,7 @@ async fn claim_call_answer_talk_and_hang_up_records_the_talk_time() {
     // The lead picks up after a couple of rings.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let accepted = remote.send("accept").await;
-    let answered = console
-        .until("answered", |app| {
-            app.call()
-                .and_then(|c| c.line.as_ref())
-                .is_some_and(|l| l.answered_at.is_some())
-        })
-        .await;
+    let answered = console.until_answered().await;
     let banner_lag = (Utc::now() - accepted).num_milliseconds();
     tokio::time::sleep(Duration::from_secs(3)).await;
     console.app.tick(Utc::now());
@@ -268,13 +272,7 @@ async fn baresip_killed_mid_call_leaves_the_call_ended_and_recorded() {
     let (mut agent, far) = phones(&lead, Answer::Auto).await;
     let mut console = Console::open(&store, Some(settings(&agent, &far, Duration::from_secs(30)))).await;
     console.press("nc").await;
-    console
-        .until("answered", |app| {
-            app.call()
-                .and_then(|c| c.line.as_ref())
-                .is_some_and(|l| l.answered_at.is_some())
-        })
-        .await;
+    console.until_answered().await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     agent.kill().await;
     console
@@ -331,4 +329,38 @@ async fn baresip_absent_falls_back_to_manual_dialling_in_words() {
     let call = last_call(&store, &lead).await;
     assert_eq!(call.disposition.as_deref(), Some("no_answer"));
     assert_eq!(call.ringing_at, None);
+    let notes = call.notes.unwrap_or_default();
+    assert!(
+        notes.contains("softphone: baresip is not running") && notes.contains("dialled by hand"),
+        "the failure is on record: {notes:?}"
+    );
+}
+
+/// Quitting the console mid-call (confirmed) hangs the softphone's call up: the far end sees
+/// it close, so no call stays up on the line after the console has gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_mid_call_hangs_the_softphone_call_up() {
+    let (_db, store, lead) = floor().await;
+    let (agent, far) = phones(&lead, Answer::Manual).await;
+    let mut remote = Remote::connect(&far).await;
+    let mut console = Console::open(&store, Some(settings(&agent, &far, Duration::from_secs(30)))).await;
+    console.press("nc").await;
+    remote.event("CALL_INCOMING", STEP).await;
+    remote.send("accept").await;
+    console.until_answered().await;
+    console.press("q").await;
+    assert!(
+        matches!(console.app.modal(), Some(Modal::ConfirmQuit)),
+        "a call asks first"
+    );
+    console.press("y").await;
+    assert!(console.app.quitting());
+    assert_eq!(
+        console.phone.calls(),
+        1,
+        "the call is still up until the console hangs it up"
+    );
+    console.phone.hang_up_all(STEP).await;
+    assert_eq!(console.phone.calls(), 0);
+    remote.event("CALL_CLOSED", STEP).await;
 }

@@ -11,8 +11,12 @@ use coldcall::store::{
 use common::*;
 
 on_both_backends!(
-    a_softphone_call_records_what_sip_said,
     the_call_progress_migration_keeps_calls_and_locks,
+    migrations_go_down_and_up_again,
+);
+
+on_every_backend!(
+    a_softphone_call_records_what_sip_said,
     leads_are_created_read_and_unique_by_phone_and_email,
     edits_keep_do_not_call_and_log_status_changes,
     status_changes_are_logged_with_who_and_why,
@@ -39,11 +43,12 @@ on_both_backends!(
     settings_are_validated_and_shared,
     presence_shows_each_agent_and_goes_offline_when_silent,
     floor_figures_count_calls_contacts_talk_time_and_conversions,
-    migrations_go_down_and_up_again,
     duplicates_are_found_by_number_email_and_name_at_company,
     a_merge_moves_the_history_to_the_kept_lead_and_deletes_the_other,
     ids_are_found_by_an_unambiguous_prefix,
     a_taken_phone_or_email_names_the_lead_that_has_it,
+    call_scripts_are_checked_stored_and_picked_for_each_call,
+    what_was_noted_on_a_call_stays_when_its_outcome_is_saved,
 );
 
 async fn leads_are_created_read_and_unique_by_phone_and_email(store: &Store) {
@@ -1082,7 +1087,15 @@ async fn do_not_call_outcome_lists_the_number_for_good(store: &Store) {
         .await
         .unwrap();
     assert!(store.lead(other.id).await.unwrap().unwrap().do_not_call);
-    assert!(store.dnc_remove(&other.phone, Some(ann.id)).await.unwrap());
+    // only an admin takes a number off the list
+    let err = store.dnc_remove(&other.phone, Some(ann.id)).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Forbidden(m) if m.contains("do-not-call")),
+        "{err:?}"
+    );
+    assert!(store.dnc_check(&other.phone).await.unwrap().is_some());
+    let admin = add_agent(store, "root", coldcall::domain::Role::Admin).await;
+    assert!(store.dnc_remove(&other.phone, Some(admin.id)).await.unwrap());
     assert!(store.dnc_check(&other.phone).await.unwrap().is_none());
 }
 
@@ -1219,8 +1232,10 @@ async fn presence_shows_each_agent_and_goes_offline_when_silent(store: &Store) {
     use coldcall::domain::PresenceState;
     let ann = agent(store, "ann").await;
     agent(store, "bob").await;
+    // (through a floor server, the harness's own admin is on the floor too)
     let states = |list: Vec<coldcall::store::Presence>| {
         list.into_iter()
+            .filter(|p| p.agent_name != HARNESS_ADMIN)
             .map(|p| (p.agent_name, p.state, p.reason))
             .collect::<Vec<_>>()
     };
@@ -1375,14 +1390,7 @@ async fn migrations_go_down_and_up_again(store: &Store) {
 }
 
 async fn call_and_end(store: &Store, lead_id: uuid::Uuid, agent_id: i64) {
-    let started = store
-        .start_call(&StartCall {
-            lead_id,
-            agent_id,
-            from_number: None,
-        })
-        .await
-        .unwrap();
+    let started = start_call(store, lead_id, agent_id).await;
     store.clock().advance(Duration::seconds(30));
     store
         .end_call(&EndCall {
@@ -1832,4 +1840,118 @@ async fn the_call_progress_migration_keeps_calls_and_locks(store: &Store) {
         .await
         .unwrap();
     assert!(store.active_calls().await.unwrap().is_empty());
+}
+
+async fn call_scripts_are_checked_stored_and_picked_for_each_call(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let ada = add_agent(store, "ada", coldcall::domain::Role::Admin).await;
+    let lead = lead(store, 7).await;
+    assert_eq!(
+        store.script_for_call(&lead, "ann").await.unwrap(),
+        None,
+        "none stored yet"
+    );
+
+    // Only admins store scripts; names and placeholders are checked before anything is written.
+    let refused = store.set_script("default", "Hi {first_name}", Some(ann.id)).await;
+    assert!(matches!(refused, Err(StoreError::Forbidden(_))), "{refused:?}");
+    for (name, body, says) in [
+        ("default", "Hi {firstname}", "unknown field {firstname}"),
+        ("has space", "Hi", "script name"),
+        ("pitch", "Hi", "neither"),
+        ("default", "   ", "empty"),
+    ] {
+        match store.set_script(name, body, Some(ada.id)).await {
+            Err(StoreError::BadInput(message)) => assert!(message.contains(says), "{name}: {message}"),
+            other => panic!("{name} {body:?}: {other:?}"),
+        }
+    }
+    assert!(store.scripts().await.unwrap().is_empty());
+
+    let stored = store
+        .set_script(
+            "default",
+            "Hi {first_name}, this is {agent} from Acme.\nIs {company} still looking?",
+            Some(ada.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored.updated_by, Some(ada.id));
+    store
+        .set_script(
+            "callback",
+            "{first_name} asked us to call back. {{Be brief.}}",
+            Some(ada.id),
+        )
+        .await
+        .unwrap();
+    let names: Vec<String> = store.scripts().await.unwrap().into_iter().map(|s| s.name).collect();
+    assert_eq!(names, ["callback", "default"]);
+
+    // A first call reads the default, filled in for the lead and the agent.
+    let first = store.script_for_call(&lead, "ann").await.unwrap().unwrap();
+    assert_eq!(first.name, "default");
+    assert_eq!(
+        first.text,
+        "Hi Lead7, this is ann from Acme.\nIs Company 7 still looking?"
+    );
+
+    // After a callback outcome, the next call reads its follow-up.
+    let call = start_call(store, lead.id, ann.id).await;
+    store
+        .end_call(&EndCall {
+            call_id: call.call_id,
+            agent_id: ann.id,
+            disposition: "callback".into(),
+            callback_at: Some(store.now() + Duration::hours(2)),
+            ..EndCall::default()
+        })
+        .await
+        .unwrap();
+    let next = store.script_for_call(&lead, "ann").await.unwrap().unwrap();
+    assert_eq!(
+        (next.name.as_str(), next.text.as_str()),
+        ("callback", "Lead7 asked us to call back. {Be brief.}")
+    );
+
+    // Replacing and removing are audited; without the follow-up the default applies again.
+    store
+        .set_script("callback", "Call back {first_name}.", Some(ada.id))
+        .await
+        .unwrap();
+    assert!(store.delete_script("callback", Some(ada.id)).await.unwrap());
+    assert!(!store.delete_script("callback", Some(ada.id)).await.unwrap());
+    assert_eq!(
+        store.script_for_call(&lead, "ann").await.unwrap().unwrap().name,
+        "default"
+    );
+    assert!(matches!(
+        store.delete_script("default", Some(ann.id)).await,
+        Err(StoreError::Forbidden(_))
+    ));
+}
+
+async fn what_was_noted_on_a_call_stays_when_its_outcome_is_saved(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let lead = lead(store, 3).await;
+    let call = start_call(store, lead.id, ann.id).await;
+    assert!(store
+        .note_call(call.call_id, "softphone: baresip is not running; dialled by hand")
+        .await
+        .unwrap());
+    store
+        .end_call(&EndCall {
+            call_id: call.call_id,
+            agent_id: ann.id,
+            disposition: "connected".into(),
+            notes: Some("spoke to the assistant".into()),
+            ..EndCall::default()
+        })
+        .await
+        .unwrap();
+    let logged = store.call(call.call_id).await.unwrap().unwrap();
+    assert_eq!(
+        logged.notes.as_deref(),
+        Some("softphone: baresip is not running; dialled by hand\nspoke to the assistant")
+    );
 }

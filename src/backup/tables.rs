@@ -94,6 +94,18 @@ pub static TABLES: &[TableSpec] = &[
         identity: true,
     },
     TableSpec {
+        name: "call_scripts",
+        columns: &[
+            col("name", Text),
+            col("body", Text),
+            col("updated_at", Timestamp),
+            col("updated_by", Int),
+        ],
+        key: "name",
+        seeded: false,
+        identity: false,
+    },
+    TableSpec {
         name: "settings",
         columns: &[col("key", Text), col("value", Text), col("updated_at", Timestamp)],
         key: "key",
@@ -226,6 +238,30 @@ pub static TABLES: &[TableSpec] = &[
         identity: true,
     },
     TableSpec {
+        name: "offline_checkouts",
+        columns: &[
+            col("id", Uuid),
+            col("agent_id", Int),
+            col("created_by", Int),
+            col("created_at", Timestamp),
+            col("expires_at", Timestamp),
+            col("floor", Text),
+            col("closed_at", Timestamp),
+            col("last_sync_at", Timestamp),
+            col("last_report", Text),
+        ],
+        key: "id",
+        seeded: false,
+        identity: false,
+    },
+    TableSpec {
+        name: "offline_applied",
+        columns: &[col("checkout_id", Uuid), col("op", Text), col("applied_at", Timestamp)],
+        key: "op",
+        seeded: false,
+        identity: false,
+    },
+    TableSpec {
         name: "lead_assignments",
         columns: &[
             col("id", Uuid),
@@ -235,6 +271,7 @@ pub static TABLES: &[TableSpec] = &[
             col("assigned_at", Timestamp),
             col("expires_at", Timestamp),
             col("active", Bool),
+            col("checkout_id", Uuid),
         ],
         key: "id",
         seeded: false,
@@ -304,6 +341,10 @@ pub const NOT_BACKED_UP: &[(&str, &str)] = &[
     (
         "agent_presence",
         "what running consoles last reported; republished when they open",
+    ),
+    (
+        "offline_base",
+        "an offline copy's own record of what it held at checkout; kept in the copy's file",
     ),
     (
         "lead_queue",

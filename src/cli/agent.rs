@@ -44,9 +44,16 @@ pub async fn run(ctx: &Ctx, cmd: AgentCommand) -> Result<(), CliError> {
     match cmd {
         AgentCommand::Add { name, email, role } => {
             let role: Role = role.parse().map_err(|e| CliError::Usage(format!("role: {e}")))?;
-            let agent = ctx.store.add_agent(&NewAgent { name, email, role }).await?;
+            let new = NewAgent { name, email, role };
             let valid = ServerSettings::default().enrolment_limit();
-            let code = admin::issue_enrolment(&ctx.store, &agent, valid, None).await?;
+            let (agent, code) = match ctx.store.remote() {
+                Some(server) => server.add_agent_enrolling(&new).await?,
+                None => {
+                    let agent = ctx.store.add_agent(&new).await?;
+                    let code = admin::issue_enrolment(&ctx.store, &agent, valid, None).await?;
+                    (agent, code)
+                }
+            };
             // The agent's fields as before, with the code beside them.
             let mut shown = json!(agent);
             shown["enrolment_code"] = json!(code);
@@ -84,7 +91,10 @@ pub async fn run(ctx: &Ctx, cmd: AgentCommand) -> Result<(), CliError> {
         AgentCommand::Enrol { name } => {
             let agent = ctx.agent_named(&name).await?;
             let valid = ServerSettings::default().enrolment_limit();
-            let code = admin::issue_enrolment(&ctx.store, &agent, valid, None).await?;
+            let code = match ctx.store.remote() {
+                Some(server) => server.enrol(&agent.name).await?,
+                None => admin::issue_enrolment(&ctx.store, &agent, valid, None).await?,
+            };
             ctx.out
                 .show(&json!({ "agent": agent.name, "enrolment_code": code }), || {
                     format!(
@@ -96,7 +106,10 @@ pub async fn run(ctx: &Ctx, cmd: AgentCommand) -> Result<(), CliError> {
         }
         AgentCommand::Revoke { name } => {
             let agent = ctx.agent_named(&name).await?;
-            let ended = admin::revoke_sessions(&ctx.store, &agent, None).await?;
+            let ended = match ctx.store.remote() {
+                Some(server) => server.revoke(&agent.name).await?,
+                None => admin::revoke_sessions(&ctx.store, &agent, None).await?,
+            };
             ctx.out
                 .show(&json!({ "agent": agent.name, "sessions_ended": ended }), || {
                     format!("{ended} session(s) of {} ended", agent.name)
@@ -117,11 +130,15 @@ async fn set_active(ctx: &Ctx, name: &str, active: bool) -> Result<(), CliError>
         .agent_by_name(name)
         .await?
         .ok_or_else(|| CliError::Usage(format!("unknown agent '{name}'")))?;
-    ctx.store.set_agent_active(agent.id, active).await?;
-    let ended = if active {
-        0
+    let ended = if let Some(server) = ctx.store.remote() {
+        server.set_active(&agent.name, active).await?
     } else {
-        admin::revoke_sessions(&ctx.store, &agent, None).await?
+        ctx.store.set_agent_active(agent.id, active).await?;
+        if active {
+            0
+        } else {
+            admin::revoke_sessions(&ctx.store, &agent, None).await?
+        }
     };
     ctx.out.show(
         &json!({ "agent": agent.name, "active": active, "sessions_ended": ended }),

@@ -44,7 +44,18 @@ pub async fn open(ctx: &Ctx, config: &Config, local_default: bool, supervise: bo
             agent.name
         )));
     }
-    run_console(ctx.store.clone(), agent, config, ctx.region.clone(), supervise).await
+    run_console(ctx.store.clone(), agent, config, ctx.region.clone(), supervise, None).await
+}
+
+/// The console on an offline copy, as its agent; `O` syncs it over `floor_link` when there is one.
+pub async fn open_copy(
+    ctx: &Ctx,
+    config: &Config,
+    floor_link: Option<crate::offline_link::FloorLink>,
+) -> Result<(), CliError> {
+    let name = ctx.agent_name.as_deref().unwrap_or_default();
+    let agent = ctx.agent_named(name).await?;
+    run_console(ctx.store.clone(), agent, config, ctx.region.clone(), false, floor_link).await
 }
 
 async fn local_agent(store: &Store) -> Result<Agent, CliError> {
@@ -97,7 +108,7 @@ pub async fn demo(
         .agent_by_name(&name)
         .await?
         .ok_or_else(|| StoreError::not_found("agent", &name))?;
-    let result = run_console(store.clone(), agent, config, region, false).await;
+    let result = run_console(store.clone(), agent, config, region, false, None).await;
     store.close().await;
     result
 }
@@ -131,12 +142,14 @@ async fn run_console(
     config: &Config,
     region: String,
     supervise: bool,
+    floor_link: Option<crate::offline_link::FloorLink>,
 ) -> Result<(), CliError> {
     let keymap = Keymap::with_overrides(&config.keys).map_err(|e| CliError::Usage(format!("config [keys]: {e}")))?;
     let mut app =
         App::new(agent, store.describe().to_string(), region, keymap, store.now()).supervising(supervise, config.floor);
     app.set_dial(config.dial.as_ref().and_then(|phone| phone.hook()).cloned());
     app.set_softphone(config.dial.as_ref().and_then(|phone| phone.baresip()).cloned());
+    app.set_floor_link(floor_link);
     let feed = crate::tui::feed::FeedOptions {
         poll_every: std::time::Duration::from_millis(config.feed_poll_ms.clamp(100, 60_000)),
         notify: true,

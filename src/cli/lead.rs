@@ -167,6 +167,27 @@ pub struct FilterArgs {
 }
 
 impl FilterArgs {
+    /// The filters a floor server's checkout takes, as its JSON body's fields.
+    pub(super) fn server_fields(&self) -> Result<serde_json::Map<String, serde_json::Value>, CliError> {
+        if self.assigned.is_some() || self.callbacks_due {
+            return Err(CliError::Usage(
+                "--assigned and --callbacks-due are not taken through the server; leave them out".into(),
+            ));
+        }
+        let mut fields = serde_json::Map::new();
+        for (key, value) in [
+            ("status", self.status.clone().map(serde_json::Value::from)),
+            ("priority", self.priority.clone().map(serde_json::Value::from)),
+            ("min_score", self.min_score.map(serde_json::Value::from)),
+            ("max_score", self.max_score.map(serde_json::Value::from)),
+        ] {
+            if let Some(value) = value {
+                fields.insert(key.into(), value);
+            }
+        }
+        Ok(fields)
+    }
+
     pub(super) async fn resolve(self, ctx: &Ctx) -> Result<LeadFilter, CliError> {
         let status = self
             .status

@@ -6,32 +6,11 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{CliError, Output};
 
-/// What `coldcall login` keeps: the server, the agent and the token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SavedSession {
-    pub server: String,
-    pub name: String,
-    pub token: String,
-    pub expires_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// `session.json` beside the config file.
-pub fn session_path() -> PathBuf {
-    crate::config::config_path()
-        .parent()
-        .map(|d| d.join("session.json"))
-        .unwrap_or_else(|| PathBuf::from("session.json"))
-}
-
-pub fn load_session() -> Option<SavedSession> {
-    let text = std::fs::read_to_string(session_path()).ok()?;
-    serde_json::from_str(&text).ok()
-}
+pub use crate::floor_session::{load_session, session_path, SavedSession};
 
 fn save_session(session: &SavedSession) -> Result<PathBuf, CliError> {
     let path = session_path();
@@ -129,27 +108,8 @@ fn looks_like_code(text: &str) -> bool {
             .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
-/// The HTTP client for the floor server. The server's certificate is checked against the public
-/// roots, plus the floor's own CA when `COLDCALL_SERVER_CA` names its PEM file.
 pub(crate) fn client() -> Result<reqwest::Client, CliError> {
-    let mut builder = reqwest::Client::builder()
-        .user_agent(concat!("coldcall/", env!("CARGO_PKG_VERSION")))
-        .timeout(std::time::Duration::from_secs(30));
-    if let Some(path) = std::env::var_os("COLDCALL_SERVER_CA").filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
-        let pem = std::fs::read(&path)
-            .map_err(|e| CliError::Usage(format!("COLDCALL_SERVER_CA: cannot read {}: {e}", path.display())))?;
-        let ca = reqwest::Certificate::from_pem(&pem).map_err(|e| {
-            CliError::Usage(format!(
-                "COLDCALL_SERVER_CA: {} is not a PEM certificate: {e}",
-                path.display()
-            ))
-        })?;
-        builder = builder.add_root_certificate(ca);
-    }
-    builder
-        .build()
-        .map_err(|e| CliError::Usage(format!("cannot set up the HTTP client: {e}")))
+    crate::floor_session::client().map_err(CliError::Usage)
 }
 
 /// Sends a request and turns a problem answer into the error it describes.

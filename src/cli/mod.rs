@@ -10,12 +10,15 @@ mod call;
 mod console;
 mod db;
 mod dnc;
+mod doctor;
 mod export;
 mod gdpr;
 mod import;
 mod lead;
 mod login;
+mod offline;
 mod output;
+mod script;
 mod serve;
 mod settings;
 mod stats;
@@ -40,7 +43,13 @@ pub struct Cli {
     #[arg(long, global = true, env = "COLDCALL_DATABASE_URL", hide_env_values = true)]
     pub database: Option<String>,
 
-    /// The acting agent's name
+    /// The floor server to work through, e.g. https://dialer.example.com:8470 (log in first with
+    /// `coldcall login`): the console and every command go through it as the logged-in agent
+    #[arg(long, global = true, env = "COLDCALL_SERVER")]
+    pub server: Option<String>,
+
+    /// The acting agent's name (direct database mode; through a floor server the session's
+    /// agent acts)
     #[arg(long, global = true, env = "COLDCALL_AGENT")]
     pub agent: Option<String>,
 
@@ -96,6 +105,9 @@ pub enum Command {
     Settings(settings::SettingsCommand),
     /// The supervisor's console: every agent's state, active calls, today's figures
     Supervise,
+    /// Check the database: schema, stale locks, long transactions, clock skew, the queue table's
+    /// health (with --agent, the queue's why); prints a verdict with fixes, exits 1 on a failure
+    Doctor,
     /// Figures per agent and for the floor (today by default), and the lead funnel
     Stats(stats::StatsArgs),
     /// Open the console on a fresh demo database with a few hundred leads
@@ -122,11 +134,15 @@ pub enum Command {
     Gdpr(gdpr::GdprCommand),
     /// Run the floor server: agents log in to it, and it alone holds the database credentials
     Serve(serve::ServeArgs),
-    /// Log in to a floor server (the first time with the enrolment code from `agent add`)
+    /// The call scripts agents read during calls
+    #[command(subcommand)]
+    Script(script::ScriptCommand),
+    /// Take leads away in a copy to work without the network, and send the work back
+    #[command(subcommand)]
+    Offline(offline::OfflineCommand),
+    /// Log in to the floor server named by --server (the first time with the enrolment code
+    /// from `agent add`)
     Login {
-        /// The server, e.g. https://dialer.example.com:8470
-        #[arg(long, env = "COLDCALL_SERVER")]
-        server: String,
         /// The agent's name (asked for when absent)
         #[arg(long)]
         name: Option<String>,
@@ -208,12 +224,38 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
     if let Some(Command::Config(cmd)) = &cli.command {
         return console::config_command(cmd, out);
     }
+    let config = crate::config::load().map_err(CliError::Usage)?;
     // The floor server's client side needs no database.
     match &cli.command {
-        Some(Command::Login { server, name }) => return login::login(server, name.clone(), out).await,
+        Some(Command::Login { name }) => {
+            let server = cli.server.as_deref().or(config.floor_server()).ok_or_else(|| {
+                CliError::Usage(
+                    "which floor server? pass --server URL, set COLDCALL_SERVER, or server = \"…\" in the config"
+                        .into(),
+                )
+            })?;
+            return login::login(server, name.clone(), out).await;
+        }
         Some(Command::Logout) => return login::logout(out).await,
         Some(Command::Agent(agent::AgentCommand::Passwd)) => return login::passwd(out).await,
         _ => {}
+    }
+    // Through a floor server unless a database is named outright (an admin on the database).
+    let floor_server = match (&cli.server, &cli.database) {
+        (Some(server), _) => Some(server.clone()),
+        (None, Some(_)) => None,
+        (None, None) => config.floor_server().map(str::to_string),
+    }
+    .filter(|_| !matches!(cli.command, Some(Command::Serve(_) | Command::Demo { .. })));
+    if let (
+        Some(server),
+        Some(Command::Offline(offline::OfflineCommand::Checkout(_) | offline::OfflineCommand::Sync { .. })),
+    ) = (&floor_server, &cli.command)
+    {
+        let Some(Command::Offline(cmd)) = cli.command else {
+            unreachable!("matched just above")
+        };
+        return offline::run_via_server(cmd, server, out).await;
     }
     // Checking a backup file needs no database.
     if let Some(Command::Backup(backup::BackupArgs {
@@ -223,21 +265,37 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
     {
         return backup::run_verify(file, out);
     }
-    let config = crate::config::load().map_err(CliError::Usage)?;
     let region = cli
         .region
         .clone()
         .or(config.region.clone())
         .unwrap_or_else(|| crate::config::DEFAULT_REGION.into());
     let agent_name = cli.agent.clone().or(config.agent.clone());
+    if let Some(Command::Offline(
+        cmd @ (offline::OfflineCommand::Open { .. } | offline::OfflineCommand::Status { .. }),
+    )) = &cli.command
+    {
+        let floor = cli.database.clone().or(config.database.clone());
+        return offline::run_on_copy(cmd, &config, floor.as_deref(), out, region).await;
+    }
     if let Some(Command::Demo { leads, yes }) = cli.command {
         return console::demo(&config, agent_name, region, leads, yes).await;
+    }
+    if let Some(server) = floor_server {
+        let (store, agent) = through_server(&server, cli.agent.as_deref()).await?;
+        let ctx = Ctx {
+            store,
+            out,
+            agent_name: Some(agent),
+            region,
+        };
+        return run_on(ctx, cli.command, &config, false).await;
     }
     let configured = cli.database.clone().or(config.database.clone());
     let local_default = configured.is_none();
     let url = configured.unwrap_or_else(crate::config::default_database_url);
     if let Some(Command::Serve(args)) = &cli.command {
-        return serve::run(&url, args.settings(&config.server), region).await;
+        return serve::run(&url, args.settings(&config.serve_settings()), region).await;
     }
     let opens_console = matches!(cli.command, None | Some(Command::Supervise));
     let options = ConnectOptions {
@@ -267,7 +325,7 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
     // restore verifies its file before it creates anything: both leave migrating to themselves.
     if !matches!(
         cli.command,
-        Some(Command::Db(_) | Command::Backup(_) | Command::Restore { .. })
+        Some(Command::Db(_) | Command::Backup(_) | Command::Restore { .. } | Command::Doctor)
     ) {
         store.migrate().await?;
     }
@@ -277,7 +335,48 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
         agent_name,
         region,
     };
-    let result = match cli.command {
+    run_on(ctx, cli.command, &config, local_default).await
+}
+
+/// Opens the floor server `server` with the session `coldcall login` saved for it; answers the
+/// store and the session's agent. `--agent` naming someone else is refused: who acts is the
+/// session's business, not a flag's.
+async fn through_server(server: &str, agent_flag: Option<&str>) -> Result<(Store, String), CliError> {
+    let saved = login::load_session()
+        .filter(|s| s.server.trim_end_matches('/') == server.trim_end_matches('/'))
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "not logged in to {server}: run coldcall login --server {server}"
+            ))
+        })?;
+    let remote = match crate::store::remote::RemoteStore::from_saved(&saved).await {
+        Ok(remote) => remote,
+        Err(StoreError::SessionEnded(why)) => {
+            return Err(CliError::Usage(format!("your session with {server} has ended ({why})")))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let me = remote.agent();
+    if let Some(other) = agent_flag.filter(|name| *name != me.name) {
+        return Err(CliError::Usage(format!(
+            "through the floor server you act as {} (the logged-in session), not as {other}: \
+             log in as {other} to act as them",
+            me.name
+        )));
+    }
+    tracing::info!(server = %remote.server(), agent = %me.name, "working through the floor server");
+    Ok((Store::on_server(remote), me.name))
+}
+
+/// Runs the command (the console without one) on the open store.
+async fn run_on(
+    ctx: Ctx,
+    command: Option<Command>,
+    config: &crate::config::Config,
+    local_default: bool,
+) -> Result<(), CliError> {
+    let config = config.clone();
+    let result = match command {
         None => console::open(&ctx, &config, local_default, false).await,
         Some(Command::Supervise) => console::open(&ctx, &config, local_default, true).await,
         Some(Command::Db(cmd)) => db::run(&ctx, cmd).await,
@@ -292,9 +391,12 @@ async fn run_command(cli: Cli, out: Output) -> Result<(), CliError> {
         Some(Command::Export(cmd)) => export::run(&ctx, cmd).await,
         Some(Command::Settings(cmd)) => settings::run(&ctx, cmd).await,
         Some(Command::Stats(args)) => stats::run(&ctx, args).await,
+        Some(Command::Doctor) => doctor::run(&ctx).await,
         Some(Command::Backup(args)) => backup::run_backup(&ctx, args).await,
         Some(Command::Restore { file }) => backup::run_restore(&ctx, &file).await,
         Some(Command::Gdpr(cmd)) => gdpr::run(&ctx, cmd).await,
+        Some(Command::Offline(cmd)) => offline::run(&ctx, cmd).await,
+        Some(Command::Script(cmd)) => script::run(&ctx, cmd).await,
         Some(
             Command::Demo { .. } | Command::Config(_) | Command::Serve(_) | Command::Login { .. } | Command::Logout,
         ) => Ok(()),

@@ -49,8 +49,11 @@ impl Output {
                 CliError::Store(StoreError::NotFound { what, key }) => {
                     json!({ "kind": "not_found", "message": err.to_string(), "what": what, "key": key })
                 }
-                CliError::Store(StoreError::Database(_) | StoreError::Migrate(_)) => {
+                CliError::Store(StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Unavailable(_)) => {
                     json!({ "kind": "database", "message": err.to_string() })
+                }
+                CliError::Store(StoreError::SessionEnded(_)) => {
+                    json!({ "kind": "unauthorized", "message": err.to_string() })
                 }
                 _ => json!({ "kind": "error", "message": err.to_string() }),
             };

@@ -31,6 +31,8 @@ pub enum Permission {
     ChangeSettings,
     /// Change the dispositions the floor ends calls with.
     ManageDispositions,
+    /// Store the call scripts agents read during calls.
+    ManageScripts,
     /// Load leads or do-not-call numbers from a file.
     ImportData,
     /// Write leads or calls out to a file.
@@ -41,6 +43,8 @@ pub enum Permission {
     ManageDatabase,
     /// Take a number off the do-not-call list (putting one on is anyone's duty).
     RemoveFromDnc,
+    /// Check leads out to an offline copy for another agent (one's own checkout is anyone's).
+    CheckOutForOthers,
 }
 
 impl Permission {
@@ -58,11 +62,13 @@ impl Permission {
             Permission::ManageAgents
             | Permission::ChangeSettings
             | Permission::ManageDispositions
+            | Permission::ManageScripts
             | Permission::ImportData
             | Permission::ExportData
             | Permission::BackupRestore
             | Permission::ManageDatabase
-            | Permission::RemoveFromDnc => Role::Admin,
+            | Permission::RemoveFromDnc
+            | Permission::CheckOutForOthers => Role::Admin,
         }
     }
 
@@ -80,11 +86,13 @@ impl Permission {
             Permission::ManageAgents => "manage agents",
             Permission::ChangeSettings => "change the floor's settings",
             Permission::ManageDispositions => "change the dispositions",
+            Permission::ManageScripts => "store call scripts",
             Permission::ImportData => "import data",
             Permission::ExportData => "export data",
             Permission::BackupRestore => "back up or restore the database",
             Permission::ManageDatabase => "run database commands",
             Permission::RemoveFromDnc => "take a number off the do-not-call list",
+            Permission::CheckOutForOthers => "check leads out for another agent",
         }
     }
 }
@@ -160,26 +168,28 @@ mod tests {
         Permission::MergeLeads,
     ];
 
-    const ADMIN: [Permission; 8] = [
+    const ADMIN: [Permission; 10] = [
         Permission::ManageAgents,
         Permission::ChangeSettings,
         Permission::ManageDispositions,
+        Permission::ManageScripts,
         Permission::ImportData,
         Permission::ExportData,
         Permission::BackupRestore,
         Permission::ManageDatabase,
         Permission::RemoveFromDnc,
+        Permission::CheckOutForOthers,
     ];
 
-    const ALL: [Permission; 16] = {
-        let mut all = [Permission::EndOthersCall; 16];
+    const ALL: [Permission; 18] = {
+        let mut all = [Permission::EndOthersCall; 18];
         let mut i = 0;
         while i < 8 {
             all[i] = SUPERVISOR[i];
             i += 1;
         }
         let mut j = 0;
-        while j < 8 {
+        while j < 10 {
             all[8 + j] = ADMIN[j];
             j += 1;
         }

@@ -72,6 +72,10 @@ pub struct AssignmentFacts {
     pub agent_name: String,
     /// `None` means the assignment does not expire.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The lead is reserved for an offline copy: worked there, and called from the floor by no
+    /// one, its own agent included, until the reservation ends.
+    #[serde(default)]
+    pub offline: bool,
 }
 
 /// Everything the rule looks at for one attempt by `agent_id` at `now`.
@@ -85,10 +89,13 @@ pub struct CallCheck<'a> {
     pub agent_id: i64,
     pub now: DateTime<Utc>,
     pub policy: &'a Policy,
+    /// In an offline copy: when its reservation on the floor ends. From then on the leads are
+    /// the floor's again, so the copy calls no one until it is synced.
+    pub offline_copy_until: Option<DateTime<Utc>>,
 }
 
 /// Why a call is refused; the message is a sentence shown to the agent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Refusal {
     #[error("this lead does not exist")]
@@ -100,6 +107,9 @@ pub enum Refusal {
     DoNotCall { on_list: bool },
     #[error("this lead is {} and is not called again", .status.label().to_lowercase())]
     FinalStatus { status: LeadStatus },
+    #[error("this offline copy's reservation ended at {} UTC and its leads are the floor's again; \
+             sync it (coldcall offline sync) to hand its work back", .until.format("%Y-%m-%d %H:%M"))]
+    OfflineCopyExpired { until: DateTime<Utc> },
     #[error("{agent} is on a call with this lead since {} UTC", .since.format("%H:%M:%S"))]
     OnAnotherCall { agent: String, since: DateTime<Utc> },
     #[error("last call at {} UTC by {by}; next call allowed at {} UTC",
@@ -125,6 +135,8 @@ pub enum Refusal {
     NoCommonHours { zones: String },
     #[error("this lead has had {attempts} call attempts; the limit is {max}")]
     AttemptsExhausted { attempts: i32, max: i32 },
+    #[error("this lead is checked out to {agent}'s offline copy until {} UTC", .until.format("%Y-%m-%d %H:%M"))]
+    CheckedOut { agent: String, until: DateTime<Utc> },
     #[error("this lead is assigned to {agent}{}", until_suffix(.until))]
     AssignedToOther {
         agent: String,
@@ -155,6 +167,8 @@ impl Refusal {
             Self::OutsideCallingHours { .. } | Self::NoCommonHours { .. } => "outside_calling_hours",
             Self::AttemptsExhausted { .. } => "attempts_exhausted",
             Self::AssignedToOther { .. } => "assigned_to_other",
+            Self::CheckedOut { .. } => "checked_out",
+            Self::OfflineCopyExpired { .. } => "offline_copy_expired",
         }
     }
 
@@ -169,11 +183,13 @@ impl Refusal {
             | Self::LeadDeleted
             | Self::DoNotCall { .. }
             | Self::FinalStatus { .. }
+            | Self::OfflineCopyExpired { .. }
             | Self::AttemptsExhausted { .. }
             | Self::NoCommonHours { .. } => None,
             Self::TooSoon { allowed_at, .. } => Some((*allowed_at).max(now)),
             Self::OutsideCallingHours { opens_at, .. } => Some((*opens_at).max(now)),
             Self::AssignedToOther { until: Some(until), .. } => Some((*until).clamp(now, recheck)),
+            Self::CheckedOut { until, .. } => Some((*until).clamp(now, recheck)),
             Self::OnAnotherCall { .. } | Self::AssignedToOther { until: None, .. } => Some(recheck),
         }
     }
@@ -212,6 +228,9 @@ pub fn can_call(check: &CallCheck) -> Result<(), Refusal> {
     }
     if lead.status.is_final() {
         return Err(Refusal::FinalStatus { status: lead.status });
+    }
+    if let Some(until) = check.offline_copy_until.filter(|until| *until <= now) {
+        return Err(Refusal::OfflineCopyExpired { until });
     }
     // A stale lock is left to the caller to reap; it must not block the lead forever.
     if let Some(call) = check.active_call.filter(|c| now - c.heartbeat_at <= policy.lock_ttl) {
@@ -254,6 +273,12 @@ pub fn can_call(check: &CallCheck) -> Result<(), Refusal> {
     }
     if let Some(a) = check.assignment {
         let live = a.expires_at.is_none_or(|until| until > now);
+        if let (true, true, Some(until)) = (a.offline, live, a.expires_at) {
+            return Err(Refusal::CheckedOut {
+                agent: a.agent_name.clone(),
+                until,
+            });
+        }
         if a.agent_id != check.agent_id && live {
             return Err(Refusal::AssignedToOther {
                 agent: a.agent_name.clone(),
@@ -316,6 +341,7 @@ mod tests {
             agent_id,
             agent_name: "carol".into(),
             expires_at,
+            offline: false,
         }
     }
 
@@ -329,6 +355,7 @@ mod tests {
             agent_id: ME,
             now: noon_ish(),
             policy,
+            offline_copy_until: None,
         }
     }
 
@@ -584,6 +611,58 @@ mod tests {
     }
 
     #[test]
+    fn a_lead_checked_out_offline_is_called_from_the_floor_by_no_one() {
+        let (p, l) = (Policy::default(), lead());
+        let until = noon_ish() + Duration::hours(8);
+        for owner in [ME, OTHER] {
+            let reserved = AssignmentFacts {
+                offline: true,
+                ..assigned(owner, Some(until))
+            };
+            let c = CallCheck {
+                assignment: Some(&reserved),
+                ..check(Some(&l), &p)
+            };
+            assert_eq!(
+                can_call(&c).unwrap_err().to_string(),
+                "this lead is checked out to carol's offline copy until 2026-01-15 23:00 UTC",
+                "owner {owner}"
+            );
+        }
+        let ended = AssignmentFacts {
+            offline: true,
+            ..assigned(ME, Some(noon_ish()))
+        };
+        let c = CallCheck {
+            assignment: Some(&ended),
+            ..check(Some(&l), &p)
+        };
+        assert_eq!(can_call(&c), Ok(()), "the reservation has ended");
+    }
+
+    #[test]
+    fn an_offline_copy_calls_no_one_once_its_reservation_has_ended() {
+        let (p, l) = (Policy::default(), lead());
+        let running = CallCheck {
+            offline_copy_until: Some(noon_ish() + Duration::minutes(1)),
+            ..check(Some(&l), &p)
+        };
+        assert_eq!(can_call(&running), Ok(()));
+        let ended = CallCheck {
+            offline_copy_until: Some(noon_ish()),
+            ..check(Some(&l), &p)
+        };
+        let refusal = can_call(&ended).unwrap_err();
+        assert_eq!(refusal.code(), "offline_copy_expired");
+        assert!(refusal.to_string().contains("sync it"), "{refusal}");
+        assert_eq!(
+            refusal.queue_retry_at(noon_ish()),
+            None,
+            "it stays out of the copy's queue"
+        );
+    }
+
+    #[test]
     fn order_first_failure_wins() {
         let p = Policy::default();
         let l = LeadFacts {
@@ -729,6 +808,7 @@ mod tests {
                     agent_id,
                     agent_name: format!("agent{agent_id}"),
                     expires_at: offset.map(|o| now + Duration::seconds(o)),
+                    offline: false,
                 }),
                 now,
             })
@@ -747,6 +827,7 @@ mod tests {
                 agent_id: ME,
                 now: s.now,
                 policy: &p,
+                offline_copy_until: None,
             };
             // Each condition restated on its own, in refusal order.
             let conditions: Vec<(&str, bool)> = match &s.lead {

@@ -27,7 +27,7 @@ pub struct LeadKeys {
 }
 
 /// Why two leads look like one person.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(tag = "reason", content = "value", rename_all = "snake_case")]
 pub enum DuplicateReason {
     /// One lead's number is among the other's numbers (its own or a contact point).
@@ -60,7 +60,7 @@ impl std::fmt::Display for DuplicateReason {
 }
 
 /// Two leads that are likely one person: `a` < `b` by id, with every reason and the score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct DuplicatePair {
     pub a: Uuid,
     pub b: Uuid,

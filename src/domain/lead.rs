@@ -68,7 +68,7 @@ pub struct FieldError {
 pub struct ValidationErrors(pub Vec<FieldError>);
 
 /// Values that identify the same person across imports.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DuplicateKeys {
     pub phone: String,
     pub email: Option<String>,

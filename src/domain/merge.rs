@@ -94,7 +94,7 @@ impl std::fmt::Display for LeadField {
 
 /// Which fields a row actually gave a value for. An empty cell gives nothing: an update never
 /// blanks out what is stored because another system left a column empty.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FieldSet(u32);
 
 impl FieldSet {

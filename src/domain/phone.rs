@@ -4,7 +4,29 @@
 //! matches no matter how the number was typed.
 
 use phonenumber::country::Id;
+use phonenumber::metadata::Database;
 use std::str::FromStr;
+use std::sync::LazyLock;
+
+/// The release of libphonenumber's metadata `data/PhoneNumberMetadata.xml` is, as published.
+pub const METADATA_RELEASE: &str = "9.0.35";
+
+/// libphonenumber's metadata, shipped as data: newer than what the `phonenumber` crate's
+/// newest release carries (9.0.33). Parsed once, on the first number.
+static METADATA: LazyLock<Database> = LazyLock::new(|| {
+    Database::parse(include_str!("../../data/PhoneNumberMetadata.xml"))
+        .expect("the shipped phone metadata parses (a test loads it)")
+});
+
+fn parse(region: Option<Id>, text: &str) -> Option<phonenumber::PhoneNumber> {
+    phonenumber::parse_with(&METADATA, region, text)
+        .ok()
+        .filter(|n| phonenumber::is_valid_with(&METADATA, n))
+}
+
+fn format(number: &phonenumber::PhoneNumber, mode: phonenumber::Mode) -> String {
+    number.format().database(&METADATA).mode(mode).to_string()
+}
 
 /// Why a phone number could not be normalised.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,25 +86,30 @@ pub fn normalize_phone(input: &str, default_region: &str) -> Result<String, Phon
     // parser would otherwise apply that region's national-prefix rules to a foreign number
     // (with US, "+91 1120000000" would lose its leading 1 and fail).
     let region_hint = (!main.starts_with('+')).then_some(region_id);
-    let number = phonenumber::parse(region_hint, &main).map_err(|_| invalid())?;
-    if !phonenumber::is_valid(&number) {
-        return Err(invalid());
-    }
-    let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+    // A national number that begins with its own country's calling code (Réunion's 262…,
+    // Rwanda's 250…) is read by the parser as if the code had been dialled; written with the
+    // national prefix it is read as meant.
+    let number = parse(region_hint, &main)
+        .or_else(|| {
+            let prefix = region_hint.and_then(|_| METADATA.by_id(region.as_str())?.national_prefix())?;
+            parse(region_hint, &format!("{prefix}{main}"))
+        })
+        .ok_or_else(invalid)?;
+    let e164 = format(&number, phonenumber::Mode::E164);
     // Some numbers are valid only inside their country (Brazil's 0900 premium lines, for one):
     // written in E.164 they no longer parse as valid, so the stored number would be refused on
     // its next edit and never match the do-not-call list. Keep only numbers that survive it.
-    match phonenumber::parse(None, &e164) {
-        Ok(again) if phonenumber::is_valid(&again) => Ok(e164),
-        _ => Err(invalid()),
+    match parse(None, &e164) {
+        Some(_) => Ok(e164),
+        None => Err(invalid()),
     }
 }
 
 /// An E.164 number grouped the way it is dialled internationally ("+44 20 7946 0958"), for
 /// reading off a screen; anything unparseable is returned as it is.
 pub fn format_international(e164: &str) -> String {
-    phonenumber::parse(None, e164)
-        .map(|n| n.format().mode(phonenumber::Mode::International).to_string())
+    phonenumber::parse_with(&METADATA, None, e164)
+        .map(|n| format(&n, phonenumber::Mode::International))
         .unwrap_or_else(|_| e164.to_string())
 }
 
@@ -105,6 +132,82 @@ fn strip_extension(input: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+
+    /// Every territory's example numbers of each kind the metadata gives one for (fixed line,
+    /// mobile, toll free, …), as the shipped data has them: (region, kind, national number).
+    fn example_numbers() -> Vec<(String, String, String)> {
+        let xml = include_str!("../../data/PhoneNumberMetadata.xml");
+        let mut out = Vec::new();
+        for territory in xml.split("<territory id=\"").skip(1) {
+            let region = territory.split('"').next().unwrap_or_default().to_string();
+            let territory = territory.split("</territory>").next().unwrap_or_default();
+            let mut rest = territory;
+            while let Some(at) = rest.find("<exampleNumber>") {
+                // The kind is the element the example sits in: the last one opened before it.
+                let before = &rest[..at];
+                let kind = before
+                    .rfind("\n      <")
+                    .map(|i| before[i + 8..].split(['>', ' ']).next().unwrap_or_default().to_string())
+                    .unwrap_or_default();
+                let after = &rest[at + "<exampleNumber>".len()..];
+                let example = after
+                    .split("</exampleNumber>")
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                out.push((region.clone(), kind, example));
+                rest = after;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_shipped_metadata_loads_and_every_regions_example_numbers_normalise() {
+        // Non-geographic entities (001) have no region to dial from; numbers that cannot be
+        // dialled from abroad are not what a floor calls.
+        let examples: Vec<_> = example_numbers()
+            .into_iter()
+            .filter(|(region, kind, _)| region != "001" && kind != "noInternationalDialling")
+            .collect();
+        let regions: std::collections::BTreeSet<&str> = examples.iter().map(|(r, _, _)| r.as_str()).collect();
+        assert!(regions.len() >= 240, "{} regions", regions.len());
+        let refused: Vec<String> = examples
+            .iter()
+            .filter(|(region, _, national)| normalize_phone(national, region).is_err())
+            .map(|(region, kind, national)| format!("{region} {kind} {national}"))
+            .collect();
+        eprintln!(
+            "metadata {METADATA_RELEASE}: {} of {} example numbers of {} regions normalise; refused: {refused:?}",
+            examples.len() - refused.len(),
+            examples.len(),
+            regions.len()
+        );
+        // The one known gap: a national number that begins with its country's own national
+        // prefix (Russia's 8-800 toll-free lines) loses that digit in the `phonenumber` parser,
+        // even written in E.164. Such service numbers are not what a floor calls; anything else
+        // refused is a regression.
+        for (region, _, national) in examples
+            .iter()
+            .filter(|(region, _, national)| normalize_phone(national, region).is_err())
+        {
+            let meta = METADATA.by_id(region.as_str()).expect("the region's metadata");
+            let begins_with_prefix = meta
+                .national_prefix_for_parsing()
+                .and_then(|prefix| prefix.find(national))
+                .is_some_and(|found| found.start() == 0)
+                || meta.national_prefix().is_some_and(|p| national.starts_with(p));
+            assert!(
+                begins_with_prefix,
+                "{region} {national} is refused, and it does not begin with a national prefix"
+            );
+        }
+        assert!(refused.len() <= 10, "refused: {refused:?}");
+        assert_eq!(normalize_phone("262161234", "RE").unwrap(), "+262262161234");
+        assert_eq!(normalize_phone("250123456", "RW").unwrap(), "+250250123456");
+    }
+
     use super::*;
     use proptest::prelude::*;
 
@@ -208,7 +311,9 @@ mod tests {
             if let Ok(e164) = normalize_phone(&input, region) {
                 prop_assert!(e164.starts_with('+'));
                 prop_assert!(e164[1..].chars().all(|c| c.is_ascii_digit()));
-                prop_assert!((8..=16).contains(&e164.len()), "{}", e164);
+                // E.164 allows at most 15 digits; some countries' numbers are short
+                // (Germany's "+49 1640" is a whole number), so only the upper bound is a rule.
+                prop_assert!((4..=16).contains(&e164.len()), "{}", e164);
             }
         }
 

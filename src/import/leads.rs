@@ -37,7 +37,7 @@ use crate::store::{BackendKind, ImportBatch, RowOutcome, Store};
 pub fn default_batch(kind: BackendKind) -> usize {
     match kind {
         BackendKind::Sqlite => 10_000,
-        BackendKind::Postgres => 2_000,
+        BackendKind::Postgres | BackendKind::Server => 2_000,
     }
 }
 
@@ -494,7 +494,7 @@ async fn apply_batch(
             }
             RowOutcome::Rejected { kind, reason } => {
                 tally.rejected += 1;
-                *tally.rejected_by_kind.entry((*kind).to_string()).or_default() += 1;
+                *tally.rejected_by_kind.entry(kind.to_string()).or_default() += 1;
                 fates[index] = Some(Fate::Reject(reason.clone()));
                 false
             }

@@ -136,7 +136,7 @@ pub struct ChangesQuery {
     responses((status = 200, description = "text/event-stream of changes", content_type = "text/event-stream"),
         (status = 401, body = ProblemBody), (status = 422, body = ProblemBody)))]
 pub async fn changes(
-    _actor: Actor,
+    actor: Actor,
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Query(q): Query<ChangesQuery>,
@@ -187,13 +187,35 @@ pub async fn changes(
         },
     )
     .flat_map(stream::iter);
+    let stopping = async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    };
+    let ended = session_ended(state.store.clone(), actor.session.clone());
     let events = stream::iter(backlog)
         .chain(live)
         .map(|change| Ok(event(&change)))
-        .take_until(async move {
-            let _ = shutdown.wait_for(|stop| *stop).await;
-        });
+        .take_until(futures::future::select(Box::pin(stopping), Box::pin(ended)));
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// How often an open stream checks that its session still holds: one primary-key read per
+/// stream per interval (500 consoles: 17 reads a second).
+const SESSION_CHECK: Duration = Duration::from_secs(30);
+
+/// Resolves when the session behind a stream ends (logged out, revoked, the agent deactivated,
+/// its absolute end reached): a revoked console stops hearing the floor within the interval,
+/// and its next request is refused at once.
+async fn session_ended(store: Store, session: String) {
+    let mut every = tokio::time::interval(SESSION_CHECK);
+    loop {
+        every.tick().await;
+        match store.session(&session).await {
+            Ok(Some(s)) if s.ended_at.is_none() && store.now() < s.expires_at => {}
+            // The database not answering is no reason to drop a console.
+            Err(_) => {}
+            Ok(_) => return,
+        }
+    }
 }
 
 fn event(change: &Change) -> Event {
@@ -202,6 +224,37 @@ fn event(change: &Change) -> Event {
         .id(change.cursor().to_string())
         .json_data(change)
         .unwrap_or_else(|_| Event::default().comment("unencodable change"))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SinceQuery {
+    /// Changes after this cursor (`TX:ID`).
+    pub cursor: String,
+    /// At most this many (default and most 1,000).
+    pub limit: Option<u32>,
+}
+
+/// The changes after a cursor as one JSON list, oldest first: what a client that does not hold
+/// the stream open reads. Answered from the server's memory when the cursor is recent.
+#[utoipa::path(get, path = "/api/v1/changes/since", tag = "feed", params(SinceQuery),
+    responses((status = 200, description = "Change list", body = serde_json::Value),
+        (status = 401, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn since(
+    _actor: Actor,
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<SinceQuery>,
+) -> ApiResult<axum::Json<Vec<Change>>> {
+    let cursor = q
+        .cursor
+        .parse::<FeedCursor>()
+        .map_err(|e| Problem::invalid("cursor", e))?;
+    let limit = q.limit.unwrap_or(BATCH).clamp(1, BATCH) as usize;
+    let mut changes = match state.feed.since(cursor) {
+        Some(kept) => kept,
+        None => state.store.changes_since(cursor, limit as u32).await?,
+    };
+    changes.truncate(limit);
+    Ok(axum::Json(changes))
 }
 
 /// Where the feed stands now: a new screen starts here after loading what it shows.

@@ -153,6 +153,11 @@ impl From<StoreError> for Problem {
                 .with_code("database")
             }
             StoreError::Backup(_) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message),
+            // Only a store that is itself a floor server's client says these.
+            StoreError::Unavailable(_) => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "database", message).with_code("database")
+            }
+            StoreError::SessionEnded(_) => Problem::unauthorized("session_ended", message),
         }
     }
 }

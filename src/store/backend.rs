@@ -8,13 +8,17 @@
 
 mod bulk;
 mod merge;
+mod offline;
 mod privacy;
+mod scripts;
 mod snapshot;
 
 pub use bulk::HistoryCall;
 pub(crate) use bulk::{BatchStamp, BulkTx};
 pub(crate) use merge::{Absorb, KeyRow, MergeTx};
+pub(crate) use offline::OfflineTx;
 pub(crate) use privacy::{AuditSubjects, PrivacyTx};
+pub(crate) use scripts::ScriptTx;
 pub(crate) use snapshot::SnapshotTx;
 
 use chrono::{DateTime, Utc};
@@ -71,6 +75,7 @@ pub(crate) struct CallClose<'a> {
     pub status: crate::domain::CallStatus,
     pub disposition: &'a str,
     pub duration_s: i32,
+    /// What was typed; it goes after anything already noted on the call (a failed dial).
     pub notes: Option<&'a str>,
     pub recording_url: Option<&'a str>,
     pub ended_at: DateTime<Utc>,

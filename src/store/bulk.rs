@@ -15,7 +15,7 @@ use crate::domain::{ContactKind, DuplicateKeys, DuplicateMode, FieldSet, LeadFie
 
 /// One validated import row: the lead as it would be typed by hand, and which fields the row
 /// actually gave (an empty cell gives nothing).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ImportRow {
     /// Physical line in the file where the row starts.
     pub line: u64,
@@ -27,7 +27,7 @@ pub struct ImportRow {
 }
 
 /// A further phone number (E.164) or email (lower case) of an imported row, with its label.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RowContact {
     pub kind: ContactKind,
     pub value: String,
@@ -47,7 +47,7 @@ pub struct ImportBatch<'a> {
 }
 
 /// What happened to one row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum RowOutcome {
     /// A new lead.
@@ -61,11 +61,14 @@ pub enum RowOutcome {
     /// An earlier row of the file already stands for this lead (`key` is the shared value).
     SameLeadAs { line: u64, key: String },
     /// The row cannot be taken; the reason says why and what to do.
-    Rejected { kind: &'static str, reason: String },
+    Rejected {
+        kind: std::borrow::Cow<'static, str>,
+        reason: String,
+    },
 }
 
 /// The answer for one row, in the order the rows were given.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct RowResult {
     pub line: u64,
     pub outcome: RowOutcome,
@@ -258,7 +261,7 @@ fn two_leads(mode: DuplicateMode, row: &ImportRow, by_phone: &Lead, by_email: &L
             note: what,
         },
         _ => RowOutcome::Rejected {
-            kind: "two leads",
+            kind: "two leads".into(),
             reason: format!("{what}; fix the row or those leads, then import it again"),
         },
     }
@@ -276,7 +279,7 @@ fn match_stored(
         return match mode {
             DuplicateMode::Skip => RowOutcome::Duplicate { lead_id: lead.id, note },
             _ => RowOutcome::Rejected {
-                kind: "deleted lead",
+                kind: "deleted lead".into(),
                 reason: format!(
                     "{note}; restore it (coldcall lead restore {}) to import into it",
                     lead.id
@@ -305,14 +308,14 @@ pub(crate) fn batch_keys(rows: &[ImportRow]) -> (Vec<String>, Vec<String>) {
 }
 
 /// One number of a do-not-call list being imported (already in E.164).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct DncRow {
     pub number: String,
     pub reason: Option<String>,
 }
 
 /// What a batch of do-not-call numbers did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct DncBatchResult {
     /// Per row: true when the number was newly listed, false when it was already on the list.
     pub added: Vec<bool>,
@@ -321,7 +324,7 @@ pub struct DncBatchResult {
 }
 
 /// Which calls an export takes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct CallFilter {
     /// Calls started at or after.
     pub from: Option<DateTime<Utc>>,
@@ -331,14 +334,14 @@ pub struct CallFilter {
 }
 
 /// Where the next page of exported calls starts (calls are exported oldest first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct CallCursor {
     pub started_at: DateTime<Utc>,
     pub id: Uuid,
 }
 
 /// A call with the names a report needs.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, sqlx::FromRow)]
 pub struct CallRecord {
     #[sqlx(flatten)]
     pub call: CallLog,

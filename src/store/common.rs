@@ -22,6 +22,8 @@ pub(crate) struct CallFacts {
     pub assignment: Option<AssignmentFacts>,
     /// The live assignment is a claim the agent took themselves (not a supervisor's).
     pub assignment_is_claim: bool,
+    /// In an offline copy: when its reservation ends.
+    pub offline_copy_until: Option<DateTime<Utc>>,
 }
 
 impl CallFacts {
@@ -55,6 +57,7 @@ pub(crate) fn check_call(
         agent_id,
         now,
         policy,
+        offline_copy_until: facts.and_then(|f| f.offline_copy_until),
     })
 }
 
@@ -83,6 +86,8 @@ pub(crate) struct CallFactsRow {
     assigned_agent_name: Option<String>,
     assignment_expires_at: Option<DateTime<Utc>>,
     assignment_is_claim: Option<bool>,
+    assignment_offline: Option<bool>,
+    offline_copy_until: Option<DateTime<Utc>>,
 }
 
 impl From<CallFactsRow> for CallFacts {
@@ -116,6 +121,7 @@ impl From<CallFactsRow> for CallFacts {
             agent_id,
             agent_name: r.assigned_agent_name.unwrap_or_default(),
             expires_at: r.assignment_expires_at,
+            offline: r.assignment_offline.unwrap_or(false),
         });
         CallFacts {
             lead: LeadFacts {
@@ -132,6 +138,7 @@ impl From<CallFactsRow> for CallFacts {
             last,
             assignment,
             assignment_is_claim: r.assignment_is_claim.unwrap_or(false),
+            offline_copy_until: r.offline_copy_until,
         }
     }
 }

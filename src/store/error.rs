@@ -33,6 +33,14 @@ pub enum StoreError {
     /// A backup file that cannot be read, is damaged, or does not fit this coldcall.
     #[error("{0}")]
     Backup(#[from] crate::backup::BackupError),
+    /// The floor server could not be reached, or it could not reach its database: worth
+    /// trying again, as with a database that does not answer.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The floor server no longer takes this terminal's session (expired, revoked, the agent
+    /// deactivated): `coldcall login` gives a new one.
+    #[error("{0}")]
+    SessionEnded(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -43,6 +51,23 @@ impl StoreError {
             what,
             key: key.to_string(),
         }
+    }
+
+    /// What a floor server's client says of a call only the database itself takes (schema,
+    /// backups, bulk loads).
+    pub fn direct_only() -> Self {
+        StoreError::Forbidden(
+            "this runs against the database directly (an admin with --database), not through the floor server".into(),
+        )
+    }
+
+    /// True when trying again later may succeed: the database or the floor server did not
+    /// answer, or the session must first be renewed with `coldcall login`.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Unavailable(_) | StoreError::SessionEnded(_)
+        )
     }
 
     /// True when a rule refused the action (the CLI exits with 3 for these).

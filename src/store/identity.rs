@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::{Backend, Result, Store};
+use super::{Backend, Result, Store, StoreError};
 
 /// An agent's credential row.
 #[derive(Debug, Clone, PartialEq, FromRow)]
@@ -48,6 +48,8 @@ macro_rules! on_backend {
         match &$self.backend {
             Backend::Postgres(b) => b.$method($($arg),*).await,
             Backend::Sqlite(b) => b.$method($($arg),*).await,
+            // Sessions live in the server's database, never in a client's.
+            Backend::Remote(_) => Err(StoreError::direct_only()),
         }
     };
 }

@@ -11,8 +11,10 @@ mod error;
 mod flows;
 pub mod identity;
 mod model;
+pub mod offline;
 pub(crate) mod postgres;
 mod privacy;
+pub mod remote;
 pub mod search;
 pub mod settings;
 mod snapshot;
@@ -50,12 +52,15 @@ use crate::domain::{Disposition, LeadFields, LeadStatus, Policy, PresenceState, 
 pub enum BackendKind {
     Postgres,
     Sqlite,
+    /// A floor server, over HTTP.
+    Server,
 }
 
 #[derive(Clone)]
 enum Backend {
     Postgres(postgres::PgStore),
     Sqlite(sqlite::SqliteStore),
+    Remote(remote::RemoteStore),
 }
 
 /// Connection settings that matter beyond the URL.
@@ -67,7 +72,13 @@ pub struct ConnectOptions {
     /// Reach a PostgreSQL server across a network without verified encryption (the user chose
     /// it: `COLDCALL_ALLOW_UNENCRYPTED=1`).
     pub allow_unencrypted: bool,
+    /// A statement that takes longer is logged (as a warning, with its text and duration):
+    /// `COLDCALL_SLOW_STATEMENT_MS`, default 250.
+    pub slow_statement: Duration,
 }
+
+/// The slow-statement bound unless `COLDCALL_SLOW_STATEMENT_MS` says otherwise.
+const SLOW_STATEMENT_MS: u64 = 250;
 
 impl Default for ConnectOptions {
     fn default() -> Self {
@@ -75,6 +86,12 @@ impl Default for ConnectOptions {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(10),
             allow_unencrypted: std::env::var("COLDCALL_ALLOW_UNENCRYPTED").is_ok_and(|v| v == "1" || v == "true"),
+            slow_statement: Duration::from_millis(
+                std::env::var("COLDCALL_SLOW_STATEMENT_MS")
+                    .ok()
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(SLOW_STATEMENT_MS),
+            ),
         }
     }
 }
@@ -100,6 +117,16 @@ macro_rules! dispatch {
         match &$self.backend {
             Backend::Postgres(b) => b.$method($($arg),*).await,
             Backend::Sqlite(b) => b.$method($($arg),*).await,
+            Backend::Remote(_) => Err(StoreError::direct_only()),
+        }
+    };
+}
+
+/// Sends the call to the floor server when this store is one's client, and returns its answer.
+macro_rules! remote {
+    ($self:ident, $r:ident => $call:expr) => {
+        if let Backend::Remote($r) = &$self.backend {
+            return $call.await;
         }
     };
 }
@@ -110,6 +137,7 @@ macro_rules! flow {
         match &$self.backend {
             Backend::Postgres(b) => $flow(b, $($arg),*).await,
             Backend::Sqlite(b) => $flow(b, $($arg),*).await,
+            Backend::Remote(_) => Err(StoreError::direct_only()),
         }
     };
 }
@@ -138,6 +166,16 @@ impl Store {
         })
     }
 
+    /// A store that sends every call to the floor server `remote` is logged in to.
+    pub fn on_server(remote: remote::RemoteStore) -> Store {
+        Store {
+            display: remote.server(),
+            backend: Backend::Remote(remote),
+            clock: Clock::system(),
+            verified_tls: false,
+        }
+    }
+
     /// Replaces the clock (tests move time with `Clock::fixed`).
     pub fn with_clock(mut self, clock: Clock) -> Store {
         self.clock = clock;
@@ -156,6 +194,7 @@ impl Store {
         match self.backend {
             Backend::Postgres(_) => BackendKind::Postgres,
             Backend::Sqlite(_) => BackendKind::Sqlite,
+            Backend::Remote(_) => BackendKind::Server,
         }
     }
 
@@ -169,6 +208,7 @@ impl Store {
         use target::ConnectionSecurity::*;
         match &self.backend {
             Backend::Sqlite(_) => Ok(LocalFile),
+            Backend::Remote(r) => Ok(r.security()),
             Backend::Postgres(pg) => Ok(match (pg.connection_encrypted().await?, self.verified_tls) {
                 (true, true) => Verified,
                 (true, false) => EncryptedUnverified,
@@ -178,13 +218,32 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        dispatch!(self.close())
+        match &self.backend {
+            Backend::Postgres(b) => b.close().await,
+            Backend::Sqlite(b) => b.close().await,
+            // Nothing is held open between requests.
+            Backend::Remote(_) => {}
+        }
+    }
+
+    /// Writes this SQLite database as one self-contained file at `path` (which must not exist):
+    /// what a copy sent over the network or renamed into place must be, since a database file
+    /// alone may lack what its write-ahead log still holds.
+    pub async fn write_file(&self, path: &std::path::Path) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(b) => b.write_file(path).await,
+            Backend::Postgres(_) | Backend::Remote(_) => Err(StoreError::BadInput(
+                "only a SQLite database is written out as one file".into(),
+            )),
+        }
     }
 
     // ------------------------------------------------------------------ schema
 
     /// Applies pending migrations and seeds the default dispositions into an empty table.
     pub async fn migrate(&self) -> Result<()> {
+        // A floor server migrates its own database when it starts.
+        remote!(self, _r => async { Ok(()) });
         dispatch!(self.migrate())?;
         let defaults = crate::domain::disposition::default_dispositions();
         flow!(self, flows::lists::seed_dispositions, &defaults)
@@ -208,6 +267,7 @@ impl Store {
     // ------------------------------------------------------------------ agents and settings
 
     pub async fn add_agent(&self, agent: &NewAgent) -> Result<Agent> {
+        remote!(self, r => r.add_agent(agent));
         let name = agent.name.trim();
         if name.is_empty() || name.chars().count() > 50 || name.chars().any(char::is_control) {
             return Err(StoreError::BadInput(
@@ -231,18 +291,22 @@ impl Store {
     }
 
     pub async fn agent_by_name(&self, name: &str) -> Result<Option<Agent>> {
+        remote!(self, r => r.agent_by_name(name));
         dispatch!(self.agent_by_name(name))
     }
 
     pub async fn agent(&self, id: i64) -> Result<Option<Agent>> {
+        remote!(self, r => r.agent_by_id(id));
         dispatch!(self.agent(id))
     }
 
     pub async fn agents(&self) -> Result<Vec<Agent>> {
+        remote!(self, r => r.agents());
         dispatch!(self.agents())
     }
 
     pub async fn settings(&self) -> Result<Vec<(String, String)>> {
+        remote!(self, r => r.settings());
         dispatch!(self.settings())
     }
 
@@ -253,6 +317,7 @@ impl Store {
 
     /// Changes a shared setting on behalf of `actor`; the old and new value go to the audit log.
     pub async fn change_setting(&self, key: &str, value: &str, actor: Option<i64>) -> Result<()> {
+        remote!(self, r => r.change_setting(key, value, actor));
         let value = settings::validate(key, value).map_err(StoreError::BadInput)?;
         flow!(self, flows::lists::change_setting, key, &value, actor, self.now())
     }
@@ -267,12 +332,14 @@ impl Store {
     }
 
     pub async fn dispositions(&self) -> Result<Vec<Disposition>> {
+        remote!(self, r => r.dispositions());
         dispatch!(self.dispositions())
     }
 
     // ------------------------------------------------------------------ leads
 
     pub async fn create_lead(&self, fields: &LeadFields, actor: Option<i64>) -> Result<Lead> {
+        remote!(self, r => r.create_lead(fields, actor));
         // A lead typed without a zone takes the one its number gives, as an imported lead does.
         let fields = &LeadFields {
             timezone: crate::domain::zones::zone_to_store(fields.timezone.as_deref(), &fields.phone, None),
@@ -289,6 +356,7 @@ impl Store {
         actor: Option<i64>,
         reason: Option<&str>,
     ) -> Result<Lead> {
+        remote!(self, r => r.update_lead(id, fields, actor, reason));
         let reason = text::line("reason", reason).map_err(StoreError::BadInput)?;
         flow!(
             self,
@@ -303,6 +371,7 @@ impl Store {
 
     /// Any lead by id, deleted ones included (so history stays reachable).
     pub async fn lead(&self, id: Uuid) -> Result<Option<Lead>> {
+        remote!(self, r => r.lead(id));
         dispatch!(self.lead(id))
     }
 
@@ -313,6 +382,7 @@ impl Store {
         reason: Option<&str>,
         actor: Option<i64>,
     ) -> Result<Lead> {
+        remote!(self, r => r.set_status(id, status, reason, actor));
         let reason = text::line("reason", reason).map_err(StoreError::BadInput)?;
         flow!(
             self,
@@ -326,22 +396,26 @@ impl Store {
     }
 
     pub async fn delete_lead(&self, id: Uuid, actor: Option<i64>) -> Result<Lead> {
+        remote!(self, r => r.set_deleted(id, true, actor));
         flow!(self, flows::leads::set_deleted, id, true, actor, self.now())
     }
 
     pub async fn restore_lead(&self, id: Uuid, actor: Option<i64>) -> Result<Lead> {
+        remote!(self, r => r.set_deleted(id, false, actor));
         flow!(self, flows::leads::set_deleted, id, false, actor, self.now())
     }
 
     /// Leads (deleted ones too) whose id starts with `prefix` (hex digits, see
     /// `domain::ids`), at most `limit`, in id order: two tell an ambiguous prefix.
     pub async fn leads_by_id_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<Lead>> {
+        remote!(self, r => r.leads_by_id_prefix(prefix, limit));
         let (lo, hi) = crate::domain::ids::prefix_range(prefix).map_err(StoreError::BadInput)?;
         dispatch!(self.leads_in_id_range(lo, hi, limit))
     }
 
     /// Calls whose id starts with `prefix`, at most `limit`, in id order.
     pub async fn calls_by_id_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<CallLog>> {
+        remote!(self, r => r.calls_by_id_prefix(prefix, limit));
         let (lo, hi) = crate::domain::ids::prefix_range(prefix).map_err(StoreError::BadInput)?;
         dispatch!(self.calls_in_id_range(lo, hi, limit))
     }
@@ -349,6 +423,7 @@ impl Store {
     /// Likely pairs of live leads that are one person (a number among another lead's numbers,
     /// the same email, the same name at the same company), best first, each with why and a score.
     pub async fn duplicate_leads(&self) -> Result<Vec<DuplicatePair>> {
+        remote!(self, r => r.duplicate_leads());
         flow!(self, flows::merge::duplicates,)
     }
 
@@ -356,17 +431,20 @@ impl Store {
     /// `keep`, do-not-call and do-not-email stay if either had them, `other` is soft-deleted
     /// pointing at `keep`. Needs a supervisor; refused while either lead is on a call; audited.
     pub async fn merge_leads(&self, keep: Uuid, other: Uuid, by: i64) -> Result<MergeSummary> {
+        remote!(self, r => r.merge_leads(keep, other, by));
         self.authorize(by, Permission::MergeLeads).await?;
         flow!(self, flows::merge::merge, keep, other, Some(by), self.now())
     }
 
     /// The lead this one was merged into, if it was.
     pub async fn merged_into(&self, id: Uuid) -> Result<Option<Uuid>> {
+        remote!(self, r => r.merged_into(id));
         flow!(self, flows::merge::merged_into, id)
     }
 
     /// One page of live leads in list order (priority, score, newest), starting after `after`.
     pub async fn list_leads(&self, filter: &LeadFilter, after: Option<LeadCursor>, limit: u32) -> Result<Page<Lead>> {
+        remote!(self, r => r.list_leads(filter, after, limit));
         let limit = page_size("limit", limit, 1000).map_err(StoreError::BadInput)?;
         let mut items = dispatch!(self.list_leads(filter, after, limit + 1, self.now()))?;
         let next = if items.len() > limit as usize {
@@ -381,6 +459,7 @@ impl Store {
     /// Live leads matching the text (name, company, email, title, notes words; phone or email
     /// fragments), in list order, at most `limit`.
     pub async fn search_leads(&self, text: &str, filter: &LeadFilter, limit: u32) -> Result<Vec<Lead>> {
+        remote!(self, r => r.search_leads(text, filter, limit));
         let terms = search::SearchTerms::parse(text);
         if terms.is_empty() {
             return Ok(Vec::new());
@@ -392,11 +471,13 @@ impl Store {
     // ------------------------------------------------------------------ contacts
 
     pub async fn contacts(&self, lead_id: Uuid) -> Result<Vec<Contact>> {
+        remote!(self, r => r.contacts(lead_id));
         dispatch!(self.contacts(lead_id))
     }
 
     /// Adds a contact point; a new primary one takes over from the old primary of its kind.
     pub async fn add_contact(&self, lead_id: Uuid, contact: &NewContact, region: &str) -> Result<Contact> {
+        remote!(self, r => r.add_contact(lead_id, contact));
         let contact = normalize_contact(contact, region)?;
         flow!(
             self,
@@ -409,11 +490,13 @@ impl Store {
     }
 
     pub async fn update_contact(&self, id: Uuid, contact: &NewContact, region: &str) -> Result<Contact> {
+        remote!(self, r => r.update_contact(id, contact));
         let contact = normalize_contact(contact, region)?;
         flow!(self, flows::leads::update_contact, id, &contact)
     }
 
     pub async fn remove_contact(&self, id: Uuid) -> Result<()> {
+        remote!(self, r => r.remove_contact(id));
         dispatch!(self.remove_contact(id))
     }
 
@@ -422,6 +505,7 @@ impl Store {
     /// What start-call would say right now, without taking the lock.
     /// A lead that does not exist is an error (`NotFound`), not a refusal.
     pub async fn can_call(&self, lead_id: Uuid, agent_id: i64) -> Result<Result<(), Refusal>> {
+        remote!(self, r => r.can_call(lead_id, agent_id));
         match flow!(self, flows::calls::can_call, lead_id, agent_id, self.now())? {
             Err(Refusal::LeadNotFound) => Err(StoreError::not_found("lead", lead_id)),
             verdict => Ok(verdict),
@@ -431,6 +515,7 @@ impl Store {
     /// Checks every rule and takes the lead's lock in one transaction.
     /// A lead that does not exist is an error (`NotFound`), not a refusal.
     pub async fn start_call(&self, req: &StartCall) -> Result<StartedCall> {
+        remote!(self, r => r.start_call(req));
         match flow!(self, flows::calls::start_call, Uuid::now_v7(), req, self.now()) {
             Err(StoreError::Refused(Refusal::LeadNotFound)) => Err(StoreError::not_found("lead", req.lead_id)),
             other => other,
@@ -439,12 +524,14 @@ impl Store {
 
     /// Keeps the caller's lock alive; false when the lock is gone (reaped or ended elsewhere).
     pub async fn heartbeat(&self, call_id: Uuid, agent_id: i64) -> Result<bool> {
+        remote!(self, r => r.heartbeat(call_id, agent_id));
         dispatch!(self.heartbeat(call_id, agent_id, self.now()))
     }
 
     /// Records the outcome and releases the lock in one transaction. Retrying a call that was
     /// already ended with the same outcome returns the first result instead of failing.
     pub async fn end_call(&self, req: &EndCall) -> Result<EndedCall> {
+        remote!(self, r => r.end_call(req));
         if let Some(at) = req.callback_at {
             bounds::future_time("callback time", at, self.now()).map_err(StoreError::BadInput)?;
         }
@@ -458,12 +545,14 @@ impl Store {
 
     /// Closes every lock whose heartbeat is older than the lock TTL as abandoned.
     pub async fn reap_stale_locks(&self, actor: Option<i64>) -> Result<Vec<ReapedLock>> {
+        remote!(self, r => r.reap_stale_locks(actor));
         flow!(self, flows::calls::reap_stale_locks, actor, self.now())
     }
 
     /// A supervisor (or admin) releases a call lock now, with a reason that is kept on the call
     /// and in the audit log; the call is recorded as abandoned.
     pub async fn force_release(&self, call_id: Uuid, by: i64, reason: &str) -> Result<ReapedLock> {
+        remote!(self, r => r.force_release(call_id, by, reason));
         let reason = text::line("reason", Some(reason))
             .map_err(StoreError::BadInput)?
             .ok_or_else(|| StoreError::BadInput("say why the lock is released (--reason)".into()))?;
@@ -482,6 +571,7 @@ impl Store {
 
     /// Adds a line to a call's notes; false when there is no such call.
     pub async fn note_call(&self, call_id: Uuid, text: &str) -> Result<bool> {
+        remote!(self, r => r.note_call(call_id, text));
         let Some(text) = text::note("note", Some(text)).map_err(StoreError::BadInput)? else {
             return Ok(false);
         };
@@ -489,18 +579,22 @@ impl Store {
     }
 
     pub async fn active_calls(&self) -> Result<Vec<ActiveCall>> {
+        remote!(self, r => r.active_calls());
         dispatch!(self.active_calls())
     }
 
     pub async fn call(&self, call_id: Uuid) -> Result<Option<CallLog>> {
+        remote!(self, r => r.call(call_id));
         dispatch!(self.call(call_id))
     }
 
     pub async fn call_history(&self, lead_id: Uuid) -> Result<Vec<CallLog>> {
+        remote!(self, r => r.call_history(lead_id));
         dispatch!(self.call_history(lead_id))
     }
 
     pub async fn status_history(&self, lead_id: Uuid) -> Result<Vec<StatusChange>> {
+        remote!(self, r => r.status_history(lead_id));
         dispatch!(self.status_history(lead_id))
     }
 
@@ -508,6 +602,7 @@ impl Store {
 
     /// Records an agent's state from their console; called on every change and as a heartbeat.
     pub async fn set_presence(&self, agent_id: i64, state: PresenceState, reason: Option<&str>) -> Result<()> {
+        remote!(self, r => r.set_presence(agent_id, state, reason));
         let reason = text::line("pause reason", reason).map_err(StoreError::BadInput)?;
         dispatch!(self.set_presence(agent_id, state, reason.as_deref(), self.now()))
     }
@@ -515,12 +610,14 @@ impl Store {
     /// Every active agent and their state; a console silent for longer than the lock TTL shows
     /// as offline.
     pub async fn presence(&self) -> Result<Vec<Presence>> {
+        remote!(self, r => r.presence());
         let ttl = self.policy().await?.lock_ttl;
         dispatch!(self.presence(self.now() - ttl))
     }
 
     /// The floor's figures for calls started in [from, to), and the lead funnel by status.
     pub async fn floor_figures(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<FloorFigures> {
+        remote!(self, r => r.floor_figures(from, to));
         if to <= from {
             return Err(StoreError::BadInput("the period must end after it starts".into()));
         }
@@ -541,16 +638,19 @@ impl Store {
     /// priority, score and oldest next-call time, skipping leads any rule would refuse. Two
     /// agents never receive the same lead.
     pub async fn claim_next(&self, agent_id: i64) -> Result<Option<Claim>> {
+        remote!(self, r => r.claim_next(agent_id));
         flow!(self, flows::queue::claim_next, agent_id, self.now())
     }
 
     /// Why the queue holds leads back from this agent: counts by rule (`coldcall queue why`).
     pub async fn queue_why(&self, agent_id: i64) -> Result<QueueWhy> {
+        remote!(self, r => r.queue_why(agent_id));
         flow!(self, flows::queue::queue_why, agent_id, self.now())
     }
 
     /// What claim-next would hand this agent, in order, without claiming anything.
     pub async fn queue_preview(&self, agent_id: i64, limit: u32) -> Result<Vec<Lead>> {
+        remote!(self, r => r.queue_preview(agent_id, limit));
         let limit = page_size("limit", limit, 1000).map_err(StoreError::BadInput)?;
         flow!(self, flows::queue::queue_preview, agent_id, limit, self.now())
     }
@@ -565,6 +665,7 @@ impl Store {
         by: Option<i64>,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<Assignment> {
+        remote!(self, r => r.assign(lead_id, agent_id, by, expires_at));
         if let Some(at) = expires_at {
             bounds::future_time("assignment end", at, self.now()).map_err(StoreError::BadInput)?;
         }
@@ -585,15 +686,18 @@ impl Store {
 
     /// Ends the lead's live assignment; false when it had none.
     pub async fn unassign(&self, lead_id: Uuid) -> Result<bool> {
+        remote!(self, r => r.unassign(lead_id));
         dispatch!(self.unassign(lead_id))
     }
 
     /// Marks assignments past their expiry inactive; returns how many.
     pub async fn expire_assignments(&self) -> Result<u64> {
+        remote!(self, r => r.expire_assignments());
         dispatch!(self.expire_assignments(self.now()))
     }
 
     pub async fn assignments(&self, lead_id: Uuid) -> Result<Vec<Assignment>> {
+        remote!(self, r => r.assignments(lead_id));
         dispatch!(self.assignments(lead_id))
     }
 
@@ -606,6 +710,7 @@ impl Store {
         due_at: DateTime<Utc>,
         note: Option<&str>,
     ) -> Result<Callback> {
+        remote!(self, r => r.schedule_callback(lead_id, agent_id, due_at, note));
         bounds::future_time("callback time", due_at, self.now()).map_err(StoreError::BadInput)?;
         let note = text::note("callback note", note).map_err(StoreError::BadInput)?;
         flow!(
@@ -622,12 +727,14 @@ impl Store {
 
     /// Open callbacks due by `until` (all agents when `agent_id` is None), oldest first.
     pub async fn due_callbacks(&self, agent_id: Option<i64>, until: DateTime<Utc>) -> Result<Vec<Callback>> {
+        remote!(self, r => r.due_callbacks(agent_id, until));
         dispatch!(self.due_callbacks(agent_id, until))
     }
 
     /// Hands an open callback to another agent (supervisors; `by` None is the admin's shell);
     /// false when there is no open callback by that id.
     pub async fn hand_callback(&self, id: Uuid, to: i64, by: Option<i64>) -> Result<bool> {
+        remote!(self, r => r.hand_callback(id, to, by));
         if let Some(by) = by {
             self.authorize(by, Permission::HandCallback).await?;
         }
@@ -635,21 +742,29 @@ impl Store {
     }
 
     pub async fn complete_callback(&self, id: Uuid) -> Result<bool> {
+        remote!(self, r => r.complete_callback(id));
         dispatch!(self.complete_callback(id, self.now()))
     }
 
     // ------------------------------------------------------------------ do-not-call list
 
     pub async fn dnc_add(&self, number: &str, reason: Option<&str>, by: Option<i64>) -> Result<DncEntry> {
+        remote!(self, r => r.dnc_add(number, reason, by));
         let reason = text::line("do-not-call reason", reason).map_err(StoreError::BadInput)?;
         flow!(self, flows::lists::dnc_add, number, reason.as_deref(), by, self.now())
     }
 
+    /// Takes a number off the do-not-call list: an admin's call (`by` None is the admin's shell).
     pub async fn dnc_remove(&self, number: &str, by: Option<i64>) -> Result<bool> {
+        remote!(self, r => r.dnc_remove(number, by));
+        if let Some(by) = by {
+            self.authorize(by, Permission::RemoveFromDnc).await?;
+        }
         flow!(self, flows::lists::dnc_remove, number, by, self.now())
     }
 
     pub async fn dnc_check(&self, number: &str) -> Result<Option<DncEntry>> {
+        remote!(self, r => r.dnc_check(number));
         dispatch!(self.dnc_check(number))
     }
 
@@ -658,17 +773,42 @@ impl Store {
     /// Changes after `cursor`, oldest first, at most `limit`. Nothing committed is ever skipped,
     /// even when transactions commit in another order than they wrote.
     pub async fn changes_since(&self, cursor: FeedCursor, limit: u32) -> Result<Vec<Change>> {
+        remote!(self, r => r.changes_since(cursor, limit.clamp(1, 1000)));
         dispatch!(self.changes_since(cursor, limit.clamp(1, 10_000)))
     }
 
     /// Notifications that something screens must show at once has changed (PostgreSQL only;
     /// None on SQLite). They only wake a poller early: the feed stays the source of truth.
     pub async fn wakeups(&self) -> Result<Option<Wakeups>> {
+        // Through a floor server the console follows its stream instead (`change_stream`).
+        remote!(self, _r => async { Ok(None) });
         dispatch!(self.wakeups())
+    }
+
+    /// The floor server's change stream from `cursor` on, when this store is a server's client
+    /// (None otherwise: poll `changes_since`). Each change arrives as it is committed.
+    pub async fn change_stream(
+        &self,
+        cursor: FeedCursor,
+    ) -> Result<Option<futures::stream::BoxStream<'static, Result<Change>>>> {
+        use futures::StreamExt;
+        match &self.backend {
+            Backend::Remote(r) => Ok(Some(r.follow(cursor).await?.boxed())),
+            _ => Ok(None),
+        }
+    }
+
+    /// The floor server this store is a client of: its own agent and sessions.
+    pub fn remote(&self) -> Option<&remote::RemoteStore> {
+        match &self.backend {
+            Backend::Remote(r) => Some(r),
+            _ => None,
+        }
     }
 
     /// The cursor a new screen starts from: everything already committed counts as seen.
     pub async fn feed_head(&self) -> Result<FeedCursor> {
+        remote!(self, r => r.feed_head());
         dispatch!(self.feed_head())
     }
 
@@ -679,6 +819,7 @@ impl Store {
     /// by the duplicate mode, and new and changed leads are written together. Answers one result
     /// per row, in order. With `dry_run` nothing is written.
     pub async fn import_leads(&self, batch: &ImportBatch<'_>) -> Result<Vec<RowResult>> {
+        remote!(self, r => r.import_leads(batch));
         if batch.rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -698,6 +839,7 @@ impl Store {
     /// Puts a batch of numbers (E.164) on the do-not-call list in one transaction and marks the
     /// leads with those numbers do-not-call, as `dnc_add` does for one number.
     pub async fn import_dnc(&self, rows: &[DncRow], actor: Option<i64>, dry_run: bool) -> Result<DncBatchResult> {
+        remote!(self, r => r.import_dnc(rows, actor, dry_run));
         if rows.is_empty() {
             return Ok(DncBatchResult::default());
         }
@@ -713,6 +855,7 @@ impl Store {
         summary: &serde_json::Value,
         actor: Option<i64>,
     ) -> Result<()> {
+        remote!(self, r => r.record_import(what, file, summary, actor));
         flow!(self, flows::bulk::record_import, what, file, summary, actor, self.now())
     }
 
@@ -723,8 +866,164 @@ impl Store {
         after: Option<CallCursor>,
         limit: u32,
     ) -> Result<Vec<CallRecord>> {
+        remote!(self, r => r.export_calls(filter, after, limit));
         let limit = page_size("limit", limit, 5000).map_err(StoreError::BadInput)?;
         dispatch!(self.export_calls(filter, after, limit))
+    }
+
+    // ------------------------------------------------------------------ call scripts
+
+    /// Stores a call script (admins): `default`, read on every call, or one named after a
+    /// disposition code, the follow-up on the next call after that outcome. Its placeholders
+    /// are checked now, so a typo is refused rather than read out to a lead. Audited.
+    pub async fn set_script(&self, name: &str, body: &str, by: Option<i64>) -> Result<CallScript> {
+        remote!(self, r => r.set_script(name, body, by));
+        if let Some(by) = by {
+            self.authorize(by, Permission::ManageScripts).await?;
+        }
+        flow!(self, flows::scripts::set_script, name, body, by, self.now())
+    }
+
+    pub async fn delete_script(&self, name: &str, by: Option<i64>) -> Result<bool> {
+        remote!(self, r => r.delete_script(name, by));
+        if let Some(by) = by {
+            self.authorize(by, Permission::ManageScripts).await?;
+        }
+        flow!(self, flows::scripts::delete_script, name, by, self.now())
+    }
+
+    pub async fn scripts(&self) -> Result<Vec<CallScript>> {
+        remote!(self, r => r.scripts());
+        flow!(self, flows::scripts::scripts,)
+    }
+
+    pub async fn script(&self, name: &str) -> Result<Option<CallScript>> {
+        remote!(self, r => r.script(name));
+        flow!(self, flows::scripts::script, name)
+    }
+
+    /// The script to read on a call to `lead` by `agent`, its fields filled in.
+    pub async fn script_for_call(&self, lead: &Lead, agent: &str) -> Result<Option<ScriptForCall>> {
+        remote!(self, r => r.script_for_call(lead, agent));
+        let Some(script) = flow!(self, flows::scripts::script_for_lead, lead.id)? else {
+            return Ok(None);
+        };
+        Ok(Some(ScriptForCall {
+            text: script_text(&script.body, lead, agent),
+            name: script.name,
+        }))
+    }
+
+    // ------------------------------------------------------------------ offline copies
+
+    /// Reserves up to `req.leads` leads the filter picks for the agent until `req.hours` from now
+    /// (no one else claims or calls them meanwhile, the agent on the floor included), and writes
+    /// them into `copy`, a new SQLite database, with their contacts and history, the do-not-call
+    /// entries of their numbers, the floor's settings and dispositions, and the checkout's
+    /// identity. The copy names the floor without its credentials: it gives no access to it.
+    /// Taking leads for another agent needs an admin.
+    pub async fn offline_checkout(
+        &self,
+        copy: &Store,
+        req: &offline::CheckoutRequest,
+        filter: &LeadFilter,
+    ) -> Result<offline::CheckoutSummary> {
+        page_size("leads", req.leads, offline::MAX_CHECKOUT_LEADS).map_err(StoreError::BadInput)?;
+        page_size("hours", req.hours, offline::MAX_CHECKOUT_HOURS).map_err(StoreError::BadInput)?;
+        if req.by != req.agent_id {
+            self.authorize(req.by, Permission::CheckOutForOthers).await?;
+        }
+        let out = copy.as_copy(self)?;
+        let now = self.now();
+        match &self.backend {
+            Backend::Postgres(b) => flows::offline::checkout(b, out, req, filter, &self.display, now).await,
+            Backend::Sqlite(b) => flows::offline::checkout(b, out, req, filter, &self.display, now).await,
+            // Through a floor server a copy goes as a file (`offline_link`).
+            Backend::Remote(_) => Err(StoreError::direct_only()),
+        }
+    }
+
+    /// Sends the work done in the offline copy `copy` to this floor (calls, status changes with
+    /// their times, edits, contact points, callbacks, do-not-call additions), releases the leads
+    /// that are done, and brings the copy up to what the floor now has. Safe to repeat: a second
+    /// sync changes nothing. The report names every conflict and how it was settled. `by`, when
+    /// given, is who sends it: the copy's agent, or an admin.
+    pub async fn offline_sync(&self, copy: &Store, by: Option<i64>) -> Result<offline::SyncReport> {
+        let out = copy.as_copy(self)?;
+        self.authorize_for_copy(copy, by).await?;
+        let now = self.now();
+        match &self.backend {
+            Backend::Postgres(b) => flows::offline::sync(b, out, now).await,
+            Backend::Sqlite(b) => flows::offline::sync(b, out, now).await,
+            // Through a floor server a copy goes as a file (`offline_link`).
+            Backend::Remote(_) => Err(StoreError::direct_only()),
+        }
+    }
+
+    /// Reserves up to `more` further leads the filter picks under the copy's checkout, until the
+    /// same end, and adds them to the copy. `by`, when given, is the copy's agent or an admin.
+    pub async fn offline_take_more(
+        &self,
+        copy: &Store,
+        more: u32,
+        filter: &LeadFilter,
+        by: Option<i64>,
+    ) -> Result<u64> {
+        page_size("more", more, offline::MAX_CHECKOUT_LEADS).map_err(StoreError::BadInput)?;
+        let out = copy.as_copy(self)?;
+        self.authorize_for_copy(copy, by).await?;
+        let now = self.now();
+        match &self.backend {
+            Backend::Postgres(b) => flows::offline::take_more(b, out, more, filter, now).await,
+            Backend::Sqlite(b) => flows::offline::take_more(b, out, more, filter, now).await,
+            // Through a floor server a copy goes as a file (`offline_link`).
+            Backend::Remote(_) => Err(StoreError::direct_only()),
+        }
+    }
+
+    /// Only the copy's agent, or an admin, works a copy with the floor.
+    async fn authorize_for_copy(&self, copy: &Store, by: Option<i64>) -> Result<()> {
+        if let Some(by) = by {
+            let owner = copy.offline_copy_of().await?.map(|c| c.agent_id);
+            if owner != Some(by) {
+                self.authorize(by, Permission::CheckOutForOthers).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes into this copy what a floor server answered a sync with: `sent` is the snapshot
+    /// that went (`write_file`), `returned` the copy that came back. Work done here
+    /// meanwhile is kept for the next sync. Answers the report and how many leads joined.
+    pub async fn offline_adopt(&self, sent: &Store, returned: &Store) -> Result<(offline::SyncReport, u64)> {
+        let (local, sent, returned) = (self.as_copy(sent)?, sent.as_copy(self)?, returned.as_copy(self)?);
+        flows::offline::adopt(local, sent, returned, self.now()).await
+    }
+
+    /// The checkouts still reserving leads on this floor, the soonest to end first.
+    pub async fn offline_checkouts(&self) -> Result<Vec<offline::OpenCheckout>> {
+        remote!(self, r => r.offline_checkouts());
+        flow!(self, flows::offline::open_checkouts, self.now())
+    }
+
+    /// This database's own checkout when it is an offline copy: whose, from where, until when.
+    pub async fn offline_copy_of(&self) -> Result<Option<offline::Checkout>> {
+        // A floor is never itself an offline copy.
+        remote!(self, _r => async { Ok(None) });
+        flow!(self, flows::offline::own_checkout,)
+    }
+
+    /// The SQLite backend of a copy for this floor (never the floor itself).
+    fn as_copy(&self, floor: &Store) -> Result<&sqlite::SqliteStore> {
+        match &self.backend {
+            Backend::Sqlite(b) if self.display != floor.display => Ok(b),
+            Backend::Sqlite(_) => Err(StoreError::BadInput(
+                "an offline copy goes into its own file, not into the floor's database".into(),
+            )),
+            Backend::Postgres(_) | Backend::Remote(_) => {
+                Err(StoreError::BadInput("an offline copy is a SQLite file".into()))
+            }
+        }
     }
 
     // ------------------------------------------------------------------ backups and personal data
@@ -736,6 +1035,7 @@ impl Store {
         let backend = match self.kind() {
             BackendKind::Postgres => "postgres",
             BackendKind::Sqlite => "sqlite",
+            BackendKind::Server => return Err(StoreError::direct_only()),
         };
         let header = crate::backup::Header::new(version, backend, self.now());
         let mut writer = crate::backup::BackupWriter::new(out, header)?;
@@ -763,6 +1063,11 @@ impl Store {
         Ok(RestoreSummary { manifest, rows })
     }
 
+    /// What the database says of its own health, for `coldcall doctor`.
+    pub async fn health(&self) -> Result<DatabaseHealth> {
+        dispatch!(self.health())
+    }
+
     /// Every schema object coldcall created, one normalised line each, sorted: equal lists mean
     /// equal schemas (used to prove migrations go down and up again cleanly).
     pub async fn schema_objects(&self) -> Result<Vec<String>> {
@@ -772,6 +1077,7 @@ impl Store {
     /// Everything held about the person behind a lead, as one document (supervisors and admins;
     /// the export itself is recorded in the audit log).
     pub async fn gdpr_export(&self, lead_id: Uuid, by: i64) -> Result<PersonalData> {
+        remote!(self, r => r.gdpr_export(lead_id, by));
         self.authorize(by, Permission::ExportPersonalData).await?;
         flow!(self, flows::privacy::export, lead_id, by, self.now())
     }
@@ -783,6 +1089,7 @@ impl Store {
     /// assignments), anonymous. A number on the do-not-call list stays there. The erasure is
     /// recorded in the audit log with its reason; running it again changes nothing more.
     pub async fn gdpr_erase(&self, lead_id: Uuid, by: i64, reason: &str) -> Result<Erasure> {
+        remote!(self, r => r.gdpr_erase(lead_id, by, reason));
         let reason = text::line("reason", Some(reason))
             .map_err(StoreError::BadInput)?
             .ok_or_else(|| {
@@ -826,6 +1133,22 @@ fn normalize_contact(contact: &NewContact, region: &str) -> Result<NewContact> {
 }
 
 /// Removes the password from a connection URL so it can be shown and logged.
+/// A script's text with the lead's fields (and the agent's name) filled in.
+pub fn script_text(body: &str, lead: &Lead, agent: &str) -> String {
+    let full_name = lead.full_name();
+    crate::domain::script::fill(body, |field| match field {
+        "first_name" => Some(lead.first_name.as_str()),
+        "last_name" => Some(lead.last_name.as_str()),
+        "full_name" => Some(full_name.as_str()),
+        "company" => Some(lead.company.as_str()),
+        "title" => lead.title.as_deref(),
+        "email" => lead.email.as_deref(),
+        "phone" => Some(lead.phone.as_str()),
+        "agent" => Some(agent),
+        _ => None,
+    })
+}
+
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();

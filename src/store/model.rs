@@ -56,7 +56,7 @@ text_enum!(
     PresenceState
 );
 
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, FromRow)]
 pub struct Agent {
     pub id: i64,
     pub name: String,
@@ -73,7 +73,7 @@ pub struct NewAgent {
     pub role: Role,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, FromRow)]
 pub struct Lead {
     pub id: Uuid,
     pub first_name: String,
@@ -160,14 +160,14 @@ pub struct LeadFilter {
     pub callbacks_due: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass back to get the next page; None when this was the last one.
     pub next: Option<LeadCursor>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, FromRow)]
 pub struct Contact {
     pub id: Uuid,
     pub lead_id: Uuid,
@@ -188,7 +188,7 @@ pub struct NewContact {
     pub is_verified: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, FromRow)]
 pub struct CallLog {
     pub id: Uuid,
     pub lead_id: Uuid,
@@ -211,7 +211,7 @@ pub struct CallLog {
 }
 
 /// An active call on the floor, with the names a screen shows.
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, FromRow)]
 pub struct ActiveCall {
     pub lead_id: Uuid,
     pub call_id: Uuid,
@@ -224,7 +224,7 @@ pub struct ActiveCall {
     pub heartbeat_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, FromRow)]
 pub struct StatusChange {
     pub id: i64,
     pub lead_id: Uuid,
@@ -236,7 +236,7 @@ pub struct StatusChange {
     pub changed_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, FromRow)]
 pub struct Assignment {
     pub id: Uuid,
     pub lead_id: Uuid,
@@ -248,7 +248,7 @@ pub struct Assignment {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, FromRow)]
 pub struct Callback {
     pub id: Uuid,
     pub lead_id: Uuid,
@@ -261,7 +261,7 @@ pub struct Callback {
     pub done_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, FromRow)]
 pub struct DncEntry {
     pub number: String,
     pub reason: Option<String>,
@@ -270,7 +270,7 @@ pub struct DncEntry {
 }
 
 /// Why a lead was handed out by claim-next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimSource {
     /// A callback owned by this agent is due.
@@ -279,7 +279,7 @@ pub enum ClaimSource {
     Queue,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Claim {
     pub lead: Lead,
     pub source: ClaimSource,
@@ -293,7 +293,7 @@ pub struct StartCall {
     pub from_number: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct StartedCall {
     pub call_id: Uuid,
     pub lead_id: Uuid,
@@ -322,7 +322,7 @@ pub struct EndCall {
 }
 
 /// A call's progress as a softphone reported it (SIP), for the call log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct CallProgress {
     pub ringing_at: Option<DateTime<Utc>>,
     pub answered_at: Option<DateTime<Utc>>,
@@ -334,7 +334,7 @@ pub struct CallProgress {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct EndedCall {
     pub call_id: Uuid,
     pub lead_id: Uuid,
@@ -347,7 +347,7 @@ pub struct EndedCall {
 }
 
 /// A lock that outlived its heartbeat and was closed as abandoned.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ReapedLock {
     pub call_id: Uuid,
     pub lead_id: Uuid,
@@ -381,7 +381,7 @@ impl std::str::FromStr for FeedCursor {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, FromRow)]
 pub struct Change {
     pub id: i64,
     pub tx: i64,
@@ -401,7 +401,7 @@ impl Change {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, FromRow)]
 pub struct MigrationInfo {
     pub version: i64,
     pub description: String,
@@ -410,7 +410,7 @@ pub struct MigrationInfo {
 
 /// An agent as the floor sees them. `state` is offline when the console's heartbeat is older
 /// than the lock TTL, whatever it last said.
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, FromRow)]
 pub struct Presence {
     pub agent_id: i64,
     pub agent_name: String,
@@ -423,7 +423,7 @@ pub struct Presence {
 }
 
 /// One agent's figures over a period.
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, FromRow)]
 pub struct AgentFigures {
     pub agent_id: i64,
     pub agent_name: String,
@@ -446,7 +446,7 @@ impl AgentFigures {
 }
 
 /// The floor's figures over a period, and how the live leads stand by status.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct FloorFigures {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
@@ -470,7 +470,7 @@ impl FloorFigures {
 }
 
 /// Why the queue holds leads back from an agent (`coldcall queue why`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct QueueWhy {
     /// Live leads the rules allow this agent now.
     pub callable: i64,
@@ -480,4 +480,34 @@ pub struct QueueWhy {
     pub waiting: i64,
     pub ready: i64,
     pub parked: i64,
+}
+
+/// A call script as stored: `default` is read on every call, one named after a disposition is
+/// the follow-up read on the next call to a lead whose last call ended with it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, FromRow)]
+pub struct CallScript {
+    pub name: String,
+    pub body: String,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: Option<i64>,
+}
+
+/// The script to read on a call, with the lead's fields filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ScriptForCall {
+    pub name: String,
+    pub text: String,
+}
+
+/// What a database says of its own health (`coldcall doctor`); each backend fills what it has.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct DatabaseHealth {
+    /// Transactions open longer than a minute: (process, seconds, state, statement).
+    pub long_transactions: Vec<(i64, f64, String, String)>,
+    /// The database server's clock minus this machine's, in seconds.
+    pub clock_skew_s: Option<f64>,
+    /// The claim queue table's live and dead rows.
+    pub queue_rows: Option<(i64, i64)>,
+    /// SQLite's quick check ("ok").
+    pub integrity: Option<String>,
 }

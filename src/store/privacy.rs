@@ -27,7 +27,7 @@ pub fn is_placeholder_phone(number: &str) -> bool {
 }
 
 /// An audit log entry, with the acting agent's name.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -75,7 +75,7 @@ impl From<AuditRow> for AuditEntry {
 
 /// Everything held about one person (GDPR article 15 / 20): the lead and every row that
 /// concerns it, complete (no paging), oldest first.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct PersonalData {
     pub exported_at: DateTime<Utc>,
     pub lead: Lead,
@@ -91,7 +91,7 @@ pub struct PersonalData {
 }
 
 /// What an erasure did. Counts are of rows changed by this run (zero on a repeat).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Erasure {
     pub lead_id: Uuid,
     /// The lead had been erased before; this run only made sure nothing personal was left.

@@ -92,13 +92,15 @@ pub enum ConnectionSecurity {
     EncryptedUnverified,
     /// Plain text on the wire.
     Plaintext,
+    /// Plain HTTP to a floor server on this machine (loopback): nothing crosses a network.
+    Loopback,
 }
 
 impl ConnectionSecurity {
     /// A few characters for the console header; empty where there is nothing to warn about.
     pub fn badge(self) -> &'static str {
         match self {
-            ConnectionSecurity::LocalFile => "",
+            ConnectionSecurity::LocalFile | ConnectionSecurity::Loopback => "",
             ConnectionSecurity::Verified => "TLS ✓",
             ConnectionSecurity::EncryptedUnverified => "TLS unverified",
             ConnectionSecurity::Plaintext => "⚠ NOT ENCRYPTED",
@@ -113,6 +115,7 @@ impl std::fmt::Display for ConnectionSecurity {
             ConnectionSecurity::Verified => "encrypted (TLS), server certificate verified",
             ConnectionSecurity::EncryptedUnverified => "encrypted (TLS), server certificate NOT verified",
             ConnectionSecurity::Plaintext => "NOT encrypted",
+            ConnectionSecurity::Loopback => "this machine only (loopback)",
         })
     }
 }

@@ -1,7 +1,8 @@
 //! Keeps a console live: polls the change feed with a cursor (once a second by default) and, on
 //! PostgreSQL, also wakes at once when a call lock changes anywhere on the floor. Each poll's
 //! changes go to the app, which refreshes only what they touch. Polling alone always converges;
-//! notifications only make it faster.
+//! notifications only make it faster. Through a floor server the console polls nothing: it
+//! holds the server's change stream open and reads it again from its cursor after a break.
 
 use std::time::Duration;
 
@@ -44,6 +45,9 @@ pub async fn run(store: Store, options: FeedOptions, replies: UnboundedSender<Re
             }
         }
     };
+    if store.remote().is_some() {
+        return follow_server(store, cursor, options, replies).await;
+    }
     let mut wakeups = if options.notify {
         store.wakeups().await.ok().flatten()
     } else {
@@ -97,5 +101,58 @@ async fn wait(wakeups: &mut Option<Wakeups>, every: Duration) -> bool {
             }
         },
         _ = tokio::time::sleep(every) => false,
+    }
+}
+
+/// Follows a floor server's change stream; after a break (the server restarting, the network
+/// gone) it says the feed is down and opens the stream again from the last change it saw, so
+/// nothing committed meanwhile is missed.
+async fn follow_server(
+    store: Store,
+    mut cursor: crate::store::FeedCursor,
+    options: FeedOptions,
+    replies: UnboundedSender<Reply>,
+) {
+    use futures::StreamExt;
+    loop {
+        match store.change_stream(cursor).await {
+            Ok(Some(mut stream)) => {
+                // Open: the server answers.
+                if replies.send(Reply::Changes(Vec::new())).is_err() {
+                    return;
+                }
+                while let Some(item) = stream.next().await {
+                    // What has already arrived goes to the app as one batch: one refresh.
+                    let mut batch = vec![item];
+                    while let Some(Some(more)) = futures::FutureExt::now_or_never(stream.next()) {
+                        batch.push(more);
+                    }
+                    let (changes, broken): (Vec<_>, Vec<_>) = batch.into_iter().partition(|i| i.is_ok());
+                    let changes: Vec<crate::store::Change> = changes.into_iter().filter_map(|c| c.ok()).collect();
+                    if let Some(last) = changes.last() {
+                        cursor = last.cursor();
+                    }
+                    if !changes.is_empty() && replies.send(Reply::Changes(changes)).is_err() {
+                        return;
+                    }
+                    if let Some(Err(e)) = broken.into_iter().next() {
+                        if replies.send(Reply::FeedDown(e.to_string())).is_err() {
+                            return;
+                        }
+                        break;
+                    }
+                }
+            }
+            Ok(None) => return,
+            Err(e) => {
+                if replies.send(Reply::FeedDown(e.to_string())).is_err() {
+                    return;
+                }
+            }
+        }
+        if replies.is_closed() {
+            return;
+        }
+        tokio::time::sleep(options.poll_every).await;
     }
 }

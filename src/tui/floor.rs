@@ -14,6 +14,8 @@ pub struct Floor {
     pub figures: FloorFigures,
     /// Open callbacks already due, oldest first: the ones a supervisor may hand to someone else.
     pub overdue: Vec<Callback>,
+    /// Offline copies still holding leads: whose, how many, until when.
+    pub offline: Vec<crate::store::offline::OpenCheckout>,
 }
 
 /// How many days one step of the figures covers.

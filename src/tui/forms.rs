@@ -586,6 +586,79 @@ impl ContactForm {
     }
 }
 
+// ---------------------------------------------------------------------------------- offline copy
+
+/// Taking leads away in an offline copy: how many, for how long, into which file.
+#[derive(Debug, Clone)]
+pub struct CheckoutForm {
+    pub leads: Field,
+    pub hours: Field,
+    pub file: Field,
+    pub focus: usize,
+}
+
+/// What the checkout form asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckoutAsk {
+    pub leads: u32,
+    pub hours: u32,
+    pub file: std::path::PathBuf,
+}
+
+impl CheckoutForm {
+    pub fn new(default_file: &std::path::Path) -> Self {
+        CheckoutForm {
+            leads: Field::new("Leads", "leads", "50"),
+            hours: Field::new("Hours", "hours", "72"),
+            file: Field::new("File", "file", &default_file.to_string_lossy()),
+            focus: 0,
+        }
+    }
+
+    fn fields(&mut self) -> [&mut Field; 3] {
+        [&mut self.leads, &mut self.hours, &mut self.file]
+    }
+
+    pub fn key(&mut self, key: &KeyEvent) -> FormResult<CheckoutAsk> {
+        match key.code {
+            KeyCode::Esc => return FormResult::Cancelled,
+            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % 3,
+            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + 2) % 3,
+            KeyCode::Enter => {
+                for field in self.fields() {
+                    field.error = None;
+                }
+                let number = |field: &mut Field, max: u32| match field.value().trim().parse::<u32>() {
+                    Ok(n) if (1..=max).contains(&n) => Some(n),
+                    _ => {
+                        field.error = Some(format!("a number from 1 to {max}"));
+                        None
+                    }
+                };
+                let leads = number(&mut self.leads, crate::store::offline::MAX_CHECKOUT_LEADS);
+                let hours = number(&mut self.hours, crate::store::offline::MAX_CHECKOUT_HOURS);
+                let file = self.file.value().trim().to_string();
+                if file.is_empty() {
+                    self.file.error = Some("is required".into());
+                }
+                return match (leads, hours) {
+                    (Some(leads), Some(hours)) if !file.is_empty() => FormResult::Done(CheckoutAsk {
+                        leads,
+                        hours,
+                        file: file.into(),
+                    }),
+                    _ => FormResult::Editing,
+                };
+            }
+            _ => {
+                let focus = self.focus;
+                self.fields()[focus].type_key(key);
+            }
+        }
+        FormResult::Editing
+    }
+}
+
 // ---------------------------------------------------------------------------------- filter
 
 #[derive(Debug, Clone)]

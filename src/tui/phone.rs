@@ -67,6 +67,18 @@ impl PhoneLine {
     pub fn calls(&self) -> usize {
         self.hangups.values().filter(|tx| !tx.is_closed()).count()
     }
+
+    /// Hangs up every call still up and waits, at most `bound`, until baresip has ended each:
+    /// a console that quits mid-call leaves no call open on the softphone.
+    pub async fn hang_up_all(&mut self, bound: std::time::Duration) {
+        for tx in self.hangups.values() {
+            let _ = tx.try_send(());
+        }
+        let deadline = tokio::time::Instant::now() + bound;
+        while self.calls() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }
 
 /// One call from the dial to its end.

@@ -50,6 +50,35 @@ pub enum Request {
     Policy,
     /// Whether the connection is encrypted and the server verified, for the header.
     Security,
+    /// Whether this database is an offline copy (whose, from which floor, until when).
+    OfflineCopy,
+    /// Merges the lead named by `other` (an id or the start of one) into `keep`.
+    Merge {
+        keep: Uuid,
+        other: String,
+        by: i64,
+    },
+    /// Adds a line to a call's notes (what went wrong with the softphone, for the record).
+    NoteCall {
+        call_id: Uuid,
+        text: String,
+    },
+    /// The script for a call to the lead, filled in for it and the agent.
+    Script {
+        lead_id: Uuid,
+        agent: String,
+    },
+    /// Takes leads away for the agent into a new copy at `file`.
+    Checkout {
+        agent_id: i64,
+        leads: u32,
+        hours: u32,
+        file: std::path::PathBuf,
+    },
+    /// Syncs this copy with its floor.
+    SyncOffline {
+        link: crate::offline_link::FloorLink,
+    },
     StartCall(StartCall),
     Heartbeat {
         call_id: Uuid,
@@ -178,6 +207,17 @@ pub enum Reply {
     Dispositions(Vec<Disposition>),
     Policy(Box<crate::domain::Policy>),
     Security(crate::store::target::ConnectionSecurity),
+    OfflineCopy(Option<Box<crate::store::offline::Checkout>>),
+    Merged(Box<crate::store::MergeSummary>),
+    Script {
+        lead_id: Uuid,
+        script: Option<crate::store::ScriptForCall>,
+    },
+    CheckedOut {
+        file: std::path::PathBuf,
+        summary: Box<crate::store::offline::CheckoutSummary>,
+    },
+    Synced(Box<crate::offline_link::Synced>),
     CallStarted(StartedCall),
     Refused(Refusal),
     HeartbeatLost {
@@ -198,6 +238,7 @@ pub enum Reply {
         presence: Vec<crate::store::Presence>,
         figures: Box<crate::store::FloorFigures>,
         overdue: Vec<Callback>,
+        offline: Vec<crate::store::offline::OpenCheckout>,
     },
     /// A lead or callback was given to someone; the message says to whom.
     Assigned(String),
@@ -258,6 +299,12 @@ impl Request {
             Request::Dispositions => "loading dispositions",
             Request::Policy => "loading the calling rules",
             Request::Security => "checking the connection's encryption",
+            Request::OfflineCopy => "reading the offline copy's checkout",
+            Request::Checkout { .. } => "checking leads out",
+            Request::Merge { .. } => "merging the leads",
+            Request::Script { .. } => "loading the call script",
+            Request::NoteCall { .. } => "noting it on the call",
+            Request::SyncOffline { .. } => "syncing with the floor",
             Request::StartCall(_) => "starting the call",
             Request::Heartbeat { .. } => "refreshing the call lock",
             Request::EndCall(_) => "saving the outcome",
@@ -307,7 +354,7 @@ impl Request {
         match self.execute(store).await {
             Ok(reply) => reply,
             Err((StoreError::Refused(refusal), _)) => Reply::Refused(refusal),
-            Err((err @ (StoreError::Database(_) | StoreError::Migrate(_)), request)) => Reply::Failed {
+            Err((err, request)) if err.is_transient() => Reply::Failed {
                 what,
                 message: err.to_string(),
                 request: Box::new(request),
@@ -344,6 +391,82 @@ impl Request {
             Request::Dispositions => store.dispositions().await.map(Reply::Dispositions),
             Request::Policy => store.policy().await.map(|p| Reply::Policy(Box::new(p))),
             Request::Security => store.connection_security().await.map(Reply::Security),
+            Request::Checkout {
+                agent_id,
+                leads,
+                hours,
+                file,
+            } => {
+                let request = crate::store::offline::CheckoutRequest {
+                    agent_id: *agent_id,
+                    by: *agent_id,
+                    leads: *leads,
+                    hours: *hours,
+                };
+                let checked_out = match store.remote() {
+                    // Through the floor server: the session's agent, the copy sent back whole.
+                    Some(server) => match crate::floor_session::load_session()
+                        .filter(|s| s.server.trim_end_matches('/') == server.server())
+                    {
+                        Some(session) => {
+                            let body = serde_json::json!({ "leads": leads, "hours": hours });
+                            let body = body.as_object().cloned().unwrap_or_default();
+                            crate::offline_link::checkout_through_server(&session, &body, file).await
+                        }
+                        None => Err(format!("not logged in to {}: run coldcall login", server.server())),
+                    },
+                    None => {
+                        crate::offline_link::checkout_to_file(
+                            store,
+                            &request,
+                            &crate::store::LeadFilter::default(),
+                            file,
+                        )
+                        .await
+                    }
+                };
+                checked_out
+                    .map(|summary| Reply::CheckedOut {
+                        file: file.clone(),
+                        summary: Box::new(summary),
+                    })
+                    .map_err(StoreError::Conflict)
+            }
+            Request::NoteCall { call_id, text } => store.note_call(*call_id, text).await.map(|_| Reply::Ok),
+            Request::Script { lead_id, agent } => match store.lead(*lead_id).await {
+                Ok(Some(lead)) => store.script_for_call(&lead, agent).await.map(|script| Reply::Script {
+                    lead_id: *lead_id,
+                    script,
+                }),
+                Ok(None) => Ok(Reply::Script {
+                    lead_id: *lead_id,
+                    script: None,
+                }),
+                Err(e) => Err(e),
+            },
+            Request::Merge { keep, other, by } => {
+                let merge = async {
+                    let other = match Uuid::parse_str(other) {
+                        Ok(id) => id,
+                        Err(_) => {
+                            let found = store.leads_by_id_prefix(other, 2).await?;
+                            crate::domain::ids::pick_one("lead", other, found, |l| l.id)
+                                .map_err(StoreError::BadInput)?
+                                .id
+                        }
+                    };
+                    store.merge_leads(*keep, other, *by).await
+                };
+                merge.await.map(|summary| Reply::Merged(Box::new(summary)))
+            }
+            Request::SyncOffline { link } => crate::offline_link::sync(store, link, None)
+                .await
+                .map(|synced| Reply::Synced(Box::new(synced)))
+                .map_err(StoreError::Conflict),
+            Request::OfflineCopy => store
+                .offline_copy_of()
+                .await
+                .map(|c| Reply::OfflineCopy(c.map(Box::new))),
             Request::StartCall(req) => store.start_call(req).await.map(Reply::CallStarted),
             Request::Heartbeat { call_id, agent_id } => store.heartbeat(*call_id, *agent_id).await.map(|alive| {
                 if alive {
@@ -478,10 +601,12 @@ async fn floor(
     let presence = store.presence().await?;
     let figures = store.floor_figures(from, to).await?;
     let overdue = store.due_callbacks(None, store.now()).await?;
+    let offline = store.offline_checkouts().await?;
     Ok(Reply::Floor {
         presence,
         figures: Box::new(figures),
         overdue,
+        offline,
     })
 }
 

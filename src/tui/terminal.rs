@@ -102,6 +102,8 @@ pub async fn run(store: Store, mut app: App, theme: Theme, feed: FeedOptions) ->
         let presence = app.publish_presence();
         route(presence, &mut search, &mut send);
     }
+    // A call still up on the softphone is hung up before the console goes (bounded too).
+    phone.hang_up_all(Duration::from_secs(3)).await;
     // Tell the floor this agent left; a single statement, bounded so quitting never hangs.
     let offline = store.set_presence(app.agent().id, crate::domain::PresenceState::Offline, None);
     let _ = tokio::time::timeout(Duration::from_secs(1), offline).await;

@@ -41,9 +41,39 @@ macro_rules! on_both_backends {
     (@arg $db:ident db) => { &$db };
 }
 
+/// As `on_both_backends!`, and a third test per scenario (`NAME::server`): the store is a floor
+/// server's client, the server running in process on a fresh PostgreSQL database and reached
+/// through the real HTTP client, each agent the scenario adds logged in for real.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let db = super::common::sqlite().await;
+                    super::$name(&db.store).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let db = super::common::postgres().await;
+                    super::$name(&db.store).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn server() {
+                    let db = super::common::floor_server().await;
+                    super::$name(&db.store).await;
+                }
+            }
+        )*
+    };
+}
+
 use chrono::{DateTime, TimeZone, Utc};
 use coldcall::domain::{LeadInput, Role};
-use coldcall::store::{Agent, Clock, ConnectOptions, Lead, NewAgent, Store};
+use coldcall::store::{Agent, Clock, ConnectOptions, Lead, NewAgent, StartCall, StartedCall, Store};
 
 /// Monday 2026-11-23 15:00 UTC: 10:00 in New York, inside default calling hours.
 pub fn office_hours() -> DateTime<Utc> {
@@ -53,6 +83,8 @@ pub fn office_hours() -> DateTime<Utc> {
 pub struct TestDb {
     pub store: Store,
     pub url: String,
+    /// The in-process floor server `store` is a client of (`floor_server`).
+    pub server: Option<coldcall::server::Server>,
     _dir: Option<tempfile::TempDir>,
     pg_drop: Option<(String, String)>,
 }
@@ -100,6 +132,7 @@ pub async fn sqlite() -> TestDb {
         url,
         _dir: Some(dir),
         pg_drop: None,
+        server: None,
     }
 }
 
@@ -122,7 +155,89 @@ pub async fn postgres() -> TestDb {
         url,
         _dir: None,
         pg_drop: Some((admin_url, name)),
+        server: None,
     }
+}
+
+/// A floor server in process on a fresh PostgreSQL database, and a store that is its client,
+/// logged in as an admin (`HARNESS_ADMIN`). Both share the test's clock. Sessions last as long as the
+/// scenarios move the clock.
+pub async fn floor_server() -> TestDb {
+    use coldcall::server::{self, config::ServerSettings, routes::admin};
+    use coldcall::store::remote::{LoginSecret, RemoteStore};
+    let mut db = postgres().await;
+    let settings = ServerSettings {
+        listen: "127.0.0.1:0".into(),
+        feed_poll_ms: 20,
+        session_idle_hours: 24 * 365,
+        session_max_days: 3650,
+        ..ServerSettings::default()
+    };
+    let running = server::start(db.store.clone(), settings, "US".into())
+        .await
+        .expect("the floor server starts");
+    let base = format!("http://{}", running.addr.expect("a TCP address"));
+    let ada = db
+        .store
+        .add_agent(&NewAgent {
+            name: HARNESS_ADMIN.into(),
+            email: None,
+            role: Role::Admin,
+        })
+        .await
+        .expect("add the admin");
+    let code = admin::issue_enrolment(&db.store, &ada, chrono::Duration::hours(1), None)
+        .await
+        .expect("enrolment code");
+    let (_, token) = RemoteStore::log_in(
+        &base,
+        HARNESS_ADMIN,
+        LoginSecret::Code {
+            code: &code,
+            new_password: PASSWORD,
+        },
+    )
+    .await
+    .expect("the admin logs in");
+    let remote = RemoteStore::connect(&base, &token, None)
+        .await
+        .expect("the client opens the server");
+    db.store = Store::on_server(remote).with_clock(db.store.clock().clone());
+    db.server = Some(running);
+    db
+}
+
+/// The admin a test floor server's client logs in as.
+pub const HARNESS_ADMIN: &str = "harness-admin";
+
+/// The password every agent of a test floor server sets at enrolment.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Adds an agent; through a floor server the agent is also enrolled and logged in, and the
+/// store keeps the session to act as them.
+pub async fn add_agent(store: &Store, name: &str, role: Role) -> Agent {
+    use coldcall::store::remote::{LoginSecret, RemoteStore};
+    let new = NewAgent {
+        name: name.into(),
+        email: None,
+        role,
+    };
+    let Some(remote) = store.remote() else {
+        return store.add_agent(&new).await.expect("add agent");
+    };
+    let (agent, code) = remote.add_agent_enrolling(&new).await.expect("add agent");
+    let (session, _) = RemoteStore::log_in(
+        &remote.server(),
+        name,
+        LoginSecret::Code {
+            code: &code,
+            new_password: PASSWORD,
+        },
+    )
+    .await
+    .expect("the new agent logs in");
+    remote.hold(session);
+    agent
 }
 
 async fn open(url: &str) -> Store {
@@ -139,25 +254,11 @@ async fn open(url: &str) -> Store {
 }
 
 pub async fn agent(store: &Store, name: &str) -> Agent {
-    store
-        .add_agent(&NewAgent {
-            name: name.into(),
-            email: None,
-            role: Role::Agent,
-        })
-        .await
-        .expect("add agent")
+    add_agent(store, name, Role::Agent).await
 }
 
 pub async fn supervisor(store: &Store, name: &str) -> Agent {
-    store
-        .add_agent(&NewAgent {
-            name: name.into(),
-            email: None,
-            role: Role::Supervisor,
-        })
-        .await
-        .expect("add supervisor")
+    add_agent(store, name, Role::Supervisor).await
 }
 
 /// A valid New York lead whose phone number is made from `n`.
@@ -204,4 +305,16 @@ pub fn zone_in_office_hours() -> &'static str {
             (9..20).contains(&Utc::now().with_timezone(&tz).hour())
         })
         .expect("some zone is in office hours")
+}
+
+/// Starts a call on the lead for the agent (dialled by hand); panics with the refusal if any.
+pub async fn start_call(store: &Store, lead_id: uuid::Uuid, agent_id: i64) -> StartedCall {
+    store
+        .start_call(&StartCall {
+            lead_id,
+            agent_id,
+            from_number: None,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("start call: {e}"))
 }

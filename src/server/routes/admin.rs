@@ -20,6 +20,9 @@ use crate::store::{Agent, NewAgent, Store};
 
 type S = State<Arc<AppState>>;
 
+/// The largest import batch the server takes: 10,000 rows of long notes fit.
+pub const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
+
 /// Every agent (supervisors and admins: the names to assign and hand callbacks to).
 #[utoipa::path(get, path = "/api/v1/agents", tag = "agents",
     responses((status = 200, description = "Agent list", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
@@ -154,4 +157,113 @@ pub async fn set_active(
         revoke_sessions(&st.store, &agent, Some(actor.id())).await?
     };
     Ok(Json(json!({ "active": b.active, "sessions_ended": ended })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportLeadsBody {
+    /// The rows, as the command line read and checked them from the file.
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<crate::store::ImportRow>,
+    #[schema(value_type = String)]
+    pub mode: crate::domain::merge::DuplicateMode,
+    /// Kept as the reason of the status changes the import makes.
+    pub reason: String,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// One batch of an import, written in one transaction (admins): the command line reads the
+/// file, checks every row and keeps the rejects file; the server matches each row against the
+/// stored leads and writes. Answers one result per row, in order.
+#[utoipa::path(post, path = "/api/v1/import/leads", tag = "import", request_body = ImportLeadsBody,
+    responses((status = 200, description = "RowResult list", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn import_leads(actor: Actor, State(st): S, Body(b): Body<ImportLeadsBody>) -> ApiResult<Json<Value>> {
+    actor.require(Permission::ImportData)?;
+    let batch = crate::store::ImportBatch {
+        rows: &b.rows,
+        mode: b.mode,
+        actor: Some(actor.id()),
+        reason: &b.reason,
+        dry_run: b.dry_run,
+    };
+    Ok(Json(json!(st.store.import_leads(&batch).await?)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportDncBody {
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<crate::store::DncRow>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// One batch of do-not-call numbers (E.164), in one transaction (admins).
+#[utoipa::path(post, path = "/api/v1/import/dnc", tag = "import", request_body = ImportDncBody,
+    responses((status = 200, description = "DncBatchResult", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
+pub async fn import_dnc(actor: Actor, State(st): S, Body(b): Body<ImportDncBody>) -> ApiResult<Json<Value>> {
+    actor.require(Permission::ImportData)?;
+    Ok(Json(json!(
+        st.store.import_dnc(&b.rows, Some(actor.id()), b.dry_run).await?
+    )))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRecordBody {
+    /// `leads` or `dnc`
+    pub what: String,
+    pub file: String,
+    #[schema(value_type = Object)]
+    pub summary: Value,
+}
+
+/// The audit-log entry for a whole import: what, from which file, and the counts (admins).
+#[utoipa::path(post, path = "/api/v1/import/record", tag = "import", request_body = ImportRecordBody,
+    responses((status = 200, body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
+pub async fn record_import(actor: Actor, State(st): S, Body(b): Body<ImportRecordBody>) -> ApiResult<Json<Value>> {
+    actor.require(Permission::ImportData)?;
+    st.store
+        .record_import(&b.what, &b.file, &b.summary, Some(actor.id()))
+        .await?;
+    Ok(Json(json!({ "recorded": true })))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportCallsQuery {
+    /// Calls started at or after
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Calls started before
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    pub agent_id: Option<i64>,
+    /// The last call of the previous page, as JSON (`{"started_at":…,"id":…}`)
+    pub after: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// One page of calls for an export, oldest first (admins).
+#[utoipa::path(get, path = "/api/v1/export/calls", tag = "import", params(ExportCallsQuery),
+    responses((status = 200, description = "CallRecord list", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn export_calls(
+    actor: Actor,
+    State(st): S,
+    crate::server::extract::Params(q): crate::server::extract::Params<ExportCallsQuery>,
+) -> ApiResult<Json<Value>> {
+    actor.require(Permission::ExportData)?;
+    let after = q
+        .after
+        .as_deref()
+        .map(serde_json::from_str::<crate::store::CallCursor>)
+        .transpose()
+        .map_err(|e| Problem::invalid("after", e.to_string()))?;
+    let filter = crate::store::CallFilter {
+        from: q.from,
+        to: q.to,
+        agent_id: q.agent_id,
+    };
+    Ok(Json(json!(
+        st.store.export_calls(&filter, after, q.limit.unwrap_or(1000)).await?
+    )))
 }

@@ -77,6 +77,10 @@ pub struct EndCallBody {
     /// End another agent's call (supervisors and admins).
     #[serde(default)]
     pub force: bool,
+    /// What the softphone said about the call (SIP times, how it ended), when it was dialled
+    /// through one: the call log's times and status, and the talk time, come from it.
+    #[schema(value_type = Option<Object>)]
+    pub progress: Option<crate::store::CallProgress>,
 }
 
 /// Records the outcome and releases the lock. Only the call's agent may end it, or a supervisor
@@ -104,8 +108,7 @@ pub async fn end_call(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<EndC
             recording_url: b.recording_url,
             callback_at: b.callback_at,
             force: b.force,
-            // What the softphone saw stays with the console that dialled; the API takes none yet.
-            progress: None,
+            progress: b.progress,
         })
         .await?;
     Ok(Json(json!(ended)))
@@ -175,4 +178,31 @@ pub async fn note(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<NoteBody
     responses((status = 200, description = "ReapedLock list", body = serde_json::Value), (status = 401, body = ProblemBody)))]
 pub async fn reap(actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
     Ok(Json(json!(st.store.reap_stale_locks(Some(actor.id())).await?)))
+}
+
+/// One call, as the call log holds it.
+#[utoipa::path(get, path = "/api/v1/calls/{id}", tag = "calls", params(("id" = String, Path)),
+    responses((status = 200, description = "CallLog", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 404, body = ProblemBody)))]
+pub async fn get(_actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Value>> {
+    match st.store.call(id).await? {
+        Some(call) => Ok(Json(json!(call))),
+        None => Err(Problem::not_found("call", id)),
+    }
+}
+
+/// Calls whose id starts with these hex digits, in id order (2 tell an ambiguous prefix).
+#[utoipa::path(get, path = "/api/v1/calls/prefix/{prefix}", tag = "calls",
+    params(("prefix" = String, Path), crate::server::routes::leads::PrefixQuery),
+    responses((status = 200, description = "CallLog list", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn by_prefix(
+    _actor: Actor,
+    State(st): S,
+    axum::extract::Path(prefix): axum::extract::Path<String>,
+    crate::server::extract::Params(q): crate::server::extract::Params<crate::server::routes::leads::PrefixQuery>,
+) -> ApiResult<Json<Value>> {
+    let calls = st
+        .store
+        .calls_by_id_prefix(&prefix, q.limit.unwrap_or(2).min(50))
+        .await?;
+    Ok(Json(json!(calls)))
 }

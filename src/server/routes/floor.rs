@@ -40,6 +40,22 @@ pub async fn queue_preview(actor: Actor, State(st): S, Params(q): Params<LimitQu
     )))
 }
 
+/// Why the queue holds leads back from the session's agent: counts by rule.
+#[utoipa::path(get, path = "/api/v1/queue/why", tag = "queue",
+    responses((status = 200, description = "QueueWhy", body = serde_json::Value), (status = 401, body = ProblemBody)))]
+pub async fn queue_why(actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(st.store.queue_why(actor.id()).await?)))
+}
+
+/// The offline copies still reserving leads on this floor, the soonest to end first
+/// (supervisors).
+#[utoipa::path(get, path = "/api/v1/floor/offline", tag = "floor",
+    responses((status = 200, description = "OpenCheckout list", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
+pub async fn offline_copies(actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
+    actor.require(Permission::WatchFloor)?;
+    Ok(Json(json!(st.store.offline_checkouts().await?)))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CallbacksQuery {

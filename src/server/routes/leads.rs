@@ -20,9 +20,10 @@ use crate::store::{LeadCursor, LeadFilter, NewContact};
 
 type S = State<Arc<AppState>>;
 
+/// The lead list's filters, as query parameters of the list and the search.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListQuery {
+pub struct FilterQuery {
     #[param(value_type = Option<String>)]
     pub status: Option<LeadStatus>,
     #[param(value_type = Option<String>)]
@@ -33,30 +34,45 @@ pub struct ListQuery {
     pub max_score: Option<i16>,
     #[serde(default)]
     pub callbacks_due: bool,
+}
+
+impl FilterQuery {
+    fn filter(self) -> LeadFilter {
+        LeadFilter {
+            status: self.status,
+            priority: self.priority,
+            assigned_to: self.assigned_to,
+            min_score: self.min_score,
+            max_score: self.max_score,
+            callbacks_due: self.callbacks_due,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
     /// The `next` of the previous page, as JSON (`{"priority_rank":…,"lead_score":…,"id":…}`).
     pub after: Option<String>,
     pub limit: Option<u32>,
 }
 
 /// One page of live leads in list order; pass `next` back as `after` for the next page.
-#[utoipa::path(get, path = "/api/v1/leads", tag = "leads", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/leads", tag = "leads", params(FilterQuery, PageQuery),
     responses((status = 200, description = "Page: {items, next}", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 422, body = ProblemBody)))]
-pub async fn list(_actor: Actor, State(st): S, Params(q): Params<ListQuery>) -> ApiResult<Json<Value>> {
+pub async fn list(
+    _actor: Actor,
+    State(st): S,
+    Params(f): Params<FilterQuery>,
+    Params(q): Params<PageQuery>,
+) -> ApiResult<Json<Value>> {
     let after = q
         .after
         .as_deref()
         .map(serde_json::from_str::<LeadCursor>)
         .transpose()
         .map_err(|e| Problem::invalid("after", e.to_string()))?;
-    let filter = LeadFilter {
-        status: q.status,
-        priority: q.priority,
-        assigned_to: q.assigned_to,
-        min_score: q.min_score,
-        max_score: q.max_score,
-        callbacks_due: q.callbacks_due,
-    };
-    let page = st.store.list_leads(&filter, after, q.limit.unwrap_or(50)).await?;
+    let page = st.store.list_leads(&f.filter(), after, q.limit.unwrap_or(50)).await?;
     Ok(Json(json!(page)))
 }
 
@@ -68,13 +84,15 @@ pub struct SearchQuery {
     pub limit: Option<u32>,
 }
 
-#[utoipa::path(get, path = "/api/v1/leads/search", tag = "leads", params(SearchQuery),
+#[utoipa::path(get, path = "/api/v1/leads/search", tag = "leads", params(SearchQuery, FilterQuery),
     responses((status = 200, description = "Lead list", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 422, body = ProblemBody)))]
-pub async fn search(_actor: Actor, State(st): S, Params(q): Params<SearchQuery>) -> ApiResult<Json<Value>> {
-    let leads = st
-        .store
-        .search_leads(&q.q, &LeadFilter::default(), q.limit.unwrap_or(50))
-        .await?;
+pub async fn search(
+    _actor: Actor,
+    State(st): S,
+    Params(q): Params<SearchQuery>,
+    Params(f): Params<FilterQuery>,
+) -> ApiResult<Json<Value>> {
+    let leads = st.store.search_leads(&q.q, &f.filter(), q.limit.unwrap_or(50)).await?;
     Ok(Json(json!(leads)))
 }
 
@@ -290,4 +308,69 @@ pub async fn unassign(actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<
         actor.require(Permission::AssignToOther)?;
     }
     Ok(Json(json!({ "ended": st.store.unassign(id).await? })))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PrefixQuery {
+    /// At most this many (2 tells an ambiguous prefix); default 2.
+    pub limit: Option<u32>,
+}
+
+/// Leads (deleted ones too) whose id starts with these hex digits, in id order: how a lead is
+/// named by the start of its id, as git names a commit.
+#[utoipa::path(get, path = "/api/v1/leads/prefix/{prefix}", tag = "leads", params(("prefix" = String, Path), PrefixQuery),
+    responses((status = 200, description = "Lead list", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn by_prefix(
+    _actor: Actor,
+    State(st): S,
+    axum::extract::Path(prefix): axum::extract::Path<String>,
+    Params(q): Params<PrefixQuery>,
+) -> ApiResult<Json<Value>> {
+    let leads = st
+        .store
+        .leads_by_id_prefix(&prefix, q.limit.unwrap_or(2).min(50))
+        .await?;
+    Ok(Json(json!(leads)))
+}
+
+/// Likely pairs of live leads that are one person, best first, each with why and a score
+/// (supervisors).
+#[utoipa::path(get, path = "/api/v1/leads/duplicates", tag = "leads",
+    responses((status = 200, description = "DuplicatePair list", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
+pub async fn duplicates(actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
+    actor.require(Permission::MergeLeads)?;
+    Ok(Json(json!(st.store.duplicate_leads().await?)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeBody {
+    /// The lead merged into this one, which is then deleted pointing here.
+    pub other: uuid::Uuid,
+}
+
+/// Merges `other` into this lead: its calls, status history, contact points and callbacks move
+/// here, and it is deleted pointing at this one (supervisors; refused while either is on a call).
+#[utoipa::path(post, path = "/api/v1/leads/{id}/merge", tag = "leads", params(("id" = String, Path)), request_body = MergeBody,
+    responses((status = 200, description = "MergeSummary", body = serde_json::Value), (status = 401, body = ProblemBody),
+        (status = 403, body = ProblemBody), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody)))]
+pub async fn merge(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<MergeBody>) -> ApiResult<Json<Value>> {
+    actor.require(Permission::MergeLeads)?;
+    Ok(Json(json!(st.store.merge_leads(id, b.other, actor.id()).await?)))
+}
+
+/// The lead this one was merged into, if it was: `{"into": id or null}`.
+#[utoipa::path(get, path = "/api/v1/leads/{id}/merged-into", tag = "leads", params(("id" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 401, body = ProblemBody)))]
+pub async fn merged_into(_actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "into": st.store.merged_into(id).await? })))
+}
+
+/// Ends every assignment past its end now, rather than at the next read (supervisors).
+#[utoipa::path(post, path = "/api/v1/assignments/expire", tag = "leads",
+    responses((status = 200, description = "{\"expired\": count}", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
+pub async fn expire_assignments(actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
+    actor.require(Permission::AssignToOther)?;
+    Ok(Json(json!({ "expired": st.store.expire_assignments().await? })))
 }

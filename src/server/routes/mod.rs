@@ -4,6 +4,8 @@ pub mod admin;
 pub mod calls;
 pub mod floor;
 pub mod leads;
+pub mod offline;
+pub mod scripts;
 pub mod session;
 
 use std::sync::Arc;
@@ -38,11 +40,15 @@ pub(crate) async fn agent_named(st: &AppState, name: &str) -> Result<Agent, Prob
         leads::list, leads::search, leads::get, leads::create, leads::edit, leads::set_status,
         leads::contacts, leads::add_contact, leads::assign, leads::assignments, leads::schedule_callback,
         leads::personal_data, leads::erase, leads::delete, leads::restore, leads::update_contact,
-        leads::remove_contact, leads::unassign,
+        leads::remove_contact, leads::unassign, leads::by_prefix, leads::duplicates, leads::merge,
+        leads::merged_into, leads::expire_assignments, calls::get, calls::by_prefix, floor::queue_why, floor::offline_copies, feed::since,
         floor::claim_next, floor::queue_preview, floor::callbacks, floor::complete_callback, floor::hand_callback,
         floor::set_presence, floor::presence, floor::figures, floor::dnc_check, floor::dnc_add, floor::dnc_remove,
         floor::settings, floor::set_setting, floor::dispositions,
-        admin::list, admin::add, admin::enrol, admin::revoke, admin::set_active,
+        admin::list, admin::add, admin::enrol, admin::revoke, admin::set_active, admin::import_leads,
+        admin::import_dnc, admin::record_import, admin::export_calls,
+        offline::checkout, offline::sync,
+        scripts::list, scripts::get, scripts::set, scripts::remove, scripts::for_lead,
         feed::changes, feed::head,
     ),
     components(schemas(ProblemBody)),
@@ -72,6 +78,16 @@ pub fn api() -> Router<Arc<AppState>> {
         .route("/me/password", post(session::change_password))
         .route("/leads", get(leads::list).post(leads::create))
         .route("/leads/search", get(leads::search))
+        .route("/leads/prefix/{prefix}", get(leads::by_prefix))
+        .route("/leads/duplicates", get(leads::duplicates))
+        .route("/leads/{id}/merge", post(leads::merge))
+        .route("/leads/{id}/merged-into", get(leads::merged_into))
+        .route("/assignments/expire", post(leads::expire_assignments))
+        .route("/calls/{id}", get(calls::get))
+        .route("/calls/prefix/{prefix}", get(calls::by_prefix))
+        .route("/queue/why", get(floor::queue_why))
+        .route("/floor/offline", get(floor::offline_copies))
+        .route("/changes/since", get(feed::since))
         .route("/leads/{id}", get(leads::get).put(leads::edit).delete(leads::delete))
         .route("/leads/{id}/restore", post(leads::restore))
         .route("/leads/{id}/assignment", delete(leads::unassign))
@@ -112,6 +128,27 @@ pub fn api() -> Router<Arc<AppState>> {
         .route("/agents/{name}/enrol", post(admin::enrol))
         .route("/agents/{name}/revoke", post(admin::revoke))
         .route("/agents/{name}/active", put(admin::set_active))
+        .route(
+            "/import/leads",
+            post(admin::import_leads).layer(axum::extract::DefaultBodyLimit::max(admin::MAX_BATCH_BYTES)),
+        )
+        .route(
+            "/import/dnc",
+            post(admin::import_dnc).layer(axum::extract::DefaultBodyLimit::max(admin::MAX_BATCH_BYTES)),
+        )
+        .route("/import/record", post(admin::record_import))
+        .route("/export/calls", get(admin::export_calls))
+        .route("/scripts", get(scripts::list))
+        .route(
+            "/scripts/{name}",
+            get(scripts::get).put(scripts::set).delete(scripts::remove),
+        )
+        .route("/leads/{id}/script", get(scripts::for_lead))
+        .route("/offline/checkouts", post(offline::checkout))
+        .route(
+            "/offline/sync",
+            post(offline::sync).layer(axum::extract::DefaultBodyLimit::max(offline::MAX_COPY_BYTES)),
+        )
         .route("/changes", get(feed::changes))
         .route("/changes/head", get(feed::head))
         .route("/openapi.json", get(|| async { axum::Json(ApiDoc::openapi()) }))

@@ -49,7 +49,7 @@ where
 }
 
 /// What a merge did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct MergeSummary {
     /// The kept lead, after the merge.
     pub kept: Lead,

@@ -11,8 +11,10 @@ pub(crate) mod calls;
 pub(crate) mod leads;
 pub(crate) mod lists;
 pub(crate) mod merge;
+pub(crate) mod offline;
 pub(crate) mod privacy;
 pub(crate) mod queue;
+pub(crate) mod scripts;
 pub(crate) mod snapshot;
 
 /// The floor's settings as stored, read inside the flow's transaction. A stored value out of

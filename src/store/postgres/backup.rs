@@ -66,7 +66,7 @@ impl SnapshotTx for PgTx {
     }
 
     async fn insert_rows(&mut self, section: &TableSection, rows: &[Vec<Value>]) -> Result<()> {
-        insert_batch(self, section, rows).await
+        insert_batch(self, section, rows, false).await.map(drop)
     }
 
     async fn resume_after_load(&mut self, paused: Vec<String>) -> Result<()> {
@@ -102,6 +102,11 @@ impl SnapshotTx for PgTx {
 /// read as text, so one decoder serves every column of a kind; text keys sort bytewise
 /// (COLLATE "C"), as SQLite sorts them, so both backends write rows in the same order.
 fn select_all(spec: &TableSpec) -> String {
+    select_where(spec, "TRUE")
+}
+
+/// `select_all` of the rows that pass `condition` (SQL of coldcall's own, over bound values).
+pub(super) fn select_where(spec: &TableSpec, condition: &str) -> String {
     let columns: Vec<String> = spec
         .columns
         .iter()
@@ -117,7 +122,7 @@ fn select_all(spec: &TableSpec) -> String {
         ""
     };
     format!(
-        "SELECT {} FROM \"{}\" ORDER BY \"{}\"{collate}",
+        "SELECT {} FROM \"{}\" WHERE {condition} ORDER BY \"{}\"{collate}",
         columns.join(", "),
         spec.name,
         spec.key
@@ -173,7 +178,14 @@ async fn set_triggers(tx: &mut PgTx, on: bool) -> Result<()> {
 
 /// Inserts rows with one statement: each column is bound as one array and UNNEST turns the
 /// arrays back into rows. Integer arrays are BIGINT and narrow to the column's type on insert.
-async fn insert_batch(tx: &mut PgTx, section: &TableSection, rows: &[Vec<Value>]) -> Result<()> {
+/// With `skip_existing`, rows whose key or unique values are there already are left out.
+/// Answers how many rows went in.
+pub(super) async fn insert_batch(
+    tx: &mut PgTx,
+    section: &TableSection,
+    rows: &[Vec<Value>],
+    skip_existing: bool,
+) -> Result<u64> {
     let names: Vec<String> = section.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
     let mut arrays = Vec::with_capacity(section.columns.len());
     let mut selects = Vec::with_capacity(section.columns.len());
@@ -191,12 +203,13 @@ async fn insert_batch(tx: &mut PgTx, section: &TableSection, rows: &[Vec<Value>]
         selects.push(format!("{}{cast}", names[i]));
     }
     let sql = format!(
-        "INSERT INTO \"{}\" ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM UNNEST({}) AS u({})",
+        "INSERT INTO \"{}\" ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM UNNEST({}) AS u({}){}",
         section.spec.name,
         names.join(", "),
         selects.join(", "),
         arrays.join(", "),
-        names.join(", ")
+        names.join(", "),
+        if skip_existing { " ON CONFLICT DO NOTHING" } else { "" }
     );
     let mut query = sqlx::query(&sql);
     for (i, column) in section.columns.iter().enumerate() {
@@ -245,11 +258,11 @@ async fn insert_batch(tx: &mut PgTx, section: &TableSection, rows: &[Vec<Value>]
             ),
         };
     }
-    query
+    let done = query
         .execute(tx.conn())
         .await
         .map_err(|e| restore_refused(section, e))?;
-    Ok(())
+    Ok(done.rows_affected())
 }
 
 fn as_int(v: &Value) -> Option<i64> {

@@ -5,15 +5,33 @@
 //! happened before they got the lock. Constraints (one active call per lead, one live assignment
 //! per lead) stay the last line of defence.
 
+/// Binds the list filters' parameters ($1–$7, see `FILTERS`) on any query that uses them.
+macro_rules! bind_filters {
+    ($query:expr, $filter:expr, $now:expr) => {
+        $query
+            .bind($filter.status)
+            .bind($filter.priority)
+            .bind($filter.assigned_to)
+            .bind($filter.min_score)
+            .bind($filter.max_score)
+            .bind($now)
+            .bind($filter.callbacks_due)
+    };
+}
+
 mod backup;
 mod bulk;
 mod gdpr;
+mod health;
 mod identity;
 mod merge;
+mod offline;
+mod scripts;
 
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::ConnectOptions as _;
 use sqlx::Postgres;
 use uuid::Uuid;
 
@@ -91,7 +109,8 @@ macro_rules! queue_sql {
                AND (q.timezone = ANY($5) OR (q.timezone IS NULL AND $6)) \
                AND NOT EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = q.lead_id) \
                AND NOT EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = q.lead_id AND a.active \
-                               AND a.agent_id <> $1 AND (a.expires_at IS NULL OR a.expires_at > $2)) \
+                               AND (a.agent_id <> $1 OR a.checkout_id IS NOT NULL) \
+                               AND (a.expires_at IS NULL OR a.expires_at > $2)) \
                AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = q.lead_id AND c.done_at IS NULL \
                                AND c.agent_id <> $1 AND c.due_at > $7) \
                AND NOT EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = q.phone) \
@@ -108,7 +127,7 @@ const QUEUE_PREVIEW: &str =
 /// The agent's own live claim, which stays theirs to take again in its place in the order.
 const QUEUE_OWN: &str = queue_sql!(
     "q.lead_id IN (SELECT o.lead_id FROM lead_assignments o WHERE o.active AND o.agent_id = $1 \
-     AND o.assigned_by = $1) AND NOT (q.lead_id = ANY($9))"
+     AND o.assigned_by = $1 AND o.checkout_id IS NULL) AND NOT (q.lead_id = ANY($9))"
 );
 
 /// Binds the claim queue's parameters ($1–$7, see `QUEUE`) on any query over it.
@@ -137,11 +156,15 @@ impl PgStore {
         let connect: PgConnectOptions = url.parse()?;
         // A stuck console must not hold locks or hold back vacuum: bound statements and idle
         // transactions on the server side as well.
-        let connect = connect.options([
-            ("statement_timeout", "15s"),
-            ("lock_timeout", "5s"),
-            ("idle_in_transaction_session_timeout", "30s"),
-        ]);
+        let connect = connect
+            .options([
+                ("statement_timeout", "15s"),
+                ("lock_timeout", "5s"),
+                ("idle_in_transaction_session_timeout", "30s"),
+            ])
+            // Every statement at debug (COLDCALL_LOG=sqlx=debug), slow ones as warnings.
+            .log_statements(log::LevelFilter::Debug)
+            .log_slow_statements(log::LevelFilter::Warn, options.slow_statement);
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
@@ -280,18 +303,15 @@ impl PgStore {
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<Vec<Lead>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {LEAD_COLUMNS} FROM leads WHERE {FILTERS} \
+        Ok(bind_filters!(
+            sqlx::query_as(&format!(
+                "SELECT {LEAD_COLUMNS} FROM leads WHERE {FILTERS} \
              AND ($8::smallint IS NULL OR (priority_rank, lead_score, id) < ($8::smallint, $9::smallint, $10::uuid)) \
              ORDER BY priority_rank DESC, lead_score DESC, id DESC LIMIT $11"
-        ))
-        .bind(filter.status)
-        .bind(filter.priority)
-        .bind(filter.assigned_to)
-        .bind(filter.min_score)
-        .bind(filter.max_score)
-        .bind(now)
-        .bind(filter.callbacks_due)
+            )),
+            filter,
+            now
+        )
         .bind(after.map(|c| c.priority_rank))
         .bind(after.map(|c| c.lead_score))
         .bind(after.map(|c| c.id))
@@ -317,21 +337,18 @@ impl PgStore {
                 .join(" & ")
         });
         let fragment = terms.fragment.as_deref().map(like_contains);
-        Ok(sqlx::query_as(&format!(
-            "SELECT {LEAD_COLUMNS} FROM leads WHERE {FILTERS} \
+        Ok(bind_filters!(
+            sqlx::query_as(&format!(
+                "SELECT {LEAD_COLUMNS} FROM leads WHERE {FILTERS} \
              AND (($11 AND ($8::text IS NULL OR {SEARCH_DOCUMENT} @@ to_tsquery('simple', $8)) \
                    AND NOT EXISTS (SELECT 1 FROM unnest($12::text[]) AS w(piece) \
                                    WHERE strpos({INNER_DOCUMENT}, w.piece) = 0)) \
                   OR ($9::text IS NOT NULL AND (phone LIKE $9 OR email LIKE $9))) \
              ORDER BY priority_rank DESC, lead_score DESC, id DESC LIMIT $10"
-        ))
-        .bind(filter.status)
-        .bind(filter.priority)
-        .bind(filter.assigned_to)
-        .bind(filter.min_score)
-        .bind(filter.max_score)
-        .bind(now)
-        .bind(filter.callbacks_due)
+            )),
+            filter,
+            now
+        )
         .bind(tsquery)
         .bind(fragment)
         .bind(i64::from(limit))

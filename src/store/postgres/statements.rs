@@ -49,7 +49,9 @@ macro_rules! call_facts_sql {
              ac.started_at AS active_started_at, ac.heartbeat_at AS active_heartbeat_at, \
              lc.agent_id AS last_agent_id, lca.name AS last_agent_name, lc.started_at AS last_started_at, \
              la.agent_id AS assigned_agent_id, laa.name AS assigned_agent_name, \
-             la.expires_at AS assignment_expires_at, la.assigned_by = la.agent_id AS assignment_is_claim \
+             la.expires_at AS assignment_expires_at, la.assigned_by = la.agent_id AND la.checkout_id IS NULL AS assignment_is_claim, \
+             la.checkout_id IS NOT NULL AS assignment_offline, \
+             NULL::timestamptz AS offline_copy_until \
              FROM leads l \
              LEFT JOIN active_calls ac ON ac.lead_id = l.id \
              LEFT JOIN agents aa ON aa.id = ac.agent_id \
@@ -424,7 +426,7 @@ impl Tx for PgTx {
 
     async fn close_call(&mut self, c: &CallClose<'_>) -> Result<()> {
         sqlx::query(
-            "UPDATE call_logs SET status = $2, disposition = $3, duration_s = $4, notes = $5, recording_url = $6, \
+            "UPDATE call_logs SET status = $2, disposition = $3, duration_s = $4, notes = CASE WHEN $5 IS NULL THEN notes WHEN notes IS NULL THEN $5 ELSE notes || E'\\n' || $5 END, recording_url = $6, \
              ended_at = $7, ended_by = $8, answered_at = $9, ringing_at = $10 WHERE id = $1",
         )
         .bind(c.call_id)
@@ -738,6 +740,8 @@ impl Tx for PgTx {
              WHEN l.last_call_at > $3 THEN 'called_too_recently' \
              WHEN NOT coalesce(l.timezone = ANY($5) OR (l.timezone IS NULL AND $6), FALSE) THEN 'outside_calling_hours' \
              WHEN l.call_attempts >= $4 THEN 'attempts_exhausted' \
+             WHEN EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = l.id AND a.active AND a.checkout_id IS NOT NULL \
+                          AND (a.expires_at IS NULL OR a.expires_at > $2)) THEN 'checked_out_offline' \
              WHEN EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = l.id AND a.active AND a.agent_id <> $1 \
                           AND a.assigned_by = a.agent_id AND (a.expires_at IS NULL OR a.expires_at > $2)) \
                   THEN 'claimed_by_another_agent' \
@@ -779,7 +783,7 @@ impl Tx for PgTx {
     async fn end_own_claims_elsewhere(&mut self, agent_id: i64, lead_id: Uuid) -> Result<()> {
         sqlx::query(
             "UPDATE lead_assignments SET active = FALSE \
-             WHERE active AND agent_id = $1 AND assigned_by = $1 AND lead_id <> $2",
+             WHERE active AND agent_id = $1 AND assigned_by = $1 AND checkout_id IS NULL AND lead_id <> $2",
         )
         .bind(agent_id)
         .bind(lead_id)
@@ -790,7 +794,7 @@ impl Tx for PgTx {
 
     async fn end_own_claim(&mut self, lead_id: Uuid) -> Result<()> {
         sqlx::query(
-            "UPDATE lead_assignments SET active = FALSE WHERE lead_id = $1 AND active AND assigned_by = agent_id",
+            "UPDATE lead_assignments SET active = FALSE WHERE lead_id = $1 AND active AND assigned_by = agent_id AND checkout_id IS NULL",
         )
         .bind(lead_id)
         .execute(self.conn())

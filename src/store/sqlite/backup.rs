@@ -67,29 +67,7 @@ impl SnapshotTx for SqliteTx {
 
     /// One multi-row INSERT: SQLite's per-statement cost is what limits bulk loads, not the rows.
     async fn insert_rows(&mut self, section: &TableSection, rows: &[Vec<Value>]) -> Result<()> {
-        let names: Vec<String> = section.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
-        let mut query: QueryBuilder<Sqlite> =
-            QueryBuilder::new(format!("INSERT INTO \"{}\" ({}) ", section.spec.name, names.join(", ")));
-        query.push_values(rows, |mut b, row| {
-            for value in row {
-                match value {
-                    Value::Null => b.push_bind(None::<i64>),
-                    Value::Int(n) => b.push_bind(*n),
-                    Value::Float(f) => b.push_bind(*f),
-                    Value::Bool(v) => b.push_bind(*v),
-                    Value::Text(s) | Value::Json(s) => b.push_bind(s.clone()),
-                    Value::Uuid(u) => b.push_bind(*u),
-                    // the same text the store writes for its own timestamps, so comparisons agree
-                    Value::Timestamp(t) => b.push_bind(*t),
-                };
-            }
-        });
-        query
-            .build()
-            .execute(self.conn())
-            .await
-            .map_err(|e| restore_refused(section, e))?;
-        Ok(())
+        insert_batch(self, section, rows, false).await.map(drop)
     }
 
     /// The search indexes are built in one pass over the restored leads, which is much faster
@@ -113,6 +91,42 @@ impl SnapshotTx for SqliteTx {
 
 /// The full-text and trigram indexes over `leads` (external-content FTS5 tables, see the schema
 /// migration); fixed names, so they may be spliced into the rebuild statements.
+/// Inserts the rows with one statement; with `skip_existing`, rows whose key or unique values are
+/// there already are left out. Answers how many went in.
+pub(super) async fn insert_batch(
+    tx: &mut SqliteTx,
+    section: &TableSection,
+    rows: &[Vec<Value>],
+    skip_existing: bool,
+) -> Result<u64> {
+    let names: Vec<String> = section.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
+    let mut query: QueryBuilder<Sqlite> =
+        QueryBuilder::new(format!("INSERT INTO \"{}\" ({}) ", section.spec.name, names.join(", ")));
+    query.push_values(rows, |mut b, row| {
+        for value in row {
+            match value {
+                Value::Null => b.push_bind(None::<i64>),
+                Value::Int(n) => b.push_bind(*n),
+                Value::Float(f) => b.push_bind(*f),
+                Value::Bool(v) => b.push_bind(*v),
+                Value::Text(s) | Value::Json(s) => b.push_bind(s.clone()),
+                Value::Uuid(u) => b.push_bind(*u),
+                // the same text the store writes for its own timestamps, so comparisons agree
+                Value::Timestamp(t) => b.push_bind(*t),
+            };
+        }
+    });
+    if skip_existing {
+        query.push(" ON CONFLICT DO NOTHING");
+    }
+    let done = query
+        .build()
+        .execute(tx.conn())
+        .await
+        .map_err(|e| restore_refused(section, e))?;
+    Ok(done.rows_affected())
+}
+
 const SEARCH_INDEXES: [&str; 2] = ["leads_fts", "leads_trgm"];
 
 /// Drops the triggers of the backed-up tables and returns their definitions, to create again

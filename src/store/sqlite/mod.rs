@@ -35,11 +35,28 @@ macro_rules! bind_lead {
     }};
 }
 
+/// Binds the list filters' parameters ($1–$7, see `FILTERS`) on any query that uses them.
+macro_rules! bind_filters {
+    ($query:expr, $filter:expr, $now:expr) => {
+        $query
+            .bind($filter.status)
+            .bind($filter.priority)
+            .bind($filter.assigned_to)
+            .bind($filter.min_score)
+            .bind($filter.max_score)
+            .bind($now)
+            .bind($filter.callbacks_due)
+    };
+}
+
 mod backup;
 mod bulk;
 mod gdpr;
+mod health;
 mod identity;
 mod merge;
+mod offline;
+mod scripts;
 
 use std::path::Path;
 use std::time::Duration;
@@ -47,6 +64,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::ConnectOptions as _;
 use uuid::Uuid;
 
 use super::model::*;
@@ -92,7 +110,8 @@ macro_rules! queue_sql {
                AND (q.timezone IN (SELECT value FROM json_each($5)) OR (q.timezone IS NULL AND $6)) \
                AND NOT EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = q.lead_id) \
                AND NOT EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = q.lead_id AND a.active = 1 \
-                               AND a.agent_id <> $1 AND (a.expires_at IS NULL OR a.expires_at > $2)) \
+                               AND (a.agent_id <> $1 OR a.checkout_id IS NOT NULL) \
+                               AND (a.expires_at IS NULL OR a.expires_at > $2)) \
                AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = q.lead_id AND c.done_at IS NULL \
                                AND c.agent_id <> $1 AND c.due_at > $7) \
                AND NOT EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = q.phone) \
@@ -111,7 +130,7 @@ const QUEUE_PREVIEW: &str = queue_sql!(
 /// The agent's own live claim, which stays theirs to take again in its place in the order.
 const QUEUE_OWN: &str = queue_sql!(
     "q.lead_id IN (SELECT o.lead_id FROM lead_assignments o WHERE o.active = 1 AND o.agent_id = $1 \
-     AND o.assigned_by = $1) AND hex(q.lead_id) NOT IN (SELECT value FROM json_each($9))"
+     AND o.assigned_by = $1 AND o.checkout_id IS NULL) AND hex(q.lead_id) NOT IN (SELECT value FROM json_each($9))"
 );
 
 /// Binds the claim queue's parameters ($1–$7, see `QUEUE`) on any query over it.
@@ -153,7 +172,9 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             // two consoles on one file wait for each other instead of failing
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            .log_statements(log::LevelFilter::Debug)
+            .log_slow_statements(log::LevelFilter::Warn, options.slow_statement);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(options.acquire_timeout)
@@ -179,6 +200,15 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
+    }
+
+    /// Writes the whole database, what its write-ahead log holds included, as one new file.
+    pub async fn write_file(&self, path: &std::path::Path) -> Result<()> {
+        sqlx::query("VACUUM INTO $1")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 
     // ------------------------------------------------------------------ schema
@@ -299,18 +329,15 @@ impl SqliteStore {
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<Vec<Lead>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {LEAD_COLUMNS} FROM leads WHERE {FILTERS} \
+        Ok(bind_filters!(
+            sqlx::query_as(&format!(
+                "SELECT {LEAD_COLUMNS} FROM leads WHERE {FILTERS} \
              AND ($8 IS NULL OR (priority_rank, lead_score, id) < ($8, $9, $10)) \
              ORDER BY priority_rank DESC, lead_score DESC, id DESC LIMIT $11"
-        ))
-        .bind(filter.status)
-        .bind(filter.priority)
-        .bind(filter.assigned_to)
-        .bind(filter.min_score)
-        .bind(filter.max_score)
-        .bind(now)
-        .bind(filter.callbacks_due)
+            )),
+            filter,
+            now
+        )
         .bind(after.map(|c| c.priority_rank))
         .bind(after.map(|c| c.lead_score))
         .bind(after.map(|c| c.id))
@@ -365,17 +392,14 @@ impl SqliteStore {
             (true, false) => format!("({word_part} AND {inner_part} AND {fragment_part})"),
             (false, _) => format!("({fragment_part} AND {word_part} AND {inner_part})"),
         };
-        Ok(sqlx::query_as(&format!(
-            "SELECT {LEAD_COLUMNS} FROM leads WHERE {FILTERS} AND {matches} \
+        Ok(bind_filters!(
+            sqlx::query_as(&format!(
+                "SELECT {LEAD_COLUMNS} FROM leads WHERE {FILTERS} AND {matches} \
              ORDER BY priority_rank DESC, lead_score DESC, id DESC LIMIT $10"
-        ))
-        .bind(filter.status)
-        .bind(filter.priority)
-        .bind(filter.assigned_to)
-        .bind(filter.min_score)
-        .bind(filter.max_score)
-        .bind(now)
-        .bind(filter.callbacks_due)
+            )),
+            filter,
+            now
+        )
         .bind(words)
         .bind(fragment)
         .bind(i64::from(limit))

@@ -45,7 +45,9 @@ const CALL_FACTS: &str = "SELECT l.id, l.deleted_at IS NOT NULL AS deleted, l.do
              ac.started_at AS active_started_at, ac.heartbeat_at AS active_heartbeat_at, \
              lc.agent_id AS last_agent_id, lca.name AS last_agent_name, lc.started_at AS last_started_at, \
              la.agent_id AS assigned_agent_id, laa.name AS assigned_agent_name, \
-             la.expires_at AS assignment_expires_at, la.assigned_by = la.agent_id AS assignment_is_claim \
+             la.expires_at AS assignment_expires_at, la.assigned_by = la.agent_id AND la.checkout_id IS NULL AS assignment_is_claim, \
+             la.checkout_id IS NOT NULL AS assignment_offline, \
+             (SELECT o.expires_at FROM offline_checkouts o WHERE o.floor IS NOT NULL) AS offline_copy_until \
              FROM leads l \
              LEFT JOIN active_calls ac ON ac.lead_id = l.id \
              LEFT JOIN agents aa ON aa.id = ac.agent_id \
@@ -413,7 +415,7 @@ impl Tx for SqliteTx {
 
     async fn close_call(&mut self, c: &CallClose<'_>) -> Result<()> {
         sqlx::query(
-            "UPDATE call_logs SET status = $2, disposition = $3, duration_s = $4, notes = $5, recording_url = $6, \
+            "UPDATE call_logs SET status = $2, disposition = $3, duration_s = $4, notes = CASE WHEN $5 IS NULL THEN notes WHEN notes IS NULL THEN $5 ELSE notes || char(10) || $5 END, recording_url = $6, \
              ended_at = $7, ended_by = $8, answered_at = $9, ringing_at = $10 WHERE id = $1",
         )
         .bind(c.call_id)
@@ -725,6 +727,8 @@ impl Tx for SqliteTx {
              WHEN l.last_call_at > $3 THEN 'called_too_recently' \
              WHEN NOT coalesce(l.timezone IN (SELECT value FROM json_each($5)) OR (l.timezone IS NULL AND $6), FALSE) THEN 'outside_calling_hours' \
              WHEN l.call_attempts >= $4 THEN 'attempts_exhausted' \
+             WHEN EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = l.id AND a.active = 1 AND a.checkout_id IS NOT NULL \
+                          AND (a.expires_at IS NULL OR a.expires_at > $2)) THEN 'checked_out_offline' \
              WHEN EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = l.id AND a.active = 1 AND a.agent_id <> $1 \
                           AND a.assigned_by = a.agent_id AND (a.expires_at IS NULL OR a.expires_at > $2)) \
                   THEN 'claimed_by_another_agent' \
@@ -766,7 +770,7 @@ impl Tx for SqliteTx {
     async fn end_own_claims_elsewhere(&mut self, agent_id: i64, lead_id: Uuid) -> Result<()> {
         sqlx::query(
             "UPDATE lead_assignments SET active = 0 \
-             WHERE active AND agent_id = $1 AND assigned_by = $1 AND lead_id <> $2",
+             WHERE active AND agent_id = $1 AND assigned_by = $1 AND checkout_id IS NULL AND lead_id <> $2",
         )
         .bind(agent_id)
         .bind(lead_id)
@@ -776,7 +780,7 @@ impl Tx for SqliteTx {
     }
 
     async fn end_own_claim(&mut self, lead_id: Uuid) -> Result<()> {
-        sqlx::query("UPDATE lead_assignments SET active = 0 WHERE lead_id = $1 AND active AND assigned_by = agent_id")
+        sqlx::query("UPDATE lead_assignments SET active = 0 WHERE lead_id = $1 AND active AND assigned_by = agent_id AND checkout_id IS NULL")
             .bind(lead_id)
             .execute(self.conn())
             .await?;

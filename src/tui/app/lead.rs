@@ -11,16 +11,19 @@ pub enum DetailTab {
     Info,
     Calls,
     History,
+    /// The call script, filled in for this lead.
+    Script,
 }
 
 impl DetailTab {
-    pub const ALL: [DetailTab; 3] = [DetailTab::Info, DetailTab::Calls, DetailTab::History];
+    pub const ALL: [DetailTab; 4] = [DetailTab::Info, DetailTab::Calls, DetailTab::History, DetailTab::Script];
 
     pub fn title(self) -> &'static str {
         match self {
             DetailTab::Info => "Lead",
             DetailTab::Calls => "Calls",
             DetailTab::History => "Status history",
+            DetailTab::Script => "Script",
         }
     }
 }
@@ -35,6 +38,10 @@ pub struct Detail {
     pub tab: DetailTab,
     /// A newer answer has been asked for.
     pub loading: bool,
+    /// The script to read on a call to this lead, once asked for (None: none is stored).
+    pub script: Option<crate::store::ScriptForCall>,
+    /// How many lines of the script are scrolled past.
+    pub script_scroll: u16,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -77,6 +84,8 @@ impl OpenLead {
             statuses: Vec::new(),
             tab: DetailTab::Info,
             loading: true,
+            script: None,
+            script_scroll: 0,
         });
         Request::Detail { lead_id }
     }
@@ -98,11 +107,9 @@ impl OpenLead {
 
     /// The detail arrived; the tab in front stays when it is the same lead.
     pub fn on_detail(&mut self, lead: Lead, contacts: Vec<Contact>, calls: Vec<CallLog>, statuses: Vec<StatusChange>) {
-        let tab = self
-            .detail
-            .as_ref()
-            .filter(|d| d.lead.id == lead.id)
-            .map_or(DetailTab::Info, |d| d.tab);
+        let same = self.detail.take().filter(|d| d.lead.id == lead.id);
+        let tab = same.as_ref().map_or(DetailTab::Info, |d| d.tab);
+        let (script, script_scroll) = same.map_or((None, 0), |d| (d.script, d.script_scroll));
         self.detail = Some(Detail {
             lead,
             contacts,
@@ -110,7 +117,30 @@ impl OpenLead {
             statuses,
             tab,
             loading: false,
+            script,
+            script_scroll,
         });
+    }
+
+    /// The script for a call to the lead arrived (shown beside the lead on a tall screen, and
+    /// always on its own tab).
+    pub fn on_script(&mut self, lead_id: Uuid, script: Option<crate::store::ScriptForCall>) {
+        if let Some(d) = self.detail.as_mut().filter(|d| d.lead.id == lead_id) {
+            d.script = script;
+            d.script_scroll = 0;
+        }
+    }
+
+    /// Scrolls the script, when there is one.
+    pub fn scroll_script(&mut self, by: i64) -> bool {
+        match self.detail.as_mut().filter(|d| d.script.is_some()) {
+            Some(d) => {
+                let lines = d.script.as_ref().map_or(0, |s| s.text.lines().count()) as i64;
+                d.script_scroll = (i64::from(d.script_scroll) + by).clamp(0, (lines - 1).max(0)) as u16;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The lead was changed (by this console): show the new values before the detail reloads.

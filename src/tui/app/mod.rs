@@ -26,7 +26,7 @@ pub use self::call::{AgentState, CallDesk, CurrentCall, NotNow, PhoneCall, Stage
 pub use self::connection::Connection;
 pub use self::lead::{Detail, DetailTab, OpenLead};
 pub use self::lists::{Lists, QueueTab, SearchBox, SearchKey};
-pub use self::modal::{AssignForm, AssignTarget, Decided, Modal};
+pub use self::modal::{AssignForm, AssignTarget, Decided, MergeForm, Modal};
 pub use self::status::{About, Level, Message, Status, Subjects};
 pub use super::floor::{Floor, FloorLimits, FloorView};
 use super::forms::{ContactForm, EditForm, Field, FilterForm, StatusForm};
@@ -77,6 +77,10 @@ pub struct App {
     policy: Policy,
     /// Whether the connection is encrypted, once the database has said (None until then).
     security: Option<crate::store::target::ConnectionSecurity>,
+    /// The checkout this database is a copy of, when it is an offline copy.
+    offline_copy: Option<Box<crate::store::offline::Checkout>>,
+    /// How a copy reaches its floor from this machine, when it can.
+    floor_link: Option<crate::offline_link::FloorLink>,
     announcer: announce::Announcer,
     last_refresh: Option<DateTime<Utc>>,
     last_reap: Option<DateTime<Utc>>,
@@ -105,6 +109,8 @@ impl App {
             dispositions: Vec::new(),
             policy: Policy::default(),
             security: None,
+            offline_copy: None,
+            floor_link: None,
             announcer: Default::default(),
             last_refresh: None,
             last_reap: None,
@@ -142,6 +148,7 @@ impl App {
             Request::Dispositions,
             Request::Policy,
             Request::Security,
+            Request::OfflineCopy,
             Request::ActiveCalls,
         ]);
         requests.extend(self.publish_presence());
@@ -162,6 +169,16 @@ impl App {
     /// How the connection is protected, once the database has said.
     pub fn security(&self) -> Option<crate::store::target::ConnectionSecurity> {
         self.security
+    }
+
+    /// How a copy reaches its floor from here (a server session, or a floor database).
+    pub fn set_floor_link(&mut self, link: Option<crate::offline_link::FloorLink>) {
+        self.floor_link = link;
+    }
+
+    /// The checkout this database is a copy of, when it is an offline copy.
+    pub fn offline_copy(&self) -> Option<&crate::store::offline::Checkout> {
+        self.offline_copy.as_deref()
     }
 
     pub fn keymap(&self) -> &Keymap {
@@ -358,6 +375,11 @@ impl App {
                 self.open_assign();
                 Vec::new()
             }
+            Action::Offline => self.offline(),
+            Action::MergeLead => {
+                self.open_merge();
+                Vec::new()
+            }
             Action::Refresh => {
                 let mut requests = self.lists.reload();
                 requests.push(Request::ActiveCalls);
@@ -439,7 +461,9 @@ impl App {
     fn move_selection(&mut self, by: i64) -> Vec<Request> {
         match self.focus {
             Pane::Calls => self.calls.move_by(by),
-            Pane::Detail => {}
+            Pane::Detail => {
+                self.lead.scroll_script(by.clamp(-1000, 1000));
+            }
             Pane::Queue if self.floor.supervising() => self.floor.move_by(by),
             Pane::Queue => return self.lists.move_by(by),
         }
@@ -540,6 +564,45 @@ impl App {
         } else if let Some(call) = self.calls.selected_call() {
             let field = Field::new("Reason", "reason", "");
             self.modal = Some(Modal::Release(call.call_id, call.agent_name.clone(), field));
+        }
+    }
+
+    /// A supervisor merges a duplicate into the open (or selected) lead, which is kept.
+    fn open_merge(&mut self) {
+        if !self.agent.role.can_force() {
+            return self.status.warn(About::Console, "only supervisors merge leads");
+        }
+        let Some(lead) = self.current_lead() else {
+            return self
+                .status
+                .warn(About::Console, "open the lead to keep, then M names its duplicate");
+        };
+        self.modal = Some(Modal::Merge(MergeForm {
+            keep: lead.id,
+            keep_name: lead.full_name(),
+            other: Field::new("Duplicate", "lead id", ""),
+        }));
+    }
+
+    /// On an offline copy: sync it with the floor. On the floor: take leads away in a copy.
+    fn offline(&mut self) -> Vec<Request> {
+        if self.offline_copy.is_none() {
+            let file = crate::offline_link::default_file(&self.agent.name, self.now);
+            return self.show(Modal::Checkout(Box::new(crate::tui::forms::CheckoutForm::new(&file))));
+        }
+        match &self.floor_link {
+            Some(link) => {
+                self.status
+                    .info(About::Console, format!("syncing with {}…", link.describe()));
+                vec![Request::SyncOffline { link: link.clone() }]
+            }
+            None => {
+                self.status.warn(
+                    About::Console,
+                    "no way to the floor from here: log in with coldcall login, then press O again",
+                );
+                Vec::new()
+            }
         }
     }
 
@@ -656,17 +719,24 @@ impl App {
     }
 
     fn reply(&mut self, reply: Reply) -> Vec<Request> {
-        if !matches!(reply, Reply::Failed { .. } | Reply::FeedDown(_)) && self.connection.answered() {
-            self.status.info(About::Console, "database connection is back");
+        // Any answer, a refusal included, says the store is reachable: the writes kept while it
+        // was away go again now. Whichever request answers first (a list refresh, presence, the
+        // feed) is what retries them, so no kept write waits on one kind of reply.
+        let mut retried = Vec::new();
+        if !matches!(reply, Reply::Failed { .. } | Reply::FeedDown(_)) {
+            if self.connection.answered() {
+                self.status.info(About::Console, "database connection is back");
+            }
+            retried = self.connection.retry();
         }
+        retried.extend(self.answer(reply));
+        retried
+    }
+
+    fn answer(&mut self, reply: Reply) -> Vec<Request> {
         match reply {
             Reply::Ok => Vec::new(),
-            Reply::Changes(changes) => {
-                // Each successful poll also says the database answers: retry kept writes.
-                let mut requests = self.connection.retry();
-                requests.extend(self.on_changes(&changes));
-                requests
-            }
+            Reply::Changes(changes) => self.on_changes(&changes),
             Reply::FeedDown(message) => {
                 if self.connection.lost() {
                     self.status
@@ -742,6 +812,69 @@ impl App {
                 self.security = Some(security);
                 Vec::new()
             }
+            Reply::OfflineCopy(checkout) => {
+                self.offline_copy = checkout;
+                Vec::new()
+            }
+            Reply::Script { lead_id, script } => {
+                self.lead.on_script(lead_id, script);
+                Vec::new()
+            }
+            Reply::Merged(summary) => {
+                use crate::display::count;
+                self.status.info(
+                    About::Lead(summary.kept.id),
+                    format!(
+                        "merged into {}: {}, {}, {} and {} moved",
+                        summary.kept.full_name(),
+                        count(summary.calls, "call"),
+                        count(summary.status_changes, "status change"),
+                        count(summary.contacts, "contact point"),
+                        count(summary.callbacks, "callback")
+                    ),
+                );
+                let mut requests = self.lists.refresh();
+                requests.extend(self.lead.reload());
+                requests
+            }
+            Reply::CheckedOut { file, summary } => {
+                self.status.info(
+                    About::Console,
+                    format!(
+                        "checked out {} leads to {} until {}; work it with: coldcall offline open {}",
+                        summary.leads,
+                        file.display(),
+                        summary
+                            .checkout
+                            .expires_at
+                            .with_timezone(&chrono::Local)
+                            .format("%a %d %b %H:%M"),
+                        file.display()
+                    ),
+                );
+                self.lists.refresh()
+            }
+            Reply::Synced(synced) => {
+                let r = &synced.report;
+                use crate::display::count;
+                let conflicts = match r.conflicts() {
+                    0 => "no conflicts".to_string(),
+                    n => format!("{}: see coldcall offline status", count(n as u64, "conflict")),
+                };
+                self.status.info(
+                    About::Console,
+                    format!(
+                        "synced: {} and {} sent, {} given back; {conflicts}",
+                        count(r.calls_uploaded, "call"),
+                        count(r.status_changes_applied, "status change"),
+                        count(r.leads_released, "lead")
+                    ),
+                );
+                let mut requests = self.lists.refresh();
+                requests.push(Request::OfflineCopy);
+                requests.extend(self.lead.reload());
+                requests
+            }
             Reply::CallStarted(started) => self.on_call_started(started),
             Reply::Phone { call_id, event } => self.on_phone(call_id, event),
             Reply::Refused(refusal) => {
@@ -790,11 +923,13 @@ impl App {
                 presence,
                 figures,
                 overdue,
+                offline,
             } => {
                 self.floor.on_floor(Floor {
                     presence,
                     figures: *figures,
                     overdue,
+                    offline,
                 });
                 Vec::new()
             }
@@ -857,10 +992,13 @@ impl App {
             }
             Reply::Failed { what, message, request } => {
                 self.lists.on_failed();
-                let text = if self.connection.failed(*request) {
-                    format!("database unreachable while {what}; kept, will save when it is back")
-                } else {
-                    format!("database unreachable while {what}: {message}")
+                let session_ended = message.contains(crate::store::remote::LOG_IN_AGAIN);
+                let text = match (self.connection.failed(*request), session_ended) {
+                    // Said short, so the way out fits the status line.
+                    (true, true) => format!("session ended, {what} kept: {}", crate::store::remote::LOG_IN_AGAIN),
+                    (false, true) => format!("session ended: {}", crate::store::remote::LOG_IN_AGAIN),
+                    (true, false) => format!("database unreachable while {what}; kept, will save when it is back"),
+                    (false, _) => format!("database unreachable while {what}: {message}"),
                 };
                 self.status.warn(About::Console, text);
                 Vec::new()
@@ -883,6 +1021,10 @@ impl App {
             Request::ActiveCalls,
             Request::Detail {
                 lead_id: started.lead_id,
+            },
+            Request::Script {
+                lead_id: started.lead_id,
+                agent: self.agent.name.clone(),
             },
         ];
         match &self.softphone {
@@ -948,11 +1090,18 @@ impl App {
                     return Vec::new();
                 };
                 let text = format!("{message}; dial {number} by hand (e ends the call)");
+                // On record too: the call log says the softphone failed and why.
+                let note = Request::NoteCall {
+                    call_id,
+                    text: format!("softphone: {message}; dialled by hand"),
+                };
                 if waiting {
-                    return self.wrap_up_after_phone(about, text, true);
+                    let mut requests = self.wrap_up_after_phone(about, text, true);
+                    requests.push(note);
+                    return requests;
                 }
                 self.status.error(about, text);
-                Vec::new()
+                vec![note]
             }
             PhoneEvent::Gone => {
                 if self.desk.on_line_gone(call_id) {

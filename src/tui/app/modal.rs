@@ -5,7 +5,9 @@ use crossterm::event::{KeyCode, KeyEvent};
 use uuid::Uuid;
 
 use crate::store::LeadFilter;
-use crate::tui::forms::{ContactForm, EditForm, Field, FilterForm, FormResult, Outcome, OutcomeForm, StatusForm};
+use crate::tui::forms::{
+    CheckoutForm, ContactForm, EditForm, Field, FilterForm, FormResult, Outcome, OutcomeForm, StatusForm,
+};
 use crate::tui::request::Request;
 
 #[derive(Debug, Clone)]
@@ -21,6 +23,10 @@ pub enum Modal {
     Release(Uuid, String, Field),
     /// A supervisor giving a lead, or an open callback, to a named agent.
     Assign(AssignForm),
+    /// A supervisor merging a duplicate (named by its id or the start of it) into the open lead.
+    Merge(MergeForm),
+    /// Taking leads away in an offline copy.
+    Checkout(Box<CheckoutForm>),
     ConfirmQuit,
     Help,
 }
@@ -32,6 +38,14 @@ pub struct AssignForm {
     /// The lead's name, or whose callback on which lead.
     pub what: String,
     pub agent: Field,
+}
+
+/// The lead kept, and the duplicate being named.
+#[derive(Debug, Clone)]
+pub struct MergeForm {
+    pub keep: Uuid,
+    pub keep_name: String,
+    pub other: Field,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +127,32 @@ pub fn key(modal: Modal, key: &KeyEvent, agent_id: i64, region: &str) -> Decided
                 form.agent.type_key(key);
                 Decided::Open(Modal::Assign(form))
             }
+        },
+        Modal::Merge(mut form) => match key.code {
+            KeyCode::Esc => Decided::Closed,
+            KeyCode::Enter if form.other.value().trim().is_empty() => {
+                form.other.error = Some("which lead? type its id or the start of it".into());
+                Decided::Open(Modal::Merge(form))
+            }
+            KeyCode::Enter => Decided::Send(Request::Merge {
+                keep: form.keep,
+                other: form.other.value().trim().to_string(),
+                by: agent_id,
+            }),
+            _ => {
+                form.other.type_key(key);
+                Decided::Open(Modal::Merge(form))
+            }
+        },
+        Modal::Checkout(mut form) => match form.key(key) {
+            FormResult::Editing => Decided::Open(Modal::Checkout(form)),
+            FormResult::Cancelled => Decided::Closed,
+            FormResult::Done(ask) => Decided::Send(Request::Checkout {
+                agent_id,
+                leads: ask.leads,
+                hours: ask.hours,
+                file: ask.file,
+            }),
         },
         Modal::Pause(mut field) => match key.code {
             KeyCode::Esc => Decided::Closed,

@@ -165,6 +165,39 @@ fn a_failed_outcome_is_kept_and_sent_again_with_the_next_poll() {
 }
 
 #[test]
+fn a_kept_outcome_goes_again_with_whatever_answers_first() {
+    let mut app = app();
+    let ada = lead("Ada");
+    claimed(&mut app, &ada);
+    started(&mut app, &ada);
+    press(&mut app, 'e');
+    press(&mut app, 'b');
+    let save = app.on_key(KeyEvent::from(KeyCode::Enter)).remove(0);
+    app.on_reply(Reply::Failed {
+        what: "saving the outcome",
+        message: format!("the session ended: {}", crate::store::remote::LOG_IN_AGAIN),
+        request: Box::new(save.clone()),
+    });
+    assert_eq!(app.pending(), std::slice::from_ref(&save));
+    // The first answer after a new login is a list refresh, not a poll or a heartbeat.
+    let retried = app.on_reply(Reply::ActiveCalls(Vec::new()));
+    assert_eq!(retried, vec![save.clone()]);
+    assert!(app.pending().is_empty());
+    // A refusal is an answer too; a write refused again is not kept twice.
+    app.on_reply(Reply::Failed {
+        what: "saving the outcome",
+        message: "connection refused".into(),
+        request: Box::new(save.clone()),
+    });
+    let retried = app.on_reply(Reply::Rejected {
+        what: "adding a contact",
+        message: "bad number".into(),
+        request: Box::new(Request::ActiveCalls),
+    });
+    assert_eq!(retried, vec![save]);
+}
+
+#[test]
 fn a_rejected_outcome_reopens_the_form() {
     let mut app = app();
     let ada = lead("Ada");
@@ -226,4 +259,130 @@ fn only_supervisors_see_the_floor() {
     assert!(sam.start().iter().any(|r| matches!(r, Request::Floor { .. })));
     assert!(matches!(&press(&mut sam, 'w')[..], [Request::Floor { .. }]));
     assert_eq!(sam.floor_view().range().label(now), "7 days to today");
+}
+
+fn copy_checkout() -> crate::store::offline::Checkout {
+    let now = Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).single().expect("a time");
+    crate::store::offline::Checkout {
+        id: Uuid::nil(),
+        agent_id: 1,
+        created_by: Some(1),
+        created_at: now,
+        expires_at: now + chrono::Duration::hours(48),
+        floor: Some("postgres://floor.example/coldcall".into()),
+        closed_at: None,
+        last_sync_at: None,
+        last_report: None,
+    }
+}
+
+#[test]
+fn on_the_floor_o_takes_leads_away_in_a_copy() {
+    let mut app = app();
+    assert!(press(&mut app, 'O').is_empty());
+    assert!(matches!(app.modal(), Some(Modal::Checkout(_))));
+    // A bad number is named, and nothing is sent.
+    app.on_key(KeyEvent::from(KeyCode::Backspace));
+    app.on_key(KeyEvent::from(KeyCode::Backspace));
+    assert!(app.on_key(KeyEvent::from(KeyCode::Enter)).is_empty());
+    let Some(Modal::Checkout(form)) = app.modal() else {
+        panic!("the form stays open")
+    };
+    assert_eq!(form.leads.error.as_deref(), Some("a number from 1 to 2000"));
+    press(&mut app, '2');
+    press(&mut app, '0');
+    let sent = app.on_key(KeyEvent::from(KeyCode::Enter));
+    match sent.as_slice() {
+        [Request::Checkout {
+            agent_id,
+            leads,
+            hours,
+            file,
+        }] => {
+            assert_eq!((*agent_id, *leads, *hours), (app.agent().id, 20, 72));
+            assert!(file.to_string_lossy().starts_with("offline-"), "{file:?}");
+        }
+        other => panic!("expected a checkout, got {other:?}"),
+    }
+}
+
+#[test]
+fn on_a_copy_o_syncs_over_the_link_this_machine_has_or_says_how_to_get_one() {
+    let mut app = app();
+    app.on_reply(Reply::OfflineCopy(Some(Box::new(copy_checkout()))));
+    assert!(press(&mut app, 'O').is_empty());
+    assert!(
+        app.status().text().contains("coldcall login"),
+        "{}",
+        app.status().text()
+    );
+    let link = crate::offline_link::FloorLink::Database("/srv/floor.db".into());
+    app.set_floor_link(Some(link.clone()));
+    assert_eq!(press(&mut app, 'O'), vec![Request::SyncOffline { link }]);
+    assert!(app.status().text().contains("syncing with /srv/floor.db"));
+    let report = crate::store::offline::SyncReport {
+        calls_uploaded: 3,
+        status_changes_applied: 2,
+        leads_released: 1,
+        ..Default::default()
+    };
+    let requests = app.on_reply(Reply::Synced(Box::new(crate::offline_link::Synced {
+        report,
+        leads_added: None,
+    })));
+    assert_eq!(
+        app.status().text(),
+        "synced: 3 calls and 2 status changes sent, 1 lead given back; no conflicts"
+    );
+    assert!(
+        requests.contains(&Request::OfflineCopy),
+        "the header is read again: {requests:?}"
+    );
+}
+
+#[test]
+fn a_started_call_asks_for_its_script_which_scrolls_in_the_lead_pane() {
+    let mut app = app();
+    let ada = lead("Ada");
+    claimed(&mut app, &ada);
+    press(&mut app, 'c');
+    let requests = app.on_reply(Reply::CallStarted(StartedCall {
+        call_id: Uuid::now_v7(),
+        lead_id: ada.id,
+        agent_id: 7,
+        phone_number: ada.phone.clone(),
+        started_at: app.now(),
+    }));
+    assert!(
+        requests.contains(&Request::Script {
+            lead_id: ada.id,
+            agent: app.agent().name.clone()
+        }),
+        "{requests:?}"
+    );
+    app.on_reply(Reply::Script {
+        lead_id: ada.id,
+        script: Some(crate::store::ScriptForCall {
+            name: "default".into(),
+            text: "one\ntwo\nthree".into(),
+        }),
+    });
+    let detail = app.lead.detail().unwrap();
+    assert_eq!(detail.script.as_ref().map(|s| s.name.as_str()), Some("default"));
+    assert_eq!(
+        detail.tab,
+        DetailTab::Info,
+        "the tab in front stays; a tall screen shows it beside"
+    );
+    while app.focus() != Pane::Detail {
+        app.on_key(KeyEvent::from(KeyCode::Tab));
+    }
+    app.on_key(KeyEvent::from(KeyCode::Down));
+    app.on_key(KeyEvent::from(KeyCode::Down));
+    app.on_key(KeyEvent::from(KeyCode::Down));
+    assert_eq!(
+        app.lead.detail().unwrap().script_scroll,
+        2,
+        "scrolls to the last line, no further"
+    );
 }

@@ -13,10 +13,17 @@ use crate::tui::keymap::Action;
 
 pub fn header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let badge = app.security().map_or("", |s| s.badge());
-    let connection = match (app.online(), badge) {
-        (false, _) => "○ OFFLINE".to_string(),
-        (true, "") => "● online".to_string(),
-        (true, badge) => format!("● online {badge}"),
+    let mut database = app.database().to_string();
+    let connection = match (app.offline_copy(), app.online(), badge) {
+        // A copy is worked without the floor: what matters is whose it is and until when.
+        (Some(copy), ..) => {
+            let until = copy.expires_at.with_timezone(&chrono::Local).format("%a %d %b %H:%M");
+            database = format!("from {}", copy.floor.as_deref().unwrap_or("the floor"));
+            format!("OFFLINE COPY until {until}")
+        }
+        (None, false, _) => "○ OFFLINE".to_string(),
+        (None, true, "") => "● online".to_string(),
+        (None, true, badge) => format!("● online {badge}"),
     };
     let clock = app.now().with_timezone(&chrono::Local).format("%H:%M:%S").to_string();
     // Most important first: the database name is the part cut on narrow screens.
@@ -25,7 +32,7 @@ pub fn header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         crate::display::printable(&app.agent().name),
         app.agent_state().label(),
         connection,
-        app.database(),
+        database,
     );
     let width = area.width as usize;
     let room = width.saturating_sub(clock.len() + 2);
@@ -84,7 +91,12 @@ pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             ("Enter".into(), "save"),
             ("Esc".into(), "cancel"),
         ],
-        Some(Modal::Pause(_) | Modal::Release(..) | Modal::Assign(_)) => {
+        Some(Modal::Checkout(_)) => vec![
+            ("Tab".into(), "next field"),
+            ("Enter".into(), "take them"),
+            ("Esc".into(), "cancel"),
+        ],
+        Some(Modal::Pause(_) | Modal::Release(..) | Modal::Assign(_) | Modal::Merge(_)) => {
             vec![
                 ("type".into(), "text"),
                 ("Enter".into(), "ok"),
@@ -244,6 +256,49 @@ mod tests {
             !line.contains("TLS") && !line.contains("ENCRYPTED"),
             "a local file has no badge: {line}"
         );
+    }
+
+    #[test]
+    fn an_offline_copy_says_so_until_when_and_from_which_floor() {
+        let mut app = App::new(
+            crate::tui::app::tests::agent(crate::domain::Role::Agent),
+            "/home/ann/road.db".into(),
+            "US".into(),
+            Keymap::default(),
+            chrono::Utc::now(),
+        );
+        let expires_at = chrono::Utc::now() + chrono::Duration::hours(48);
+        app.on_reply(crate::tui::request::Reply::OfflineCopy(Some(Box::new(
+            crate::store::offline::Checkout {
+                id: uuid::Uuid::nil(),
+                agent_id: 1,
+                created_by: Some(1),
+                created_at: chrono::Utc::now(),
+                expires_at,
+                floor: Some("postgres://db.floor.example.com/coldcall".into()),
+                closed_at: None,
+                last_sync_at: None,
+                last_report: None,
+            },
+        ))));
+        let draw = |width| {
+            let mut terminal = Terminal::new(TestBackend::new(width, 1)).unwrap();
+            terminal
+                .draw(|frame| super::header(&app, &Theme { color: false }, frame, frame.area()))
+                .unwrap();
+            terminal.backend().to_string()
+        };
+        let until = expires_at
+            .with_timezone(&chrono::Local)
+            .format("%a %d %b %H:%M")
+            .to_string();
+        let wide = draw(160);
+        assert!(wide.contains(&format!("OFFLINE COPY until {until}")), "{wide}");
+        assert!(wide.contains("from postgres://db.floor.example.com/coldcall"), "{wide}");
+        assert!(!wide.contains("road.db") && !wide.contains("online"), "{wide}");
+        let narrow = draw(80);
+        assert!(narrow.contains("OFFLINE COPY until"), "kept at 80 columns: {narrow}");
+        assert!(regex_free_clock(&narrow), "{narrow}");
     }
 
     /// "hh:mm:ss " at the end of the line.

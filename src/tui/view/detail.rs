@@ -11,6 +11,9 @@ use crate::display::printable;
 use crate::domain::phone::format_international;
 use crate::tui::app::{App, CurrentCall, Detail, DetailTab, Pane, Stage};
 
+/// The height the lead's pane needs before the script is shown beside it during a call.
+const SCRIPT_BESIDE_MIN_HEIGHT: u16 = 24;
+
 pub fn render(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rect) {
     let on_this_call = app.call().filter(|c| c.lead_id == detail.lead.id);
     let banner_height = if on_this_call.is_some() { 4 } else { 0 };
@@ -53,6 +56,24 @@ pub fn render(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area
     if detail.loading {
         title.push(Span::styled("loading… ", theme.dim()));
     }
+    // On a tall screen the script reads beside the lead during the call; on a short one it
+    // waits on its own tab (`]`), so the lead's detail is never pushed off an 80×24 screen.
+    let beside = on_this_call.is_some()
+        && detail.script.is_some()
+        && detail.tab != DetailTab::Script
+        && rest.height >= SCRIPT_BESIDE_MIN_HEIGHT;
+    let (rest, script_area) = if beside {
+        let [top, bottom] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(rest);
+        (top, Some(bottom))
+    } else {
+        (rest, None)
+    };
+    if let Some(area) = script_area {
+        let block = super::pane(Line::from(" Script (↑/↓ scroll) "), focused, theme);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        script(detail, theme, frame, inner);
+    }
     let block = super::pane(Line::from(title), focused, theme);
     let inner = block.inner(rest);
     frame.render_widget(block, rest);
@@ -60,7 +81,32 @@ pub fn render(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area
         DetailTab::Info => info(app, detail, theme, frame, inner),
         DetailTab::Calls => calls(app, detail, theme, frame, inner),
         DetailTab::History => history(app, detail, theme, frame, inner),
+        DetailTab::Script => script(detail, theme, frame, inner),
     }
+}
+
+/// The call script, filled in for the lead; ↑/↓ and PgUp/PgDn scroll it with the pane focused.
+fn script(detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(script) = &detail.script else {
+        let text = "No script for this call. An admin stores one with: coldcall script set default FILE";
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, theme.dim())).wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    };
+    let lines: Vec<Line> = script.text.lines().map(|l| Line::from(printable(l))).collect();
+    let total = lines.len();
+    let mut shown = Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((detail.script_scroll, 0));
+    if total > area.height as usize {
+        shown = shown.block(Block::default().title_bottom(Line::from(Span::styled(
+            format!(" {} · line {} of {total} ", script.name, detail.script_scroll + 1),
+            theme.dim(),
+        ))));
+    }
+    frame.render_widget(shown, area);
 }
 
 /// The call's state in the banner: the softphone's progress when it dials, with the end's

@@ -35,10 +35,12 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else {
         (floor.overdue.len() as u16 + 1).min(inner.height / 4).max(2)
     };
-    let [agents_area, figures_area, callbacks_area, funnel_area] = Layout::vertical([
+    let offline_height = u16::from(!floor.offline.is_empty());
+    let [agents_area, figures_area, callbacks_area, offline_area, funnel_area] = Layout::vertical([
         Constraint::Length(agents_height),
         Constraint::Min(2),
         Constraint::Length(callbacks_height),
+        Constraint::Length(offline_height),
         Constraint::Length(1),
     ])
     .areas(inner);
@@ -112,6 +114,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(table, figures_area);
 
     overdue_callbacks(app, floor, theme, frame, callbacks_area);
+    if !floor.offline.is_empty() {
+        frame.render_widget(Paragraph::new(offline_copies(floor)), offline_area);
+    }
 
     let funnel: Vec<String> = floor
         .figures
@@ -175,9 +180,59 @@ fn overdue_callbacks(app: &App, floor: &Floor, theme: &Theme, frame: &mut Frame,
     frame.render_widget(table, area);
 }
 
+/// "Offline: ann 50 leads until Sat 05 Dec 14:41 · …": the leads no one on the floor may call.
+fn offline_copies(floor: &Floor) -> String {
+    let copies: Vec<String> = floor
+        .offline
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} leads until {}",
+                printable(&c.agent_name),
+                c.leads,
+                c.expires_at.with_timezone(&chrono::Local).format("%a %d %b %H:%M")
+            )
+        })
+        .collect();
+    format!("Offline: {}", copies.join(" · "))
+}
+
 fn since(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     match t {
         Some(t) => format!("{} ago", clock((now - t).num_seconds())),
         None => "never".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offline_copies_name_the_agent_the_leads_and_the_end() {
+        let until = chrono::Utc::now();
+        let checkout = |name: &str, leads| crate::store::offline::OpenCheckout {
+            id: uuid::Uuid::nil(),
+            agent_name: name.into(),
+            leads,
+            expires_at: until,
+            last_sync_at: None,
+        };
+        let floor = Floor {
+            presence: Vec::new(),
+            figures: crate::store::FloorFigures {
+                from: until,
+                to: until,
+                agents: Vec::new(),
+                funnel: Vec::new(),
+            },
+            overdue: Vec::new(),
+            offline: vec![checkout("ann", 50), checkout("bob", 3)],
+        };
+        let local = until.with_timezone(&chrono::Local).format("%a %d %b %H:%M");
+        assert_eq!(
+            offline_copies(&floor),
+            format!("Offline: ann 50 leads until {local} · bob 3 leads until {local}")
+        );
     }
 }

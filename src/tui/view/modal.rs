@@ -28,6 +28,8 @@ pub fn render(app: &App, modal: &Modal, theme: &Theme, frame: &mut Frame, screen
         Modal::ConfirmDelete(..) => (" Delete lead ", 50, 5),
         Modal::Release(..) => (" Release call lock ", 60, 6),
         Modal::Assign(_) => (" Assign ", 60, 5),
+        Modal::Merge(_) => (" Merge a duplicate ", 64, 6),
+        Modal::Checkout(_) => (" Take leads away in an offline copy ", 70, 7),
         Modal::ConfirmQuit => (" Quit ", 56, 6),
         Modal::Help => {
             let one_column = Action::ALL.len() as u16 + 2;
@@ -88,6 +90,39 @@ pub fn render(app: &App, modal: &Modal, theme: &Theme, frame: &mut Frame, screen
                 &form.agent,
                 inner.x + form.agent.label.len() as u16 + 2,
                 inner.y + 1,
+            );
+        }
+        Modal::Merge(form) => {
+            let lines = vec![
+                Line::from(format!("Keep {}; merge into it the lead:", printable(&form.keep_name))),
+                field_line(&form.other, true, theme),
+                Line::from(Span::styled(
+                    "Its calls, history, contact points and callbacks move; it is deleted.",
+                    theme.dim(),
+                )),
+            ];
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+            cursor(
+                frame,
+                &form.other,
+                inner.x + form.other.label.len() as u16 + 2,
+                inner.y + 1,
+            );
+        }
+        Modal::Checkout(form) => {
+            let lines = vec![
+                Line::from("Reserved for you until you sync them back; no one else calls them."),
+                field_line(&form.leads, form.focus == 0, theme),
+                field_line(&form.hours, form.focus == 1, theme),
+                field_line(&form.file, form.focus == 2, theme),
+            ];
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+            let field = [&form.leads, &form.hours, &form.file][form.focus];
+            cursor(
+                frame,
+                field,
+                inner.x + field.label.len() as u16 + 2,
+                inner.y + 1 + form.focus as u16,
             );
         }
         Modal::ConfirmQuit => {

@@ -1,0 +1,272 @@
+//! Offline copies on a PostgreSQL floor (`flows::offline`).
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::backup::{insert_batch, select_where};
+use super::statements::PgTx;
+use super::FILTERS;
+use crate::backup::tables::TableSpec;
+use crate::backup::{TableSection, Value};
+use crate::store::backend::OfflineTx;
+use crate::store::model::LeadFilter;
+use crate::store::offline::{Checkout, OpenCheckout};
+use crate::store::snapshot::pipe_rows;
+use crate::store::{Result, StoreError};
+
+const CHECKOUT_COLUMNS: &str =
+    "id, agent_id, created_by, created_at, expires_at, floor, closed_at, last_sync_at, last_report";
+
+/// The keys as one array of the first key's kind; a key of another kind is an error, never dropped.
+fn keys_of<T>(spec: &TableSpec, keys: &[Value], pick: impl Fn(&Value) -> Option<T>) -> Result<Vec<T>> {
+    keys.iter()
+        .map(|k| {
+            pick(k).ok_or_else(|| StoreError::BadInput(format!("table {}: keys of mixed kinds ({k:?})", spec.name)))
+        })
+        .collect()
+}
+
+impl OfflineTx for PgTx {
+    async fn read_rows_where<F>(&mut self, spec: &'static TableSpec, column: &str, keys: &[Value], row: F) -> Result<()>
+    where
+        F: FnMut(&[Value]) -> Result<()>,
+    {
+        let column = spec
+            .column(column)
+            .ok_or_else(|| StoreError::BadInput(format!("table {} has no column {column}", spec.name)))?;
+        let sql = select_where(spec, &format!("\"{}\" = ANY($1)", column.name));
+        let query = sqlx::query(&sql);
+        let query = match keys.first() {
+            None => return Ok(()),
+            Some(Value::Uuid(_)) => query.bind(keys_of(spec, keys, |k| match k {
+                Value::Uuid(u) => Some(*u),
+                _ => None,
+            })?),
+            Some(Value::Int(_)) => query.bind(keys_of(spec, keys, |k| match k {
+                Value::Int(n) => Some(*n),
+                _ => None,
+            })?),
+            Some(_) => query.bind(keys_of(spec, keys, |k| match k {
+                Value::Text(s) => Some(s.clone()),
+                _ => None,
+            })?),
+        };
+        pipe_rows(query.fetch(self.conn()), spec, row).await
+    }
+
+    async fn insert_rows_new(&mut self, section: &TableSection, rows: &[Vec<Value>]) -> Result<u64> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        insert_batch(self, section, rows, true).await
+    }
+
+    async fn checkout_candidates(
+        &mut self,
+        agent_id: i64,
+        filter: &LeadFilter,
+        max_attempts: i32,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>> {
+        Ok(bind_filters!(
+            sqlx::query_scalar(&format!(
+            "SELECT id FROM leads WHERE {FILTERS} \
+             AND NOT do_not_call AND status NOT IN ('closed_won', 'closed_lost') AND call_attempts < $9 \
+             AND NOT EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = leads.phone) \
+             AND NOT EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = leads.id) \
+             AND NOT EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = leads.id AND a.active \
+                 AND (a.expires_at IS NULL OR a.expires_at > $6) AND (a.agent_id <> $8::bigint OR a.checkout_id IS NOT NULL)) \
+             ORDER BY priority_rank DESC, lead_score DESC, id LIMIT $10"
+        )),
+            filter,
+            now
+        )
+        .bind(agent_id)
+        .bind(max_attempts)
+        .bind(i64::from(limit))
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn insert_checkout(&mut self, c: &Checkout) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO offline_checkouts ({CHECKOUT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(c.id)
+        .bind(c.agent_id)
+        .bind(c.created_by)
+        .bind(c.created_at)
+        .bind(c.expires_at)
+        .bind(&c.floor)
+        .bind(c.closed_at)
+        .bind(c.last_sync_at)
+        .bind(&c.last_report)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn open_checkouts(&mut self, now: DateTime<Utc>) -> Result<Vec<OpenCheckout>> {
+        Ok(sqlx::query_as(
+            "SELECT o.id, a.name AS agent_name, o.expires_at, o.last_sync_at, \
+             (SELECT count(*) FROM lead_assignments la WHERE la.checkout_id = o.id AND la.active \
+              AND la.expires_at > $1) AS leads \
+             FROM offline_checkouts o JOIN agents a ON a.id = o.agent_id \
+             WHERE o.floor IS NULL AND o.closed_at IS NULL AND o.expires_at > $1 ORDER BY o.expires_at, o.id",
+        )
+        .bind(now)
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn reopen_checkout(&mut self, id: Uuid) -> Result<()> {
+        sqlx::query("UPDATE offline_checkouts SET closed_at = NULL WHERE id = $1")
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn lock_checkout(&mut self, id: Uuid) -> Result<Option<Checkout>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {CHECKOUT_COLUMNS} FROM offline_checkouts WHERE id = $1 AND floor IS NULL FOR UPDATE"
+        ))
+        .bind(id)
+        .fetch_optional(self.conn())
+        .await?)
+    }
+
+    async fn record_sync(
+        &mut self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        report: &str,
+        closed_at: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE offline_checkouts SET last_sync_at = $2, last_report = $3, closed_at = coalesce(closed_at, $4) \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(report)
+        .bind(closed_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn reserve(&mut self, lead_id: Uuid, c: &Checkout, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO lead_assignments (id, lead_id, agent_id, assigned_by, assigned_at, expires_at, active, checkout_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(lead_id)
+        .bind(c.agent_id)
+        .bind(c.created_by)
+        .bind(now)
+        .bind(c.expires_at)
+        .bind(c.id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn release_reserved(&mut self, checkout_id: Uuid, lead_ids: &[Uuid]) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE lead_assignments SET active = FALSE WHERE checkout_id = $1 AND active AND lead_id = ANY($2)",
+        )
+        .bind(checkout_id)
+        .bind(lead_ids)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn reserved_leads(&mut self, checkout_id: Uuid, now: DateTime<Utc>) -> Result<Vec<Uuid>> {
+        Ok(sqlx::query_scalar(
+            "SELECT lead_id FROM lead_assignments WHERE checkout_id = $1 AND active AND expires_at > $2 ORDER BY lead_id",
+        )
+        .bind(checkout_id)
+        .bind(now)
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn applied(&mut self, checkout_id: Uuid, op: &str) -> Result<bool> {
+        Ok(
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM offline_applied WHERE checkout_id = $1 AND op = $2)")
+                .bind(checkout_id)
+                .bind(op)
+                .fetch_one(self.conn())
+                .await?,
+        )
+    }
+
+    async fn mark_applied(&mut self, checkout_id: Uuid, op: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO offline_applied (checkout_id, op, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(checkout_id)
+        .bind(op)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn add_offline_calls(
+        &mut self,
+        lead_id: Uuid,
+        attempts: i64,
+        last_call_at: Option<DateTime<Utc>>,
+        next_call_at: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE leads SET call_attempts = call_attempts + $2::int, \
+             last_call_at = greatest(last_call_at, $3), \
+             next_call_at = CASE WHEN $4::timestamptz IS NULL THEN next_call_at \
+                                 ELSE greatest(next_call_at, $4) END \
+             WHERE id = $1",
+        )
+        .bind(lead_id)
+        .bind(attempts)
+        .bind(last_call_at)
+        .bind(next_call_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn own_checkout(&mut self) -> Result<Option<Checkout>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {CHECKOUT_COLUMNS} FROM offline_checkouts WHERE floor IS NOT NULL LIMIT 1"
+        ))
+        .fetch_optional(self.conn())
+        .await?)
+    }
+
+    async fn put_base(&mut self, checkout_id: Uuid, item: &str, body: Option<&str>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO offline_base (checkout_id, item, body) VALUES ($1, $2, $3) \
+             ON CONFLICT (checkout_id, item) DO UPDATE SET body = EXCLUDED.body",
+        )
+        .bind(checkout_id)
+        .bind(item)
+        .bind(body)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn base_items(&mut self, checkout_id: Uuid) -> Result<Vec<(String, Option<String>)>> {
+        Ok(
+            sqlx::query_as("SELECT item, body FROM offline_base WHERE checkout_id = $1 ORDER BY item")
+                .bind(checkout_id)
+                .fetch_all(self.conn())
+                .await?,
+        )
+    }
+}

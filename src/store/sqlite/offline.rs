@@ -1,0 +1,281 @@
+//! Offline copies on a SQLite floor, and every copy's own statements (`flows::offline`).
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::backup::insert_batch;
+use super::statements::SqliteTx;
+use super::FILTERS;
+use crate::backup::tables::TableSpec;
+use crate::backup::{TableSection, Value};
+use crate::store::backend::OfflineTx;
+use crate::store::model::LeadFilter;
+use crate::store::offline::{Checkout, OpenCheckout};
+use crate::store::snapshot::pipe_rows;
+use crate::store::{Result, StoreError};
+
+const CHECKOUT_COLUMNS: &str =
+    "id, agent_id, created_by, created_at, expires_at, floor, closed_at, last_sync_at, last_report";
+
+/// Binds per statement: well under SQLite's limit of 32,766.
+const MAX_KEYS: usize = 30_000;
+
+impl OfflineTx for SqliteTx {
+    async fn read_rows_where<F>(&mut self, spec: &'static TableSpec, column: &str, keys: &[Value], row: F) -> Result<()>
+    where
+        F: FnMut(&[Value]) -> Result<()>,
+    {
+        let column = spec
+            .column(column)
+            .ok_or_else(|| StoreError::BadInput(format!("table {} has no column {column}", spec.name)))?;
+        let names: Vec<String> = spec.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
+        let mut row = row;
+        for chunk in keys.chunks(MAX_KEYS) {
+            let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+                "SELECT {} FROM \"{}\" WHERE \"{}\" IN (",
+                names.join(", "),
+                spec.name,
+                column.name
+            ));
+            let mut list = query.separated(", ");
+            for key in chunk {
+                match key {
+                    Value::Uuid(u) => list.push_bind(*u),
+                    Value::Text(s) => list.push_bind(s.clone()),
+                    Value::Int(n) => list.push_bind(*n),
+                    other => {
+                        return Err(StoreError::BadInput(format!(
+                            "table {}: {other:?} is not a key",
+                            spec.name
+                        )))
+                    }
+                };
+            }
+            query.push(format!(") ORDER BY \"{}\"", spec.key));
+            pipe_rows(query.build().fetch(self.conn()), spec, &mut row).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_rows_new(&mut self, section: &TableSection, rows: &[Vec<Value>]) -> Result<u64> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        insert_batch(self, section, rows, true).await
+    }
+
+    async fn checkout_candidates(
+        &mut self,
+        agent_id: i64,
+        filter: &LeadFilter,
+        max_attempts: i32,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>> {
+        Ok(bind_filters!(
+            sqlx::query_scalar(&format!(
+                "SELECT id FROM leads WHERE {FILTERS} \
+             AND do_not_call = 0 AND status NOT IN ('closed_won', 'closed_lost') AND call_attempts < $9 \
+             AND NOT EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = leads.phone) \
+             AND NOT EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = leads.id) \
+             AND NOT EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = leads.id AND a.active = 1 \
+                 AND (a.expires_at IS NULL OR a.expires_at > $6) AND (a.agent_id <> $8 OR a.checkout_id IS NOT NULL)) \
+             ORDER BY priority_rank DESC, lead_score DESC, id LIMIT $10"
+            )),
+            filter,
+            now
+        )
+        .bind(agent_id)
+        .bind(max_attempts)
+        .bind(i64::from(limit))
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn insert_checkout(&mut self, c: &Checkout) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO offline_checkouts ({CHECKOUT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(c.id)
+        .bind(c.agent_id)
+        .bind(c.created_by)
+        .bind(c.created_at)
+        .bind(c.expires_at)
+        .bind(&c.floor)
+        .bind(c.closed_at)
+        .bind(c.last_sync_at)
+        .bind(&c.last_report)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn open_checkouts(&mut self, now: DateTime<Utc>) -> Result<Vec<OpenCheckout>> {
+        Ok(sqlx::query_as(
+            "SELECT o.id, a.name AS agent_name, o.expires_at, o.last_sync_at, \
+             (SELECT count(*) FROM lead_assignments la WHERE la.checkout_id = o.id AND la.active = 1 \
+              AND la.expires_at > $1) AS leads \
+             FROM offline_checkouts o JOIN agents a ON a.id = o.agent_id \
+             WHERE o.floor IS NULL AND o.closed_at IS NULL AND o.expires_at > $1 ORDER BY o.expires_at, o.id",
+        )
+        .bind(now)
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn reopen_checkout(&mut self, id: Uuid) -> Result<()> {
+        sqlx::query("UPDATE offline_checkouts SET closed_at = NULL WHERE id = $1")
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn lock_checkout(&mut self, id: Uuid) -> Result<Option<Checkout>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {CHECKOUT_COLUMNS} FROM offline_checkouts WHERE id = $1 AND floor IS NULL"
+        ))
+        .bind(id)
+        .fetch_optional(self.conn())
+        .await?)
+    }
+
+    async fn record_sync(
+        &mut self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        report: &str,
+        closed_at: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE offline_checkouts SET last_sync_at = $2, last_report = $3, closed_at = coalesce(closed_at, $4) \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(report)
+        .bind(closed_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn reserve(&mut self, lead_id: Uuid, c: &Checkout, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO lead_assignments (id, lead_id, agent_id, assigned_by, assigned_at, expires_at, active, checkout_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(lead_id)
+        .bind(c.agent_id)
+        .bind(c.created_by)
+        .bind(now)
+        .bind(c.expires_at)
+        .bind(c.id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn release_reserved(&mut self, checkout_id: Uuid, lead_ids: &[Uuid]) -> Result<u64> {
+        let mut ended = 0;
+        for lead_id in lead_ids {
+            ended += sqlx::query(
+                "UPDATE lead_assignments SET active = 0 WHERE checkout_id = $1 AND active = 1 AND lead_id = $2",
+            )
+            .bind(checkout_id)
+            .bind(lead_id)
+            .execute(self.conn())
+            .await?
+            .rows_affected();
+        }
+        Ok(ended)
+    }
+
+    async fn reserved_leads(&mut self, checkout_id: Uuid, now: DateTime<Utc>) -> Result<Vec<Uuid>> {
+        Ok(sqlx::query_scalar(
+            "SELECT lead_id FROM lead_assignments WHERE checkout_id = $1 AND active = 1 AND expires_at > $2 ORDER BY lead_id",
+        )
+        .bind(checkout_id)
+        .bind(now)
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn applied(&mut self, checkout_id: Uuid, op: &str) -> Result<bool> {
+        Ok(
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM offline_applied WHERE checkout_id = $1 AND op = $2)")
+                .bind(checkout_id)
+                .bind(op)
+                .fetch_one(self.conn())
+                .await?,
+        )
+    }
+
+    async fn mark_applied(&mut self, checkout_id: Uuid, op: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO offline_applied (checkout_id, op, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(checkout_id)
+        .bind(op)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn add_offline_calls(
+        &mut self,
+        lead_id: Uuid,
+        attempts: i64,
+        last_call_at: Option<DateTime<Utc>>,
+        next_call_at: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE leads SET call_attempts = call_attempts + $2, \
+             last_call_at = max(coalesce(last_call_at, $3), coalesce($3, last_call_at)), \
+             next_call_at = CASE WHEN $4 IS NULL THEN next_call_at \
+                                 ELSE max(coalesce(next_call_at, $4), $4) END \
+             WHERE id = $1",
+        )
+        .bind(lead_id)
+        .bind(attempts)
+        .bind(last_call_at)
+        .bind(next_call_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn own_checkout(&mut self) -> Result<Option<Checkout>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {CHECKOUT_COLUMNS} FROM offline_checkouts WHERE floor IS NOT NULL LIMIT 1"
+        ))
+        .fetch_optional(self.conn())
+        .await?)
+    }
+
+    async fn put_base(&mut self, checkout_id: Uuid, item: &str, body: Option<&str>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO offline_base (checkout_id, item, body) VALUES ($1, $2, $3) \
+             ON CONFLICT (checkout_id, item) DO UPDATE SET body = EXCLUDED.body",
+        )
+        .bind(checkout_id)
+        .bind(item)
+        .bind(body)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn base_items(&mut self, checkout_id: Uuid) -> Result<Vec<(String, Option<String>)>> {
+        Ok(
+            sqlx::query_as("SELECT item, body FROM offline_base WHERE checkout_id = $1 ORDER BY item")
+                .bind(checkout_id)
+                .fetch_all(self.conn())
+                .await?,
+        )
+    }
+}
