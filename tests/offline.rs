@@ -6,6 +6,7 @@
 mod common;
 
 use chrono::Duration;
+use coldcall::domain::offline::StatusKept;
 use coldcall::domain::{LeadStatus, Role};
 use coldcall::store::offline::{CheckoutRequest, SyncReport};
 use coldcall::store::{
@@ -192,6 +193,10 @@ async fn a_slice_is_worked_offline_and_merged_back_with_every_conflict_named(db:
         .set_status(moved.id, LeadStatus::Qualified, Some("spoke at the fair"), Some(sam.id))
         .await
         .unwrap();
+    floor
+        .set_status(dnc.id, LeadStatus::Contacted, Some("left a message"), Some(sam.id))
+        .await
+        .unwrap();
     let mut notes = edited.fields();
     notes.notes = Some("floor: send pricing".into());
     floor.update_lead(edited.id, &notes, Some(sam.id), None).await.unwrap();
@@ -254,10 +259,30 @@ async fn a_slice_is_worked_offline_and_merged_back_with_every_conflict_named(db:
         report.leads_released, 2,
         "the closed lead and the listed one go back: {report:#?}"
     );
-    assert_eq!(report.status_conflicts.len(), 1);
-    assert_eq!(report.status_conflicts[0].lead_id, moved.id);
-    assert_eq!(report.status_conflicts[0].floor_status, LeadStatus::Qualified);
-    assert_eq!(report.status_conflicts[0].offline_status, LeadStatus::Nurturing);
+    let conflicts: Vec<_> = report
+        .status_conflicts
+        .iter()
+        .map(|c| (c.lead_id, c.floor_status, c.offline_status, c.kept))
+        .collect();
+    assert_eq!(conflicts.len(), 2, "{conflicts:#?}");
+    assert!(
+        conflicts.contains(&(
+            moved.id,
+            LeadStatus::Qualified,
+            LeadStatus::Nurturing,
+            StatusKept::Floor
+        )),
+        "the floor's change stays over an open one: {conflicts:#?}"
+    );
+    assert!(
+        conflicts.contains(&(
+            dnc.id,
+            LeadStatus::Contacted,
+            LeadStatus::ClosedLost,
+            StatusKept::Offline
+        )),
+        "a final status made offline wins, and is named: {conflicts:#?}"
+    );
     assert_eq!(report.field_conflicts.len(), 1, "{:#?}", report.field_conflicts);
     assert_eq!(report.field_conflicts[0].lead_id, edited.id);
     assert_eq!(report.field_conflicts[0].field, "notes");

@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use super::lead::FilterArgs;
 use super::{CliError, Ctx};
 use crate::config::Config;
+use crate::domain::offline::StatusKept;
 use crate::offline_link::FloorLink;
 use crate::store::offline::{Checkout, CheckoutRequest, SyncReport};
 use crate::store::{ConnectOptions, Store};
@@ -302,12 +303,20 @@ fn describe_report(r: &SyncReport) -> String {
         ));
     }
     for c in &r.status_conflicts {
-        lines.push(format!(
-            "conflict, lead {}: the floor set the status to {} meanwhile; kept it over the copy's {}",
-            c.lead_id,
-            c.floor_status.label(),
-            c.offline_status.label()
-        ));
+        lines.push(match c.kept {
+            StatusKept::Floor => format!(
+                "conflict, lead {}: the floor set the status to {} meanwhile; kept it over the copy's {}",
+                c.lead_id,
+                c.floor_status.label(),
+                c.offline_status.label()
+            ),
+            StatusKept::Offline => format!(
+                "conflict, lead {}: the floor set the status to {} meanwhile; the copy's final {} wins",
+                c.lead_id,
+                c.floor_status.label(),
+                c.offline_status.label()
+            ),
+        });
     }
     for c in &r.calls_after_dnc {
         lines.push(format!(

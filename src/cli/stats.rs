@@ -20,11 +20,19 @@ pub struct StatsArgs {
 pub(super) fn day_start(text: &str) -> Result<DateTime<Utc>, CliError> {
     let day = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|_| CliError::Usage(format!("'{text}' is not a day (use YYYY-MM-DD)")))?;
-    Local
+    let start = Local
         .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
         .earliest()
         .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| CliError::Usage(format!("{text} has no midnight on this clock")))
+        .ok_or_else(|| CliError::Usage(format!("{text} has no midnight on this clock")))?;
+    // Callers add a day to the last one; a day near chrono's end would overflow, and no call
+    // lies outside the times coldcall writes anyway.
+    if !crate::domain::bounds::is_sane(start) || !crate::domain::bounds::is_sane(start + Duration::days(1)) {
+        return Err(CliError::Usage(format!(
+            "'{text}' is outside the days coldcall keeps (2000-01-01 to 2099-12-31)"
+        )));
+    }
+    Ok(start)
 }
 
 pub async fn run(ctx: &Ctx, args: StatsArgs) -> Result<(), CliError> {
@@ -61,4 +69,22 @@ pub async fn run(ctx: &Ctx, args: StatsArgs) -> Result<(), CliError> {
         )
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_outside_the_kept_range_is_refused_not_a_panic() {
+        assert!(day_start("2026-12-03").is_ok());
+        // chrono's last day, where adding one would panic: refused whichever check catches it
+        for day in ["+262143-12-31", "262143-12-31"] {
+            assert!(day_start(day).is_err(), "{day}");
+        }
+        for day in ["9999-12-31", "2100-01-01", "1999-12-31"] {
+            let refused = day_start(day).unwrap_err().to_string();
+            assert!(refused.contains("outside the days"), "{day}: {refused}");
+        }
+    }
 }

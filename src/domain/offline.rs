@@ -85,6 +85,9 @@ pub enum StatusMerge {
     Unchanged,
     /// The offline changes apply, in order, with their own times and agent.
     ApplyOffline,
+    /// The floor changed the status since checkout too, and the offline status is final: the
+    /// offline changes apply, and the case is reported.
+    ApplyOfflineOverFloor,
     /// The floor changed the status since checkout and the offline status is not final: the
     /// floor's stays, and the case is reported.
     KeepFloor,
@@ -93,19 +96,32 @@ pub enum StatusMerge {
 pub fn merge_status(base: LeadStatus, offline: LeadStatus, floor: LeadStatus, offline_changed: bool) -> StatusMerge {
     if !offline_changed || offline == floor {
         StatusMerge::Unchanged
-    } else if floor == base || offline.is_final() {
+    } else if floor == base {
         StatusMerge::ApplyOffline
+    } else if offline.is_final() {
+        StatusMerge::ApplyOfflineOverFloor
     } else {
         StatusMerge::KeepFloor
     }
 }
 
-/// A status the floor kept over the copy's.
+/// A status changed on both sides: which one the lead kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusConflict {
     pub lead_id: Uuid,
     pub floor_status: LeadStatus,
     pub offline_status: LeadStatus,
+    pub kept: StatusKept,
+}
+
+/// The side whose status a lead kept after both changed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusKept {
+    /// The floor's: the copy's was not final.
+    Floor,
+    /// The copy's: it was final (closed won or lost).
+    Offline,
 }
 
 /// An offline call made after the floor put the lead (or its number) on the do-not-call list.
@@ -288,10 +304,15 @@ mod tests {
         );
         assert_eq!(
             merge_status(New, ClosedWon, Qualified, true),
-            ApplyOffline,
-            "final wins"
+            ApplyOfflineOverFloor,
+            "final wins, and is reported"
         );
-        assert_eq!(merge_status(New, ClosedLost, Nurturing, true), ApplyOffline);
+        assert_eq!(merge_status(New, ClosedLost, Nurturing, true), ApplyOfflineOverFloor);
+        assert_eq!(
+            merge_status(New, ClosedLost, New, true),
+            ApplyOffline,
+            "floor untouched: no conflict"
+        );
         assert_eq!(merge_status(New, Qualified, Qualified, true), Unchanged, "same end");
         assert_eq!(
             merge_status(New, New, Contacted, true),

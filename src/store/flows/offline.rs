@@ -16,7 +16,8 @@ use uuid::Uuid;
 use crate::backup::tables::{table, TableSpec};
 use crate::backup::{TableSection, Value};
 use crate::domain::offline::{
-    calls_after_dnc, lead_is_done, merge_fields, merge_status, FloorCallMeanwhile, StatusConflict, StatusMerge,
+    calls_after_dnc, lead_is_done, merge_fields, merge_status, FloorCallMeanwhile, StatusConflict, StatusKept,
+    StatusMerge,
 };
 use crate::domain::{LeadFields, LeadStatus, Refusal};
 use crate::store::backend::{AuditRecord, Backend, OfflineTx, SnapshotTx, Tx};
@@ -811,14 +812,23 @@ async fn merge_lead_status<T: OfflineTx>(
     }
     pending.sort_by_key(|r| int_at(r, id));
     let base = base_fields(state, copy_lead.id)?.status;
-    match merge_status(base, copy_lead.status, floor, !pending.is_empty()) {
-        StatusMerge::Unchanged => {}
-        StatusMerge::KeepFloor => report.status_conflicts.push(StatusConflict {
+    let merge = merge_status(base, copy_lead.status, floor, !pending.is_empty());
+    let kept = match merge {
+        StatusMerge::KeepFloor => Some(StatusKept::Floor),
+        StatusMerge::ApplyOfflineOverFloor => Some(StatusKept::Offline),
+        StatusMerge::Unchanged | StatusMerge::ApplyOffline => None,
+    };
+    if let Some(kept) = kept {
+        report.status_conflicts.push(StatusConflict {
             lead_id: copy_lead.id,
             floor_status: floor,
             offline_status: copy_lead.status,
-        }),
-        StatusMerge::ApplyOffline => {
+            kept,
+        });
+    }
+    match merge {
+        StatusMerge::Unchanged | StatusMerge::KeepFloor => {}
+        StatusMerge::ApplyOffline | StatusMerge::ApplyOfflineOverFloor => {
             for row in &pending {
                 let Some(status) = text_at(row, new_status).and_then(|s| s.parse::<LeadStatus>().ok()) else {
                     continue;
