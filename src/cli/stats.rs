@@ -26,8 +26,8 @@ pub(super) fn day_start(text: &str) -> Result<DateTime<Utc>, CliError> {
         .map(|t| t.with_timezone(&Utc))
         .ok_or_else(|| CliError::Usage(format!("{text} has no midnight on this clock")))?;
     // Callers add a day to the last one; a day near chrono's end would overflow, and no call
-    // lies outside the times coldcall writes anyway.
-    if !crate::domain::bounds::is_sane(start) || !crate::domain::bounds::is_sane(start + Duration::days(1)) {
+    // lies outside the times coldcall writes anyway (a sane start leaves room for that day).
+    if !crate::domain::bounds::is_sane(start) {
         return Err(CliError::Usage(format!(
             "'{text}' is outside the days coldcall keeps (2000-01-01 to 2099-12-31)"
         )));
@@ -78,6 +78,10 @@ mod tests {
     #[test]
     fn a_day_outside_the_kept_range_is_refused_not_a_panic() {
         assert!(day_start("2026-12-03").is_ok());
+        assert!(
+            day_start("2099-12-31").is_ok(),
+            "the last day named in the message is taken"
+        );
         // chrono's last day, where adding one would panic: refused whichever check catches it
         for day in ["+262143-12-31", "262143-12-31"] {
             assert!(day_start(day).is_err(), "{day}");
