@@ -12,6 +12,7 @@ mod flows;
 pub mod identity;
 mod model;
 pub mod offline;
+mod portable;
 pub(crate) mod postgres;
 mod privacy;
 pub mod remote;

@@ -23,6 +23,8 @@ const CHECKOUT_COLUMNS: &str =
 const MAX_KEYS: usize = 30_000;
 
 impl OfflineTx for SqliteTx {
+    crate::store::portable::offline_statements!();
+
     async fn read_rows_where<F>(&mut self, spec: &'static TableSpec, column: &str, keys: &[Value], row: F) -> Result<()>
     where
         F: FnMut(&[Value]) -> Result<()>,
@@ -59,13 +61,6 @@ impl OfflineTx for SqliteTx {
         Ok(())
     }
 
-    async fn insert_rows_new(&mut self, section: &TableSection, rows: &[Vec<Value>]) -> Result<u64> {
-        if rows.is_empty() {
-            return Ok(0);
-        }
-        insert_batch(self, section, rows, true).await
-    }
-
     async fn checkout_candidates(
         &mut self,
         agent_id: i64,
@@ -94,24 +89,6 @@ impl OfflineTx for SqliteTx {
         .await?)
     }
 
-    async fn insert_checkout(&mut self, c: &Checkout) -> Result<()> {
-        sqlx::query(&format!(
-            "INSERT INTO offline_checkouts ({CHECKOUT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        ))
-        .bind(c.id)
-        .bind(c.agent_id)
-        .bind(c.created_by)
-        .bind(c.created_at)
-        .bind(c.expires_at)
-        .bind(&c.floor)
-        .bind(c.closed_at)
-        .bind(c.last_sync_at)
-        .bind(&c.last_report)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
     async fn open_checkouts(&mut self, now: DateTime<Utc>) -> Result<Vec<OpenCheckout>> {
         Ok(sqlx::query_as(
             "SELECT o.id, a.name AS agent_name, o.expires_at, o.last_sync_at, \
@@ -125,14 +102,6 @@ impl OfflineTx for SqliteTx {
         .await?)
     }
 
-    async fn reopen_checkout(&mut self, id: Uuid) -> Result<()> {
-        sqlx::query("UPDATE offline_checkouts SET closed_at = NULL WHERE id = $1")
-            .bind(id)
-            .execute(self.conn())
-            .await?;
-        Ok(())
-    }
-
     async fn lock_checkout(&mut self, id: Uuid) -> Result<Option<Checkout>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {CHECKOUT_COLUMNS} FROM offline_checkouts WHERE id = $1 AND floor IS NULL"
@@ -140,26 +109,6 @@ impl OfflineTx for SqliteTx {
         .bind(id)
         .fetch_optional(self.conn())
         .await?)
-    }
-
-    async fn record_sync(
-        &mut self,
-        id: Uuid,
-        at: DateTime<Utc>,
-        report: &str,
-        closed_at: Option<DateTime<Utc>>,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE offline_checkouts SET last_sync_at = $2, last_report = $3, closed_at = coalesce(closed_at, $4) \
-             WHERE id = $1",
-        )
-        .bind(id)
-        .bind(at)
-        .bind(report)
-        .bind(closed_at)
-        .execute(self.conn())
-        .await?;
-        Ok(())
     }
 
     async fn reserve(&mut self, lead_id: Uuid, c: &Checkout, now: DateTime<Utc>) -> Result<()> {
@@ -204,28 +153,6 @@ impl OfflineTx for SqliteTx {
         .await?)
     }
 
-    async fn applied(&mut self, checkout_id: Uuid, op: &str) -> Result<bool> {
-        Ok(
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM offline_applied WHERE checkout_id = $1 AND op = $2)")
-                .bind(checkout_id)
-                .bind(op)
-                .fetch_one(self.conn())
-                .await?,
-        )
-    }
-
-    async fn mark_applied(&mut self, checkout_id: Uuid, op: &str, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO offline_applied (checkout_id, op, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(checkout_id)
-        .bind(op)
-        .bind(now)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
     async fn add_offline_calls(
         &mut self,
         lead_id: Uuid,
@@ -247,35 +174,5 @@ impl OfflineTx for SqliteTx {
         .execute(self.conn())
         .await?;
         Ok(())
-    }
-
-    async fn own_checkout(&mut self) -> Result<Option<Checkout>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {CHECKOUT_COLUMNS} FROM offline_checkouts WHERE floor IS NOT NULL LIMIT 1"
-        ))
-        .fetch_optional(self.conn())
-        .await?)
-    }
-
-    async fn put_base(&mut self, checkout_id: Uuid, item: &str, body: Option<&str>) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO offline_base (checkout_id, item, body) VALUES ($1, $2, $3) \
-             ON CONFLICT (checkout_id, item) DO UPDATE SET body = EXCLUDED.body",
-        )
-        .bind(checkout_id)
-        .bind(item)
-        .bind(body)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
-    async fn base_items(&mut self, checkout_id: Uuid) -> Result<Vec<(String, Option<String>)>> {
-        Ok(
-            sqlx::query_as("SELECT item, body FROM offline_base WHERE checkout_id = $1 ORDER BY item")
-                .bind(checkout_id)
-                .fetch_all(self.conn())
-                .await?,
-        )
     }
 }
