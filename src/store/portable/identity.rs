@@ -98,6 +98,38 @@ macro_rules! identity_queries {
                 .await?;
             Ok(done.rows_affected() == 1)
         }
+
+        pub async fn set_password_hash(
+            &self,
+            agent_id: i64,
+            hash: &str,
+            spent_code: Option<&str>,
+            now: DateTime<Utc>,
+        ) -> Result<bool> {
+            let done = sqlx::query(
+                dialect::SET_PASSWORD_HASH,
+            )
+            .bind(agent_id)
+            .bind(hash)
+            .bind(spent_code)
+            .bind(now)
+            .execute(self.writer())
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+        pub async fn audit_identity(&self, event: &IdentityEvent<'_>, now: DateTime<Utc>) -> Result<()> {
+            sqlx::query(
+                dialect::AUDIT_IDENTITY,
+            )
+            .bind(now)
+            .bind(event.actor)
+            .bind(event.action)
+            .bind(event.subject)
+            .bind(event.detail.to_string())
+            .execute(self.writer())
+            .await?;
+            Ok(())
+        }
     };
 }
 pub(crate) use identity_queries;

@@ -89,6 +89,25 @@ macro_rules! merge_statements {
                 .await?
                 .flatten())
         }
+
+        async fn move_contacts(&mut self, from: Uuid, to: Uuid) -> Result<u64> {
+            sqlx::query(
+                "DELETE FROM contacts WHERE lead_id = $1 AND EXISTS \
+                 (SELECT 1 FROM contacts k WHERE k.lead_id = $2 AND k.kind = contacts.kind AND k.value = contacts.value)",
+            )
+            .bind(from)
+            .bind(to)
+            .execute(self.conn())
+            .await?;
+            Ok(
+                sqlx::query(dialect::MOVE_CONTACTS)
+                    .bind(from)
+                    .bind(to)
+                    .execute(self.conn())
+                    .await?
+                    .rows_affected(),
+            )
+        }
     };
 }
 pub(crate) use merge_statements;

@@ -9,6 +9,8 @@
 //! backend's column lists. A statement whose text differs stays in the backend's own folder, so
 //! what is written there is exactly what differs between the dialects.
 
+mod binds;
+pub(crate) mod columns;
 mod identity;
 mod merge;
 mod offline;
@@ -17,6 +19,7 @@ mod scripts;
 mod store;
 mod tx;
 
+pub(crate) use binds::{bind_filters, bind_lead};
 pub(crate) use identity::identity_queries;
 pub(crate) use merge::merge_statements;
 pub(crate) use offline::offline_statements;

@@ -107,6 +107,57 @@ macro_rules! offline_statements {
                     .await?,
             )
         }
+
+        async fn open_checkouts(&mut self, now: DateTime<Utc>) -> Result<Vec<OpenCheckout>> {
+            Ok(sqlx::query_as(
+                dialect::OPEN_CHECKOUTS,
+            )
+            .bind(now)
+            .fetch_all(self.conn())
+            .await?)
+        }
+        async fn reserve(&mut self, lead_id: Uuid, c: &Checkout, now: DateTime<Utc>) -> Result<()> {
+            sqlx::query(
+                dialect::RESERVE,
+            )
+            .bind(Uuid::now_v7())
+            .bind(lead_id)
+            .bind(c.agent_id)
+            .bind(c.created_by)
+            .bind(now)
+            .bind(c.expires_at)
+            .bind(c.id)
+            .execute(self.conn())
+            .await?;
+            Ok(())
+        }
+        async fn reserved_leads(&mut self, checkout_id: Uuid, now: DateTime<Utc>) -> Result<Vec<Uuid>> {
+            Ok(sqlx::query_scalar(
+                dialect::RESERVED_LEADS,
+            )
+            .bind(checkout_id)
+            .bind(now)
+            .fetch_all(self.conn())
+            .await?)
+        }
+        async fn add_offline_calls(
+            &mut self,
+            lead_id: Uuid,
+            attempts: i64,
+            last_call_at: Option<DateTime<Utc>>,
+            next_call_at: Option<DateTime<Utc>>,
+        ) -> Result<()> {
+            sqlx::query(
+                dialect::ADD_OFFLINE_CALLS,
+            )
+            .bind(lead_id)
+            .bind(attempts)
+            .bind(last_call_at)
+            .bind(next_call_at)
+            .execute(self.conn())
+            .await?;
+            Ok(())
+        }
     };
 }
 pub(crate) use offline_statements;

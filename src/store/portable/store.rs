@@ -274,6 +274,39 @@ macro_rules! store_queries {
                     .await?,
             )
         }
+
+        /// Adds a line to a call's notes (e.g. what went wrong with the dial hook).
+        pub async fn note_call(&self, call_id: Uuid, text: &str) -> Result<bool> {
+            let done = sqlx::query(dialect::NOTE_CALL)
+                .bind(call_id)
+                .bind(text)
+                .execute(self.writer())
+                .await?;
+            Ok(done.rows_affected() == 1)
+        }
+        pub async fn unassign(&self, lead_id: Uuid) -> Result<bool> {
+            let done = sqlx::query(dialect::UNASSIGN)
+                .bind(lead_id)
+                .execute(self.writer())
+                .await?;
+            Ok(done.rows_affected() > 0)
+        }
+        pub async fn expire_assignments(&self, now: DateTime<Utc>) -> Result<u64> {
+            let done = sqlx::query(dialect::EXPIRE_ASSIGNMENTS)
+                .bind(now)
+                .execute(self.writer())
+                .await?;
+            Ok(done.rows_affected())
+        }
+        pub async fn due_callbacks(&self, agent_id: Option<i64>, until: DateTime<Utc>) -> Result<Vec<Callback>> {
+            Ok(sqlx::query_as(
+                dialect::DUE_CALLBACKS,
+            )
+            .bind(until)
+            .bind(agent_id)
+            .fetch_all(self.reader())
+            .await?)
+        }
     };
 }
 pub(crate) use store_queries;

@@ -408,6 +408,173 @@ macro_rules! tx_statements {
             .fetch_one(self.conn())
             .await?)
         }
+
+        async fn audit(&mut self, r: &AuditRecord<'_>) -> Result<()> {
+            sqlx::query(
+                dialect::AUDIT,
+            )
+            .bind(r.at)
+            .bind(r.actor)
+            .bind(r.action)
+            .bind(r.entity)
+            .bind(&r.entity_id)
+            .bind(r.old_value.as_ref().map(|v| v.to_string()))
+            .bind(r.new_value.as_ref().map(|v| v.to_string()))
+            .execute(self.conn())
+            .await?;
+            Ok(())
+        }
+        async fn clear_primary_contact(&mut self, lead_id: Uuid, kind: ContactKind, except: Option<Uuid>) -> Result<()> {
+            sqlx::query(
+                dialect::CLEAR_PRIMARY_CONTACT,
+            )
+            .bind(lead_id)
+            .bind(kind)
+            .bind(except)
+            .execute(self.conn())
+            .await?;
+            Ok(())
+        }
+        async fn close_call(&mut self, c: &CallClose<'_>) -> Result<()> {
+            sqlx::query(
+                dialect::CLOSE_CALL,
+            )
+            .bind(c.call_id)
+            .bind(c.status)
+            .bind(c.disposition)
+            .bind(c.duration_s)
+            .bind(c.notes)
+            .bind(c.recording_url)
+            .bind(c.ended_at)
+            .bind(c.ended_by)
+            .bind(c.answered_at)
+            .bind(c.ringing_at)
+            .execute(self.conn())
+            .await?;
+            Ok(())
+        }
+        async fn abandon_call(
+            &mut self,
+            call_id: Uuid,
+            actor: Option<i64>,
+            note: &str,
+            now: DateTime<Utc>,
+        ) -> Result<DateTime<Utc>> {
+            Ok(sqlx::query_scalar(
+                dialect::ABANDON_CALL,
+            )
+            .bind(call_id)
+            .bind(now)
+            .bind(actor)
+            .bind(note)
+            .fetch_one(self.conn())
+            .await?)
+        }
+        async fn count_abandoned_attempt(
+            &mut self,
+            lead_id: Uuid,
+            started_at: DateTime<Utc>,
+            now: DateTime<Utc>,
+        ) -> Result<()> {
+            sqlx::query(
+                dialect::COUNT_ABANDONED_ATTEMPT,
+            )
+            .bind(lead_id)
+            .bind(started_at)
+            .bind(now)
+            .execute(self.conn())
+            .await?;
+            Ok(())
+        }
+        async fn flag_leads_dnc(&mut self, number: &str, by: Option<i64>, now: DateTime<Utc>) -> Result<()> {
+            sqlx::query(
+                dialect::FLAG_LEADS_DNC,
+            )
+            .bind(number)
+            .bind(now)
+            .bind(by)
+            .execute(self.conn())
+            .await?;
+            Ok(())
+        }
+        async fn queue_why(
+            &mut self,
+            agent_id: i64,
+            now: DateTime<Utc>,
+            params: &QueueParams,
+        ) -> Result<Vec<(String, i64)>> {
+            Ok(bind_queue!(
+                sqlx::query_as(
+                    dialect::QUEUE_WHY
+                ),
+                agent_id,
+                now,
+                params
+            )
+            .fetch_all(self.conn())
+            .await?)
+        }
+        async fn end_assignments(&mut self, lead_id: Uuid, keep_agent: Option<i64>) -> Result<u64> {
+            let done = sqlx::query(
+                dialect::END_ASSIGNMENTS,
+            )
+            .bind(lead_id)
+            .bind(keep_agent)
+            .execute(self.conn())
+            .await?;
+            Ok(done.rows_affected())
+        }
+        async fn end_own_claims_elsewhere(&mut self, agent_id: i64, lead_id: Uuid) -> Result<()> {
+            sqlx::query(
+                dialect::END_OWN_CLAIMS_ELSEWHERE,
+            )
+            .bind(agent_id)
+            .bind(lead_id)
+            .execute(self.conn())
+            .await?;
+            Ok(())
+        }
+        async fn insert_claim(
+            &mut self,
+            lead_id: Uuid,
+            agent_id: i64,
+            now: DateTime<Utc>,
+            expires_at: DateTime<Utc>,
+        ) -> Result<()> {
+            sqlx::query(
+                dialect::INSERT_CLAIM,
+            )
+            .bind(Uuid::now_v7())
+            .bind(lead_id)
+            .bind(agent_id)
+            .bind(now)
+            .bind(expires_at)
+            .execute(self.conn())
+            .await?;
+            Ok(())
+        }
+        async fn insert_assignment(
+            &mut self,
+            id: Uuid,
+            lead_id: Uuid,
+            agent_id: i64,
+            by: Option<i64>,
+            expires_at: Option<DateTime<Utc>>,
+            now: DateTime<Utc>,
+        ) -> Result<()> {
+            sqlx::query(
+                dialect::INSERT_ASSIGNMENT,
+            )
+            .bind(id)
+            .bind(lead_id)
+            .bind(agent_id)
+            .bind(by)
+            .bind(now)
+            .bind(expires_at)
+            .execute(self.conn())
+            .await?;
+            Ok(())
+        }
     };
 }
 pub(crate) use tx_statements;

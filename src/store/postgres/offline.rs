@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::backup::{insert_batch, select_where};
+use super::bind_filters;
+use super::dialect;
 use super::statements::PgTx;
 use super::FILTERS;
 use crate::backup::tables::TableSpec;
@@ -84,19 +86,6 @@ impl OfflineTx for PgTx {
         .await?)
     }
 
-    async fn open_checkouts(&mut self, now: DateTime<Utc>) -> Result<Vec<OpenCheckout>> {
-        Ok(sqlx::query_as(
-            "SELECT o.id, a.name AS agent_name, o.expires_at, o.last_sync_at, \
-             (SELECT count(*) FROM lead_assignments la WHERE la.checkout_id = o.id AND la.active \
-              AND la.expires_at > $1) AS leads \
-             FROM offline_checkouts o JOIN agents a ON a.id = o.agent_id \
-             WHERE o.floor IS NULL AND o.closed_at IS NULL AND o.expires_at > $1 ORDER BY o.expires_at, o.id",
-        )
-        .bind(now)
-        .fetch_all(self.conn())
-        .await?)
-    }
-
     async fn lock_checkout(&mut self, id: Uuid) -> Result<Option<Checkout>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {CHECKOUT_COLUMNS} FROM offline_checkouts WHERE id = $1 AND floor IS NULL FOR UPDATE"
@@ -104,23 +93,6 @@ impl OfflineTx for PgTx {
         .bind(id)
         .fetch_optional(self.conn())
         .await?)
-    }
-
-    async fn reserve(&mut self, lead_id: Uuid, c: &Checkout, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO lead_assignments (id, lead_id, agent_id, assigned_by, assigned_at, expires_at, active, checkout_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)",
-        )
-        .bind(Uuid::now_v7())
-        .bind(lead_id)
-        .bind(c.agent_id)
-        .bind(c.created_by)
-        .bind(now)
-        .bind(c.expires_at)
-        .bind(c.id)
-        .execute(self.conn())
-        .await?;
-        Ok(())
     }
 
     async fn release_reserved(&mut self, checkout_id: Uuid, lead_ids: &[Uuid]) -> Result<u64> {
@@ -132,38 +104,5 @@ impl OfflineTx for PgTx {
         .execute(self.conn())
         .await?;
         Ok(done.rows_affected())
-    }
-
-    async fn reserved_leads(&mut self, checkout_id: Uuid, now: DateTime<Utc>) -> Result<Vec<Uuid>> {
-        Ok(sqlx::query_scalar(
-            "SELECT lead_id FROM lead_assignments WHERE checkout_id = $1 AND active AND expires_at > $2 ORDER BY lead_id",
-        )
-        .bind(checkout_id)
-        .bind(now)
-        .fetch_all(self.conn())
-        .await?)
-    }
-
-    async fn add_offline_calls(
-        &mut self,
-        lead_id: Uuid,
-        attempts: i64,
-        last_call_at: Option<DateTime<Utc>>,
-        next_call_at: Option<DateTime<Utc>>,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE leads SET call_attempts = call_attempts + $2::int, \
-             last_call_at = greatest(last_call_at, $3), \
-             next_call_at = CASE WHEN $4::timestamptz IS NULL THEN next_call_at \
-                                 ELSE greatest(next_call_at, $4) END \
-             WHERE id = $1",
-        )
-        .bind(lead_id)
-        .bind(attempts)
-        .bind(last_call_at)
-        .bind(next_call_at)
-        .execute(self.conn())
-        .await?;
-        Ok(())
     }
 }

@@ -6,12 +6,15 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use super::{bind_lead, PgStore, CALL_COLUMNS, LEAD_COLUMNS, QUEUE, QUEUE_OWN, QUEUE_PREVIEW};
+use super::dialect;
+use super::{bind_lead, CALL_COLUMNS, LEAD_COLUMNS};
+use super::{PgStore, QUEUE, QUEUE_OWN, QUEUE_PREVIEW};
 use crate::domain::call_end::OpenCallback;
 use crate::domain::{ContactKind, Disposition, LeadFields, LeadStatus};
 use crate::store::backend::{AuditRecord, Backend, CallClose, CallLock, NewCall, OutcomeWrite, Tx};
 use crate::store::common::{CallFacts, CallFactsRow, DispositionRow, QueueParams};
 use crate::store::model::*;
+use crate::store::portable::columns::CONTACT_COLUMNS;
 use crate::store::Result;
 
 pub(crate) struct PgTx(Transaction<'static, Postgres>);
@@ -35,8 +38,6 @@ impl Backend for PgStore {
         ))
     }
 }
-
-const CONTACT_COLUMNS: &str = "id, lead_id, kind, value, label, is_primary, is_verified, created_at";
 
 /// The lead's facts for can-call in one statement; `{lock}` is empty or `FOR UPDATE OF l`.
 macro_rules! call_facts_sql {
@@ -77,23 +78,6 @@ impl Tx for PgTx {
 
     // ------------------------------------------------------------------ settings and agents
 
-    async fn audit(&mut self, r: &AuditRecord<'_>) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_log (at, agent_id, action, entity, entity_id, old_value, new_value) \
-             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)",
-        )
-        .bind(r.at)
-        .bind(r.actor)
-        .bind(r.action)
-        .bind(r.entity)
-        .bind(&r.entity_id)
-        .bind(r.old_value.as_ref().map(|v| v.to_string()))
-        .bind(r.new_value.as_ref().map(|v| v.to_string()))
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
     // ------------------------------------------------------------------ leads
 
     async fn lock_lead(&mut self, id: Uuid, live_only: bool) -> Result<Option<Lead>> {
@@ -115,7 +99,7 @@ impl Tx for PgTx {
                      CASE WHEN $15 THEN $16::timestamptz END, $17, $18, $19, $16, $16, $20, 'created') \
              RETURNING {LEAD_COLUMNS}"
         );
-        Ok(bind_lead(sqlx::query_as(&sql), id, f, now, actor)
+        Ok(bind_lead!(sqlx::query_as(&sql), id, f, now, actor)
             .fetch_one(self.conn())
             .await?)
     }
@@ -137,26 +121,13 @@ impl Tx for PgTx {
              updated_at = $16, updated_by = $20, status_reason = coalesce($21, 'edited') \
              WHERE id = $1 RETURNING {LEAD_COLUMNS}"
         );
-        Ok(bind_lead(sqlx::query_as(&sql), id, f, now, actor)
+        Ok(bind_lead!(sqlx::query_as(&sql), id, f, now, actor)
             .bind(reason)
             .fetch_optional(self.conn())
             .await?)
     }
 
     // ------------------------------------------------------------------ contacts
-
-    async fn clear_primary_contact(&mut self, lead_id: Uuid, kind: ContactKind, except: Option<Uuid>) -> Result<()> {
-        sqlx::query(
-            "UPDATE contacts SET is_primary = FALSE WHERE lead_id = $1 AND kind = $2 AND is_primary \
-             AND ($3::uuid IS NULL OR id <> $3)",
-        )
-        .bind(lead_id)
-        .bind(kind)
-        .bind(except)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
 
     // ------------------------------------------------------------------ calls
 
@@ -178,76 +149,7 @@ impl Tx for PgTx {
         Ok(row.map(CallFacts::from))
     }
 
-    async fn close_call(&mut self, c: &CallClose<'_>) -> Result<()> {
-        sqlx::query(
-            "UPDATE call_logs SET status = $2, disposition = $3, duration_s = $4, notes = CASE WHEN $5 IS NULL THEN notes WHEN notes IS NULL THEN $5 ELSE notes || E'\\n' || $5 END, recording_url = $6, \
-             ended_at = $7, ended_by = $8, answered_at = $9, ringing_at = $10 WHERE id = $1",
-        )
-        .bind(c.call_id)
-        .bind(c.status)
-        .bind(c.disposition)
-        .bind(c.duration_s)
-        .bind(c.notes)
-        .bind(c.recording_url)
-        .bind(c.ended_at)
-        .bind(c.ended_by)
-        .bind(c.answered_at)
-        .bind(c.ringing_at)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
-    async fn abandon_call(
-        &mut self,
-        call_id: Uuid,
-        actor: Option<i64>,
-        note: &str,
-        now: DateTime<Utc>,
-    ) -> Result<DateTime<Utc>> {
-        Ok(sqlx::query_scalar(
-            "UPDATE call_logs SET status = 'abandoned', ended_at = $2, ended_by = $3, \
-             notes = coalesce(notes || E'\\n', '') || $4 WHERE id = $1 RETURNING started_at",
-        )
-        .bind(call_id)
-        .bind(now)
-        .bind(actor)
-        .bind(note)
-        .fetch_one(self.conn())
-        .await?)
-    }
-
-    async fn count_abandoned_attempt(
-        &mut self,
-        lead_id: Uuid,
-        started_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE leads SET call_attempts = call_attempts + 1, \
-             last_call_at = GREATEST(coalesce(last_call_at, $2), $2), updated_at = $3 WHERE id = $1",
-        )
-        .bind(lead_id)
-        .bind(started_at)
-        .bind(now)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
     // ------------------------------------------------------------------ do-not-call list
-
-    async fn flag_leads_dnc(&mut self, number: &str, by: Option<i64>, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
-            "UPDATE leads SET do_not_call = TRUE, updated_at = $2, updated_by = $3 WHERE phone = $1 AND NOT do_not_call",
-        )
-        .bind(number)
-        .bind(now)
-        .bind(by)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
 
     // ------------------------------------------------------------------ callbacks
 
@@ -341,118 +243,11 @@ impl Tx for PgTx {
         Ok(())
     }
 
-    async fn queue_why(
-        &mut self,
-        agent_id: i64,
-        now: DateTime<Utc>,
-        params: &QueueParams,
-    ) -> Result<Vec<(String, i64)>> {
-        Ok(bind_queue!(
-            sqlx::query_as(
-                "SELECT reason, count(*) AS n FROM (SELECT CASE \
-             WHEN l.do_not_call THEN 'do_not_call' \
-             WHEN EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.number = l.phone) THEN 'number_on_dnc_list' \
-             WHEN l.status IN ('closed_won', 'closed_lost') THEN 'final_status' \
-             WHEN EXISTS (SELECT 1 FROM active_calls ac WHERE ac.lead_id = l.id) THEN 'on_a_call' \
-             WHEN l.last_call_at > $3 THEN 'called_too_recently' \
-             WHEN NOT coalesce(l.timezone = ANY($5) OR (l.timezone IS NULL AND $6), FALSE) THEN 'outside_calling_hours' \
-             WHEN l.call_attempts >= $4 THEN 'attempts_exhausted' \
-             WHEN EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = l.id AND a.active AND a.checkout_id IS NOT NULL \
-                          AND (a.expires_at IS NULL OR a.expires_at > $2)) THEN 'checked_out_offline' \
-             WHEN EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = l.id AND a.active AND a.agent_id <> $1 \
-                          AND a.assigned_by = a.agent_id AND (a.expires_at IS NULL OR a.expires_at > $2)) \
-                  THEN 'claimed_by_another_agent' \
-             WHEN EXISTS (SELECT 1 FROM lead_assignments a WHERE a.lead_id = l.id AND a.active AND a.agent_id <> $1 \
-                          AND (a.expires_at IS NULL OR a.expires_at > $2)) THEN 'assigned_to_another_agent' \
-             WHEN EXISTS (SELECT 1 FROM callbacks c WHERE c.lead_id = l.id AND c.done_at IS NULL AND c.agent_id <> $1 \
-                          AND c.due_at > $7) THEN 'callback_of_another_agent' \
-             WHEN l.next_call_at > $2 THEN 'not_due_yet' \
-             ELSE 'callable' END AS reason FROM leads l WHERE l.deleted_at IS NULL) r GROUP BY reason ORDER BY reason"
-            ),
-            agent_id,
-            now,
-            params
-        )
-        .fetch_all(self.conn())
-        .await?)
-    }
-
-    async fn end_assignments(&mut self, lead_id: Uuid, keep_agent: Option<i64>) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE lead_assignments SET active = FALSE WHERE active AND lead_id = $1 \
-             AND ($2::bigint IS NULL OR agent_id <> $2)",
-        )
-        .bind(lead_id)
-        .bind(keep_agent)
-        .execute(self.conn())
-        .await?;
-        Ok(done.rows_affected())
-    }
-
-    async fn end_own_claims_elsewhere(&mut self, agent_id: i64, lead_id: Uuid) -> Result<()> {
-        sqlx::query(
-            "UPDATE lead_assignments SET active = FALSE \
-             WHERE active AND agent_id = $1 AND assigned_by = $1 AND checkout_id IS NULL AND lead_id <> $2",
-        )
-        .bind(agent_id)
-        .bind(lead_id)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
     async fn end_own_claim(&mut self, lead_id: Uuid) -> Result<()> {
         sqlx::query(
             "UPDATE lead_assignments SET active = FALSE WHERE lead_id = $1 AND active AND assigned_by = agent_id AND checkout_id IS NULL",
         )
         .bind(lead_id)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
-    async fn insert_claim(
-        &mut self,
-        lead_id: Uuid,
-        agent_id: i64,
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO lead_assignments (id, lead_id, agent_id, assigned_by, assigned_at, expires_at, active) \
-             VALUES ($1, $2, $3, $3, $4, $5, TRUE) \
-             ON CONFLICT (lead_id) WHERE active DO UPDATE \
-             SET expires_at = CASE WHEN lead_assignments.expires_at IS NULL THEN NULL ELSE EXCLUDED.expires_at END",
-        )
-        .bind(Uuid::now_v7())
-        .bind(lead_id)
-        .bind(agent_id)
-        .bind(now)
-        .bind(expires_at)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
-    async fn insert_assignment(
-        &mut self,
-        id: Uuid,
-        lead_id: Uuid,
-        agent_id: i64,
-        by: Option<i64>,
-        expires_at: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO lead_assignments (id, lead_id, agent_id, assigned_by, assigned_at, expires_at, active) \
-             VALUES ($1, $2, $3, $4, $5, $6, TRUE)",
-        )
-        .bind(id)
-        .bind(lead_id)
-        .bind(agent_id)
-        .bind(by)
-        .bind(now)
-        .bind(expires_at)
         .execute(self.conn())
         .await?;
         Ok(())

@@ -12,7 +12,7 @@ use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use super::statements::SqliteTx;
-use super::{json_list, SqliteStore, CALL_COLUMNS, LEAD_COLUMNS};
+use super::{bind_lead, json_list, SqliteStore, CALL_COLUMNS, LEAD_COLUMNS};
 use crate::domain::{ContactKind, LeadFields};
 use crate::store::backend::{BatchStamp, BulkTx, HistoryCall};
 use crate::store::model::Lead;

@@ -5,52 +5,9 @@
 //! "database is locked" instead of waiting out the busy timeout. WAL lets readers go on meanwhile.
 //! Constraints (one active call per lead, one live assignment per lead) stay the last line of defence.
 
-/// Binds $1 id, $2–$15 the lead's fields through consent, $16 now, $17–$19 the flags and data
-/// quality, $20 the actor: the shared parameter layout of the lead insert, the edit and the
-/// import's update. A macro, so it serves `query` and `query_as` alike.
-macro_rules! bind_lead {
-    ($query:expr, $id:expr, $fields:expr, $now:expr, $actor:expr) => {{
-        let f: &crate::domain::LeadFields = $fields;
-        $query
-            .bind($id)
-            .bind(&f.first_name)
-            .bind(&f.last_name)
-            .bind(&f.email)
-            .bind(&f.phone)
-            .bind(&f.company)
-            .bind(&f.title)
-            .bind(&f.timezone)
-            .bind(f.status)
-            .bind(f.priority)
-            .bind(f.lead_score)
-            .bind(f.conversion_probability)
-            .bind(&f.source)
-            .bind(&f.notes)
-            .bind(f.consent_given)
-            .bind($now)
-            .bind(f.do_not_call)
-            .bind(f.do_not_email)
-            .bind(f.data_quality())
-            .bind($actor)
-    }};
-}
-
-/// Binds the list filters' parameters ($1–$7, see `FILTERS`) on any query that uses them.
-macro_rules! bind_filters {
-    ($query:expr, $filter:expr, $now:expr) => {
-        $query
-            .bind($filter.status)
-            .bind($filter.priority)
-            .bind($filter.assigned_to)
-            .bind($filter.min_score)
-            .bind($filter.max_score)
-            .bind($now)
-            .bind($filter.callbacks_due)
-    };
-}
-
 mod backup;
 mod bulk;
+mod dialect;
 mod gdpr;
 mod health;
 mod identity;
@@ -71,16 +28,10 @@ use super::model::*;
 use super::search::SearchTerms;
 use super::{ConnectOptions, Result, StoreError};
 use crate::domain::{Disposition, LeadStatus, PresenceState};
+use crate::store::portable::columns::{CALL_COLUMNS, LEAD_COLUMNS};
+use crate::store::portable::{bind_filters, bind_lead};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
-
-const LEAD_COLUMNS: &str = "id, first_name, last_name, email, phone, company, title, timezone, status, priority, \
-    lead_score, conversion_probability, source, notes, consent_given, consent_date, do_not_call, do_not_email, \
-    call_attempts, last_call_at, next_call_at, data_quality, created_at, updated_at, updated_by, deleted_at";
-
-const CALL_COLUMNS: &str = "c.id, c.lead_id, c.agent_id, a.name AS agent_name, c.phone_number, c.from_number, \
-    c.direction, c.status, c.disposition, c.duration_s, c.notes, c.recording_url, c.started_at, c.answered_at, \
-    c.ended_at, c.ended_by, c.ringing_at";
 
 /// The list and search filters, shared by both queries; binds $1–$7.
 const FILTERS: &str = "deleted_at IS NULL \
@@ -335,49 +286,9 @@ impl SqliteStore {
 
     // ------------------------------------------------------------------ calls
 
-    /// Adds a line to a call's notes (e.g. what went wrong with the dial hook).
-    pub async fn note_call(&self, call_id: Uuid, text: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE call_logs SET notes = coalesce(notes || char(10), '') || $2 WHERE id = $1")
-            .bind(call_id)
-            .bind(text)
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
     // ------------------------------------------------------------------ queue and assignments
 
-    pub async fn unassign(&self, lead_id: Uuid) -> Result<bool> {
-        let done = sqlx::query("UPDATE lead_assignments SET active = 0 WHERE lead_id = $1 AND active = 1")
-            .bind(lead_id)
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    pub async fn expire_assignments(&self, now: DateTime<Utc>) -> Result<u64> {
-        let done = sqlx::query("UPDATE lead_assignments SET active = 0 WHERE active = 1 AND expires_at <= $1")
-            .bind(now)
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected())
-    }
-
     // ------------------------------------------------------------------ callbacks
-
-    pub async fn due_callbacks(&self, agent_id: Option<i64>, until: DateTime<Utc>) -> Result<Vec<Callback>> {
-        Ok(sqlx::query_as(
-            "SELECT c.id, c.lead_id, c.agent_id, a.name AS agent_name, l.first_name || ' ' || l.last_name AS lead_name, \
-             c.due_at, c.note, c.created_at, c.done_at FROM callbacks c JOIN agents a ON a.id = c.agent_id \
-             JOIN leads l ON l.id = c.lead_id \
-             WHERE c.done_at IS NULL AND c.due_at <= $1 AND ($2 IS NULL OR c.agent_id = $2) \
-               AND l.deleted_at IS NULL ORDER BY c.due_at LIMIT 1000",
-        )
-        .bind(until)
-        .bind(agent_id)
-        .fetch_all(&self.pool)
-        .await?)
-    }
 
     // ------------------------------------------------------------------ do-not-call list
 

@@ -6,9 +6,8 @@ use uuid::Uuid;
 use super::statements::SqliteTx;
 use crate::store::backend::ScriptTx;
 use crate::store::model::CallScript;
+use crate::store::portable::columns::SCRIPT_COLUMNS;
 use crate::store::Result;
-
-const SCRIPT_COLUMNS: &str = "name, body, updated_at, updated_by";
 
 impl ScriptTx for SqliteTx {
     crate::store::portable::script_statements!();
