@@ -6,7 +6,7 @@
 //! `COLDCALL_CONFIG` the config file (tests and demos use them to stay out of the user's files).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 
@@ -15,33 +15,7 @@ use crate::console_settings::{Action, FloorLimits};
 /// Default country for phone numbers written without one.
 pub const DEFAULT_REGION: &str = "US";
 
-/// The platform data directory (e.g. `~/.local/share/coldcall` on Linux), or `COLDCALL_DATA_DIR`.
-pub fn data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("COLDCALL_DATA_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    project_dirs()
-        .map(|dirs| dirs.data_dir().to_path_buf())
-        .unwrap_or_else(|| PathBuf::from(".coldcall"))
-}
-
-/// The config file: `COLDCALL_CONFIG`, else beside the data when `COLDCALL_DATA_DIR` is set, else
-/// the platform config directory (e.g. `~/.config/coldcall/config.toml`).
-pub fn config_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("COLDCALL_CONFIG").filter(|p| !p.is_empty()) {
-        return PathBuf::from(path);
-    }
-    if std::env::var_os("COLDCALL_DATA_DIR").is_some_and(|d| !d.is_empty()) {
-        return data_dir().join("config.toml");
-    }
-    project_dirs()
-        .map(|dirs| dirs.config_dir().join("config.toml"))
-        .unwrap_or_else(|| PathBuf::from(".coldcall/config.toml"))
-}
-
-fn project_dirs() -> Option<directories::ProjectDirs> {
-    directories::ProjectDirs::from("", "", "coldcall")
-}
+pub use crate::paths::{config_path, data_dir};
 
 /// The embedded default: a SQLite file in the data directory, created on first use.
 pub fn default_database_url() -> String {

@@ -16,7 +16,7 @@ pub struct SavedSession {
 
 /// `session.json` beside the config file.
 pub fn session_path() -> PathBuf {
-    crate::config::config_path()
+    crate::paths::config_path()
         .parent()
         .map(|d| d.join("session.json"))
         .unwrap_or_else(|| PathBuf::from("session.json"))

@@ -16,6 +16,7 @@ pub mod floor_session;
 pub mod import;
 pub mod logging;
 pub mod offline_link;
+pub mod paths;
 pub mod private_files;
 pub mod server;
 pub mod store;

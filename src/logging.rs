@@ -6,9 +6,9 @@ use tracing_appender::non_blocking::WorkerGuard;
 /// Starts file logging. Keep the returned guard alive until exit so buffered lines are written.
 /// Logging is best effort: a data directory that cannot be written leaves the program running.
 pub fn init() -> Option<WorkerGuard> {
-    let dir = crate::config::data_dir().join("logs");
+    let dir = crate::paths::data_dir().join("logs");
     crate::private_files::create_dir(&dir).ok()?;
-    let _ = crate::private_files::restrict(&crate::config::data_dir());
+    let _ = crate::private_files::restrict(&crate::paths::data_dir());
     if let Ok(entries) = std::fs::read_dir(&dir) {
         for entry in entries.flatten() {
             let _ = crate::private_files::restrict(&entry.path());

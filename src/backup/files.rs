@@ -11,7 +11,7 @@ const STAMP: &str = "%Y%m%dT%H%M%S%.3fZ";
 
 /// The default folder: `backups/` in the data directory.
 pub fn default_dir() -> PathBuf {
-    crate::config::data_dir().join("backups")
+    crate::paths::data_dir().join("backups")
 }
 
 /// `coldcall-20261123T150000.123Z.backup.zst`: names sort in time order.
