@@ -21,6 +21,15 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
+/// A contact point's value as shown: a phone number grouped as it is dialled, as the lead's own
+/// number is ("+44 20 7946 0958", not the stored "+442079460958"); anything else as it is.
+pub fn contact_value(kind: crate::domain::ContactKind, value: &str) -> String {
+    match kind {
+        crate::domain::ContactKind::Phone => printable(&crate::domain::phone::format_international(value)),
+        _ => printable(value),
+    }
+}
+
 /// Text of several lines made printable line by line: its line breaks stay.
 pub fn printable_lines(text: &str) -> String {
     text.lines().map(printable).collect::<Vec<_>>().join("\n")
@@ -51,6 +60,14 @@ mod tests {
         assert_eq!(printable("Invoice\u{202E}fdp.exe"), "Invoicefdp.exe");
         assert_eq!(printable("ad\u{200B}min\u{FEFF}"), "admin");
         assert_eq!(printable("Zoë 王"), "Zoë 王");
+    }
+
+    #[test]
+    fn contact_phones_are_grouped_and_other_contacts_left_as_they_are() {
+        use crate::domain::ContactKind;
+        assert_eq!(contact_value(ContactKind::Phone, "+442079460958"), "+44 20 7946 0958");
+        assert_eq!(contact_value(ContactKind::Phone, "not\x1b a number"), "not  a number");
+        assert_eq!(contact_value(ContactKind::Email, "+442079460958"), "+442079460958");
     }
 
     #[test]

@@ -270,6 +270,37 @@ async fn an_edit_with_a_bad_phone_shows_the_error_and_saves_nothing() {
     assert_eq!(db.store.lead(leads[0].id).await.unwrap().unwrap().phone, "+12125550199");
 }
 
+/// A contact number reads as the lead's own number reads, and an edit that leaves the shown
+/// number as it is keeps the stored one.
+#[tokio::test]
+async fn numbers_read_as_they_are_dialled_and_an_edit_keeps_the_stored_one() {
+    let (db, leads) = floor().await;
+    let mut console = Console::open(&db.store, "alice").await;
+    console.press("n").await;
+    // the contact form: its kind (a phone), then the value
+    console.press("a<Tab>(415) 555-0123<Enter>").await;
+    assert_eq!(console.status_text(), "contact added: +1 415-555-0123");
+    let contacts = db.store.contacts(leads[0].id).await.unwrap();
+    assert_eq!(contacts[0].value, "+14155550123", "stored in E.164");
+
+    console.press("E").await;
+    let shown = match console.app.modal() {
+        Some(Modal::Edit(form)) => form
+            .fields
+            .iter()
+            .find(|f| f.name == "phone")
+            .unwrap()
+            .value()
+            .to_string(),
+        other => panic!("the edit form is open, got {other:?}"),
+    };
+    assert_eq!(shown, coldcall::domain::phone::format_international(&leads[0].phone));
+    assert_ne!(shown, leads[0].phone, "grouped, not the stored form");
+    console.press("<Enter>").await;
+    assert!(console.app.modal().is_none(), "{}", console.status_text());
+    assert_eq!(db.store.lead(leads[0].id).await.unwrap().unwrap().phone, leads[0].phone);
+}
+
 #[tokio::test]
 async fn an_outcome_typed_while_the_database_is_away_is_kept_and_saved_later() {
     let (db, leads) = floor().await;

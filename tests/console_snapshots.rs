@@ -130,6 +130,21 @@ async fn queue() {
 #[tokio::test]
 async fn lead_detail() {
     let (db, mut app) = floor().await;
+    // A second number, stored in E.164, reads grouped as the lead's own number does.
+    let ada = db
+        .store
+        .search_leads("Quinn", &Default::default(), 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let office = coldcall::store::NewContact {
+        kind: coldcall::domain::ContactKind::Phone,
+        value: "+44 20 7946 0958".into(),
+        label: Some("London office".into()),
+        is_primary: false,
+        is_verified: false,
+    };
+    db.store.add_contact(ada.id, &office, "US").await.unwrap();
     press(&mut app, &db.store, &[KeyCode::Enter]).await;
     check("lead_detail", &app);
 }

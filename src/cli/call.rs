@@ -2,7 +2,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use clap::Subcommand;
 
 use super::output::{clean, table, time};
-use super::{parse_id, CliError, Ctx};
+use super::{CliError, Ctx};
 use crate::store::{EndCall, StartCall};
 
 #[derive(Debug, Subcommand)]
@@ -78,9 +78,13 @@ pub enum CallbackCommand {
         all: bool,
     },
     /// Mark a callback done
-    Done { id: String },
+    Done {
+        /// The callback's id, or an unambiguous start of it
+        id: String,
+    },
     /// Give an open callback to another agent (e.g. an overdue one)
     Hand {
+        /// The callback's id, or an unambiguous start of it
         id: String,
         /// The agent who takes it over
         to: String,
@@ -328,7 +332,7 @@ pub async fn run_callback(ctx: &Ctx, cmd: CallbackCommand) -> Result<(), CliErro
             let agent = ctx.agent_named(&to).await?;
             if !ctx
                 .store
-                .hand_callback(parse_id("callback", &id)?, agent.id, actor)
+                .hand_callback(super::callback_id(ctx, &id).await?, agent.id, actor)
                 .await?
             {
                 return Err(CliError::Usage("no open callback with this id".into()));
@@ -338,7 +342,7 @@ pub async fn run_callback(ctx: &Ctx, cmd: CallbackCommand) -> Result<(), CliErro
             });
         }
         CallbackCommand::Done { id } => {
-            let done = ctx.store.complete_callback(parse_id("callback", &id)?).await?;
+            let done = ctx.store.complete_callback(super::callback_id(ctx, &id).await?).await?;
             if !done {
                 return Err(CliError::Usage("no open callback with this id".into()));
             }

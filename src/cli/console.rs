@@ -4,6 +4,7 @@ use clap::Subcommand;
 
 use super::{CliError, Ctx, Output};
 use crate::config::Config;
+use crate::domain::authority::{authorize, Permission};
 use crate::domain::Role;
 use crate::store::{Agent, ConnectOptions, NewAgent, Store, StoreError};
 use crate::tui::app::App;
@@ -38,11 +39,8 @@ pub async fn open(ctx: &Ctx, config: &Config, local_default: bool, supervise: bo
             ))
         }
     };
-    if supervise && !agent.role.can_force() {
-        return Err(CliError::Usage(format!(
-            "{} is an agent; the supervisor's console needs the supervisor or admin role",
-            agent.name
-        )));
+    if supervise {
+        authorize(&agent.name, agent.role, Permission::WatchFloor).map_err(|e| CliError::Usage(e.to_string()))?;
     }
     run_console(ctx.store.clone(), agent, config, ctx.region.clone(), supervise, None).await
 }

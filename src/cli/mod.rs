@@ -29,6 +29,7 @@ pub use output::Output;
 
 use std::io::IsTerminal;
 
+use crate::domain::authority::{authorize, Permission};
 use crate::store::{Agent, ConnectOptions, Store, StoreError};
 
 #[derive(Debug, Parser)]
@@ -436,14 +437,32 @@ pub async fn call_id(ctx: &Ctx, text: &str) -> Result<uuid::Uuid, CliError> {
         .map_err(CliError::Usage)
 }
 
+/// The open callback named by its id or an unambiguous prefix of it. The store has no id-range
+/// lookup for callbacks, so a prefix is matched among the open ones, as the server's own check
+/// finds a callback; an agent's prefix names one of their own (the only ones an agent may
+/// handle through the server), a supervisor's or the admin shell's anyone's.
+pub async fn callback_id(ctx: &Ctx, text: &str) -> Result<uuid::Uuid, CliError> {
+    if let Ok(id) = uuid::Uuid::parse_str(text.trim()) {
+        return Ok(id);
+    }
+    let (lo, hi) = crate::domain::ids::prefix_range(text).map_err(|why| CliError::Usage(format!("callback: {why}")))?;
+    let whose = match ctx.actor().await? {
+        Some(a) if authorize(&a.name, a.role, Permission::HandCallback).is_err() => Some(a.id),
+        _ => None,
+    };
+    let far = ctx.store.now() + chrono::Duration::days(365 * 100);
+    let found: Vec<_> = (ctx.store.due_callbacks(whose, far).await?)
+        .into_iter()
+        .filter(|c| (lo..=hi).contains(&c.id))
+        .collect();
+    crate::domain::ids::pick_one("callback", text, found, |c| c.id)
+        .map(|c| c.id)
+        .map_err(CliError::Usage)
+}
+
 fn prefix_error(what: &'static str) -> impl Fn(StoreError) -> CliError {
     move |e| match e {
         StoreError::BadInput(why) => CliError::Usage(format!("{what}: {why}")),
         e => e.into(),
     }
-}
-
-/// Parses a lead or call id given on the command line.
-pub fn parse_id(what: &str, text: &str) -> Result<uuid::Uuid, CliError> {
-    uuid::Uuid::parse_str(text.trim()).map_err(|_| CliError::Usage(format!("{what}: '{text}' is not a valid id")))
 }

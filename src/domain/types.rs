@@ -145,13 +145,6 @@ domain_enum! {
     }
 }
 
-impl Role {
-    /// Whether this role may override a refusal (e.g. take over someone else's lead).
-    pub fn can_force(self) -> bool {
-        matches!(self, Self::Supervisor | Self::Admin)
-    }
-}
-
 domain_enum! {
     /// Progress of a single call.
     CallStatus, kind = "call status", {
@@ -274,12 +267,5 @@ mod tests {
         assert_eq!(Priority::Urgent.rank(), 3);
         assert_eq!(Priority::from_rank(4), None);
         assert_eq!(Priority::from_rank(-1), None);
-    }
-
-    #[test]
-    fn only_supervisors_and_admins_force() {
-        assert!(!Role::Agent.can_force());
-        assert!(Role::Supervisor.can_force());
-        assert!(Role::Admin.can_force());
     }
 }

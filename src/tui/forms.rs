@@ -389,7 +389,10 @@ pub struct EditForm {
 
 impl EditForm {
     pub fn new(lead: &Lead) -> Self {
-        Self::with_input(lead.id, lead.fields().to_input())
+        let mut input = lead.fields().to_input();
+        // Shown as the detail shows it; saving normalises it back to the same E.164 number.
+        input.phone = crate::domain::phone::format_international(&input.phone);
+        Self::with_input(lead.id, input)
     }
 
     /// An empty form for a lead not yet in the database (`lead_id` is nil until it is saved).
@@ -837,6 +840,26 @@ mod tests {
         match form.key(&code(KeyCode::Enter), "US") {
             FormResult::Done(fields) => assert_eq!(fields.priority, Priority::Low),
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// The phone is shown grouped, as the detail shows it, and saves back to the stored number
+    /// (a foreign one too, typed where the default region is another country's).
+    #[test]
+    fn the_edit_form_shows_the_phone_grouped_and_saves_the_same_number() {
+        for (stored, shown) in [
+            ("+12125550001", "+1 212-555-0001"),
+            ("+442079460958", "+44 20 7946 0958"),
+        ] {
+            let mut lead = crate::tui::app::tests::lead("Ada");
+            lead.phone = stored.into();
+            let mut form = EditForm::new(&lead);
+            let phone = form.fields.iter().find(|f| f.name == "phone").unwrap();
+            assert_eq!(phone.value(), shown);
+            match form.key(&code(KeyCode::Enter), "US") {
+                FormResult::Done(fields) => assert_eq!(fields.phone, stored),
+                other => panic!("{other:?}"),
+            }
         }
     }
 

@@ -33,6 +33,7 @@ use super::forms::{ContactForm, EditForm, Field, FilterForm, StatusForm};
 use super::keymap::{Action, Keymap};
 use super::request::{PhoneEvent, Reply, Request};
 use crate::dialer::{BaresipSettings, DialHook};
+use crate::domain::authority::{authorize, Permission};
 use crate::domain::{Disposition, Policy};
 use crate::store::{Agent, Change, Lead};
 
@@ -250,6 +251,16 @@ impl App {
         &self.dispositions
     }
 
+    /// The floor's calling hours and default zone.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Whether this console's agent may do what needs `permission` (the domain decides).
+    pub fn may(&self, permission: Permission) -> bool {
+        authorize(&self.agent.name, self.agent.role, permission).is_ok()
+    }
+
     /// An outcome as agents know it ("No answer"), not its code.
     pub fn outcome_label(&self, code: &str) -> String {
         self.dispositions
@@ -358,7 +369,7 @@ impl App {
                 self.open_release();
                 Vec::new()
             }
-            Action::ToggleFloor if self.agent.role.can_force() => {
+            Action::ToggleFloor if self.may(Permission::WatchFloor) => {
                 self.floor.toggle();
                 self.focus = Pane::Queue;
                 self.floor_request().into_iter().collect()
@@ -555,7 +566,7 @@ impl App {
     }
 
     fn open_release(&mut self) {
-        if !self.agent.role.can_force() {
+        if !self.may(Permission::ReleaseLock) {
             self.status
                 .warn(About::Console, "only supervisors release other agents' calls");
         } else if self.focus != Pane::Calls {
@@ -569,7 +580,7 @@ impl App {
 
     /// A supervisor merges a duplicate into the open (or selected) lead, which is kept.
     fn open_merge(&mut self) {
-        if !self.agent.role.can_force() {
+        if !self.may(Permission::MergeLeads) {
             return self.status.warn(About::Console, "only supervisors merge leads");
         }
         let Some(lead) = self.current_lead() else {
@@ -609,7 +620,12 @@ impl App {
     /// A supervisor gives the selected overdue callback (on the floor) or the current lead (in
     /// the lead views) to an agent they name.
     fn open_assign(&mut self) {
-        if !self.agent.role.can_force() {
+        let permission = if self.floor.supervising() {
+            Permission::HandCallback
+        } else {
+            Permission::AssignToOther
+        };
+        if !self.may(permission) {
             return self
                 .status
                 .warn(About::Console, "only supervisors assign leads and hand callbacks on");
@@ -733,277 +749,302 @@ impl App {
         retried
     }
 
+    /// Routes a reply to what it is about. Replies that ask for more (a refresh, the lead again)
+    /// are answered here; the rest only bring something to keep or to say (`keep`).
     fn answer(&mut self, reply: Reply) -> Vec<Request> {
         match reply {
-            Reply::Ok => Vec::new(),
             Reply::Changes(changes) => self.on_changes(&changes),
-            Reply::FeedDown(message) => {
-                if self.connection.lost() {
-                    self.status
-                        .warn(About::Console, format!("database unreachable: {message}"));
-                }
+            Reply::Claimed(Some(claim)) => self.on_claimed(claim),
+            Reply::Merged(summary) => self.on_merged(&summary),
+            Reply::CheckedOut { file, summary } => self.on_checked_out(&file, &summary),
+            Reply::Synced(synced) => self.on_synced(&synced.report),
+            Reply::CallStarted(started) => self.on_call_started(started),
+            Reply::Phone { call_id, event } => self.on_phone(call_id, event),
+            Reply::CallEnded(ended) => self.on_call_ended(ended),
+            Reply::LeadChanged { lead, message } => self.on_lead_changed(*lead, message),
+            Reply::LeadAdded(lead) => self.on_lead_added(*lead),
+            Reply::Assigned(message) => self.on_assigned(message),
+            Reply::Released(lock) => self.on_released(&lock),
+            Reply::ContactAdded(contact) => self.on_contact_added(&contact),
+            Reply::LeadDeleted { lead_id } => self.on_lead_deleted(lead_id),
+            other => {
+                self.keep(other);
                 Vec::new()
             }
-            Reply::Leads { seq, after, page } => {
-                self.lists.on_leads(seq, after, page);
-                Vec::new()
-            }
-            Reply::Queue { seq, leads } => {
-                self.lists.on_queue(seq, leads);
-                Vec::new()
-            }
-            Reply::Search { seq, leads } => {
-                self.lists.on_search(seq, leads);
-                Vec::new()
-            }
-            Reply::Callbacks { callbacks, blocked } => {
-                let claim_key = self.keymap.key_for(Action::ClaimNext);
-                if let Some(text) = self.announcer.due(&callbacks, &blocked, self.now, &claim_key) {
-                    self.status.warn(About::Console, text);
-                }
-                self.lists.on_callbacks(callbacks);
-                Vec::new()
-            }
-            Reply::Claimed(Some(claim)) => {
-                let due = if claim.source == crate::store::ClaimSource::Callback {
-                    " (callback due)"
-                } else {
-                    ""
-                };
-                let lead_id = claim.lead.id;
-                let text = format!("next: {}{due}; press c to call", claim.lead.full_name());
-                self.status.info(About::Lead(lead_id), text);
-                self.focus = Pane::Detail;
-                let mut requests = vec![self.lead.show(claim.lead)];
-                if self.lists.tab() == QueueTab::Mine {
-                    requests.extend(self.lists.reload());
-                }
-                requests
-            }
-            Reply::Claimed(None) => {
-                self.status.warn(
-                    About::Console,
-                    "no lead can be called right now (all claimed, called recently, or outside calling hours)",
-                );
-                Vec::new()
-            }
+        }
+    }
+
+    /// Replies after which nothing more is asked: data put where it belongs, or a message.
+    fn keep(&mut self, reply: Reply) {
+        match reply {
+            Reply::Ok => {}
+            Reply::FeedDown(message) => self.on_feed_down(&message),
+            Reply::Leads { seq, after, page } => self.lists.on_leads(seq, after, page),
+            Reply::Queue { seq, leads } => self.lists.on_queue(seq, leads),
+            Reply::Search { seq, leads } => self.lists.on_search(seq, leads),
+            Reply::Callbacks { callbacks, blocked } => self.on_callbacks(callbacks, &blocked),
+            Reply::Claimed(None) => self.status.warn(
+                About::Console,
+                "no lead can be called right now (all claimed, called recently, or outside calling hours)",
+            ),
             Reply::Detail {
                 lead,
                 contacts,
                 calls,
                 statuses,
-            } => {
-                self.lead.on_detail(*lead, contacts, calls, statuses);
-                Vec::new()
-            }
-            Reply::ActiveCalls(calls) => {
-                self.calls.on_reply(calls);
-                Vec::new()
-            }
-            Reply::Dispositions(list) => {
-                self.dispositions = list;
-                Vec::new()
-            }
-            Reply::Policy(policy) => {
-                self.policy = *policy;
-                Vec::new()
-            }
-            Reply::Security(security) => {
-                self.security = Some(security);
-                Vec::new()
-            }
-            Reply::OfflineCopy(checkout) => {
-                self.offline_copy = checkout;
-                Vec::new()
-            }
-            Reply::Script { lead_id, script } => {
-                self.lead.on_script(lead_id, script);
-                Vec::new()
-            }
-            Reply::Merged(summary) => {
-                use crate::display::count;
-                self.status.info(
-                    About::Lead(summary.kept.id),
-                    format!(
-                        "merged into {}: {}, {}, {} and {} moved",
-                        summary.kept.full_name(),
-                        count(summary.calls, "call"),
-                        count(summary.status_changes, "status change"),
-                        count(summary.contacts, "contact point"),
-                        count(summary.callbacks, "callback")
-                    ),
-                );
-                let mut requests = self.lists.refresh();
-                requests.extend(self.lead.reload());
-                requests
-            }
-            Reply::CheckedOut { file, summary } => {
-                self.status.info(
-                    About::Console,
-                    format!(
-                        "checked out {} leads to {} until {}; work it with: coldcall offline open {}",
-                        summary.leads,
-                        file.display(),
-                        summary
-                            .checkout
-                            .expires_at
-                            .with_timezone(&chrono::Local)
-                            .format("%a %d %b %H:%M"),
-                        file.display()
-                    ),
-                );
-                self.lists.refresh()
-            }
-            Reply::Synced(synced) => {
-                let r = &synced.report;
-                use crate::display::count;
-                let conflicts = match r.conflicts() {
-                    0 => "no conflicts".to_string(),
-                    n => format!("{}: see coldcall offline status", count(n as u64, "conflict")),
-                };
-                self.status.info(
-                    About::Console,
-                    format!(
-                        "synced: {} and {} sent, {} given back; {conflicts}",
-                        count(r.calls_uploaded, "call"),
-                        count(r.status_changes_applied, "status change"),
-                        count(r.leads_released, "lead")
-                    ),
-                );
-                let mut requests = self.lists.refresh();
-                requests.push(Request::OfflineCopy);
-                requests.extend(self.lead.reload());
-                requests
-            }
-            Reply::CallStarted(started) => self.on_call_started(started),
-            Reply::Phone { call_id, event } => self.on_phone(call_id, event),
-            Reply::Refused(refusal) => {
-                let about = self.current_lead().map_or(About::Console, |l| About::Lead(l.id));
-                self.status.error(about, call::refusal_text(&refusal, self.now));
-                Vec::new()
-            }
-            Reply::HeartbeatLost { call_id } => {
-                if self.desk.call().is_some_and(|c| c.call_id == call_id) {
-                    self.status.error(
-                        About::Call(call_id),
-                        "the call lock expired (no heartbeat reached the database); record the outcome anyway",
-                    );
-                }
-                Vec::new()
-            }
-            Reply::CallEnded(ended) => self.on_call_ended(ended),
-            Reply::LeadChanged { lead, message } => {
-                let lead_id = lead.id;
-                self.status.info(About::Lead(lead_id), message);
-                self.lead.on_changed(*lead);
-                let mut requests = vec![Request::Detail { lead_id }];
-                requests.extend(self.lists.reload());
-                requests
-            }
-            Reply::LeadAdded(lead) => {
-                let text = format!("lead added: {}; press c to call", lead.full_name());
-                self.status.info(About::Lead(lead.id), text);
-                self.focus = Pane::Detail;
-                let mut requests = vec![self.lead.show(*lead)];
-                requests.extend(self.lists.reload());
-                requests
-            }
-            Reply::Hooked { hangup, error } => {
-                if let Some(error) = error {
-                    let what = if hangup { "hang-up" } else { "dialling" };
-                    let about = self.desk.call().map_or(About::Console, |c| About::Call(c.call_id));
-                    self.status.error(
-                        about,
-                        format!("{what} failed: {error} (noted on the call; dial by hand)"),
-                    );
-                }
-                Vec::new()
-            }
+            } => self.lead.on_detail(*lead, contacts, calls, statuses),
+            Reply::ActiveCalls(calls) => self.calls.on_reply(calls),
+            Reply::Dispositions(list) => self.dispositions = list,
+            Reply::Policy(policy) => self.policy = *policy,
+            Reply::Security(security) => self.security = Some(security),
+            Reply::OfflineCopy(checkout) => self.offline_copy = checkout,
+            Reply::Script { lead_id, script } => self.lead.on_script(lead_id, script),
+            Reply::Refused(refusal) => self.on_refused(&refusal),
+            Reply::HeartbeatLost { call_id } => self.on_heartbeat_lost(call_id),
+            Reply::Hooked { hangup, error } => self.on_hooked(hangup, error),
             Reply::Floor {
                 presence,
                 figures,
                 overdue,
                 offline,
-            } => {
-                self.floor.on_floor(Floor {
-                    presence,
-                    figures: *figures,
-                    overdue,
-                    offline,
-                });
-                Vec::new()
-            }
-            Reply::Assigned(message) => {
-                self.status.info(About::Console, message);
-                let mut requests = self.lists.refresh();
-                requests.extend(self.floor_request());
-                requests.extend(self.lead.reload());
-                requests
-            }
-            Reply::Released(lock) => {
-                self.status.info(
-                    About::Console,
-                    format!("call {} released; recorded as abandoned", lock.call_id),
-                );
-                let mut requests = vec![Request::ActiveCalls];
-                requests.extend(self.floor_request());
-                requests
-            }
-            Reply::Reaped(reaped) => {
-                if !reaped.is_empty() {
-                    self.status.info(
-                        About::Console,
-                        format!(
-                            "released {} stale call lock(s) left by a console that stopped",
-                            reaped.len()
-                        ),
-                    );
-                }
-                Vec::new()
-            }
-            Reply::ContactAdded(contact) => {
-                let text = format!("contact added: {}", contact.value);
-                self.status.info(About::Lead(contact.lead_id), text);
-                vec![Request::Detail {
-                    lead_id: contact.lead_id,
-                }]
-            }
-            Reply::LeadDeleted { lead_id } => {
-                self.status.info(
-                    About::Console,
-                    "lead deleted (it can be restored from the command line)",
-                );
-                if self.lead.on_deleted(lead_id) {
-                    self.focus = Pane::Queue;
-                }
-                self.lists.reload()
-            }
-            Reply::Rejected { what, message, request } => {
-                let mut about = About::Console;
-                if let Request::EndCall(_) = *request {
-                    if let Some(form) = self.desk.on_end_rejected(&message) {
-                        // The outcome form comes back with what was typed.
-                        self.modal = Some(Modal::Outcome(form));
-                        about = About::Form;
-                    }
-                }
-                self.status.error(about, format!("{what}: {message}"));
-                Vec::new()
-            }
-            Reply::Failed { what, message, request } => {
-                self.lists.on_failed();
-                let session_ended = message.contains(crate::store::remote::LOG_IN_AGAIN);
-                let text = match (self.connection.failed(*request), session_ended) {
-                    // Said short, so the way out fits the status line.
-                    (true, true) => format!("session ended, {what} kept: {}", crate::store::remote::LOG_IN_AGAIN),
-                    (false, true) => format!("session ended: {}", crate::store::remote::LOG_IN_AGAIN),
-                    (true, false) => format!("database unreachable while {what}; kept, will save when it is back"),
-                    (false, _) => format!("database unreachable while {what}: {message}"),
-                };
-                self.status.warn(About::Console, text);
-                Vec::new()
+            } => self.floor.on_floor(Floor {
+                presence,
+                figures: *figures,
+                overdue,
+                offline,
+            }),
+            Reply::Reaped(reaped) => self.on_reaped(reaped.len()),
+            Reply::Rejected { what, message, request } => self.on_rejected(what, &message, *request),
+            Reply::Failed { what, message, request } => self.on_failed(what, &message, *request),
+            // `answer` takes these before they reach here.
+            Reply::Changes(_)
+            | Reply::Claimed(Some(_))
+            | Reply::Merged(_)
+            | Reply::CheckedOut { .. }
+            | Reply::Synced(_)
+            | Reply::CallStarted(_)
+            | Reply::Phone { .. }
+            | Reply::CallEnded(_)
+            | Reply::LeadChanged { .. }
+            | Reply::LeadAdded(_)
+            | Reply::Assigned(_)
+            | Reply::Released(_)
+            | Reply::ContactAdded(_)
+            | Reply::LeadDeleted { .. } => {}
+        }
+    }
+
+    fn on_feed_down(&mut self, message: &str) {
+        if self.connection.lost() {
+            self.status
+                .warn(About::Console, format!("database unreachable: {message}"));
+        }
+    }
+
+    /// The agent's open callbacks: listed, and a due one announced with when `n` can give it.
+    fn on_callbacks(&mut self, callbacks: Vec<crate::store::Callback>, blocked: &[(Uuid, crate::domain::Refusal)]) {
+        let claim_key = self.keymap.key_for(Action::ClaimNext);
+        if let Some(text) = self.announcer.due(&callbacks, blocked, self.now, &claim_key) {
+            self.status.warn(About::Console, text);
+        }
+        self.lists.on_callbacks(callbacks);
+    }
+
+    /// The next lead is the agent's: it opens, and My queue no longer lists it as waiting.
+    fn on_claimed(&mut self, claim: crate::store::Claim) -> Vec<Request> {
+        let due = if claim.source == crate::store::ClaimSource::Callback {
+            " (callback due)"
+        } else {
+            ""
+        };
+        let lead_id = claim.lead.id;
+        let text = format!("next: {}{due}; press c to call", claim.lead.full_name());
+        self.status.info(About::Lead(lead_id), text);
+        self.focus = Pane::Detail;
+        let mut requests = vec![self.lead.show(claim.lead)];
+        if self.lists.tab() == QueueTab::Mine {
+            requests.extend(self.lists.reload());
+        }
+        requests
+    }
+
+    fn on_merged(&mut self, summary: &crate::store::MergeSummary) -> Vec<Request> {
+        use crate::display::count;
+        self.status.info(
+            About::Lead(summary.kept.id),
+            format!(
+                "merged into {}: {}, {}, {} and {} moved",
+                summary.kept.full_name(),
+                count(summary.calls, "call"),
+                count(summary.status_changes, "status change"),
+                count(summary.contacts, "contact point"),
+                count(summary.callbacks, "callback")
+            ),
+        );
+        let mut requests = self.lists.refresh();
+        requests.extend(self.lead.reload());
+        requests
+    }
+
+    fn on_checked_out(
+        &mut self,
+        file: &std::path::Path,
+        summary: &crate::store::offline::CheckoutSummary,
+    ) -> Vec<Request> {
+        self.status.info(
+            About::Console,
+            format!(
+                "checked out {} leads to {} until {}; work it with: coldcall offline open {}",
+                summary.leads,
+                file.display(),
+                summary
+                    .checkout
+                    .expires_at
+                    .with_timezone(&chrono::Local)
+                    .format("%a %d %b %H:%M"),
+                file.display()
+            ),
+        );
+        self.lists.refresh()
+    }
+
+    fn on_synced(&mut self, r: &crate::store::offline::SyncReport) -> Vec<Request> {
+        use crate::display::count;
+        let conflicts = match r.conflicts() {
+            0 => "no conflicts".to_string(),
+            n => format!("{}: see coldcall offline status", count(n as u64, "conflict")),
+        };
+        self.status.info(
+            About::Console,
+            format!(
+                "synced: {} and {} sent, {} given back; {conflicts}",
+                count(r.calls_uploaded, "call"),
+                count(r.status_changes_applied, "status change"),
+                count(r.leads_released, "lead")
+            ),
+        );
+        let mut requests = self.lists.refresh();
+        requests.push(Request::OfflineCopy);
+        requests.extend(self.lead.reload());
+        requests
+    }
+
+    fn on_refused(&mut self, refusal: &crate::domain::Refusal) {
+        let about = self.current_lead().map_or(About::Console, |l| About::Lead(l.id));
+        self.status.error(about, call::refusal_text(refusal, self.now));
+    }
+
+    fn on_heartbeat_lost(&mut self, call_id: Uuid) {
+        if self.desk.call().is_some_and(|c| c.call_id == call_id) {
+            self.status.error(
+                About::Call(call_id),
+                "the call lock expired (no heartbeat reached the database); record the outcome anyway",
+            );
+        }
+    }
+
+    fn on_lead_changed(&mut self, lead: Lead, message: String) -> Vec<Request> {
+        let lead_id = lead.id;
+        self.status.info(About::Lead(lead_id), message);
+        self.lead.on_changed(lead);
+        let mut requests = vec![Request::Detail { lead_id }];
+        requests.extend(self.lists.reload());
+        requests
+    }
+
+    fn on_lead_added(&mut self, lead: Lead) -> Vec<Request> {
+        let text = format!("lead added: {}; press c to call", lead.full_name());
+        self.status.info(About::Lead(lead.id), text);
+        self.focus = Pane::Detail;
+        let mut requests = vec![self.lead.show(lead)];
+        requests.extend(self.lists.reload());
+        requests
+    }
+
+    /// The softphone hook ran; only its failure is worth a word.
+    fn on_hooked(&mut self, hangup: bool, error: Option<String>) {
+        let Some(error) = error else { return };
+        let what = if hangup { "hang-up" } else { "dialling" };
+        let about = self.desk.call().map_or(About::Console, |c| About::Call(c.call_id));
+        self.status.error(
+            about,
+            format!("{what} failed: {error} (noted on the call; dial by hand)"),
+        );
+    }
+
+    fn on_assigned(&mut self, message: String) -> Vec<Request> {
+        self.status.info(About::Console, message);
+        let mut requests = self.lists.refresh();
+        requests.extend(self.floor_request());
+        requests.extend(self.lead.reload());
+        requests
+    }
+
+    fn on_released(&mut self, lock: &crate::store::ReapedLock) -> Vec<Request> {
+        self.status.info(
+            About::Console,
+            format!("call {} released; recorded as abandoned", lock.call_id),
+        );
+        let mut requests = vec![Request::ActiveCalls];
+        requests.extend(self.floor_request());
+        requests
+    }
+
+    fn on_reaped(&mut self, reaped: usize) {
+        if reaped > 0 {
+            self.status.info(
+                About::Console,
+                format!("released {reaped} stale call lock(s) left by a console that stopped"),
+            );
+        }
+    }
+
+    fn on_contact_added(&mut self, contact: &crate::store::Contact) -> Vec<Request> {
+        let text = format!(
+            "contact added: {}",
+            crate::display::contact_value(contact.kind, &contact.value)
+        );
+        self.status.info(About::Lead(contact.lead_id), text);
+        vec![Request::Detail {
+            lead_id: contact.lead_id,
+        }]
+    }
+
+    fn on_lead_deleted(&mut self, lead_id: Uuid) -> Vec<Request> {
+        self.status.info(
+            About::Console,
+            "lead deleted (it can be restored from the command line)",
+        );
+        if self.lead.on_deleted(lead_id) {
+            self.focus = Pane::Queue;
+        }
+        self.lists.reload()
+    }
+
+    /// Input the store would not take: said, and an outcome form comes back with what was typed.
+    fn on_rejected(&mut self, what: &str, message: &str, request: Request) {
+        let mut about = About::Console;
+        if let Request::EndCall(_) = request {
+            if let Some(form) = self.desk.on_end_rejected(message) {
+                self.modal = Some(Modal::Outcome(form));
+                about = About::Form;
             }
         }
+        self.status.error(about, format!("{what}: {message}"));
+    }
+
+    /// The database did not answer: said, and a write that must survive is kept for a retry.
+    fn on_failed(&mut self, what: &str, message: &str, request: Request) {
+        self.lists.on_failed();
+        let session_ended = message.contains(crate::store::remote::LOG_IN_AGAIN);
+        let text = match (self.connection.failed(request), session_ended) {
+            // Said short, so the way out fits the status line.
+            (true, true) => format!("session ended, {what} kept: {}", crate::store::remote::LOG_IN_AGAIN),
+            (false, true) => format!("session ended: {}", crate::store::remote::LOG_IN_AGAIN),
+            (true, false) => format!("database unreachable while {what}; kept, will save when it is back"),
+            (false, _) => format!("database unreachable while {what}: {message}"),
+        };
+        self.status.warn(About::Console, text);
     }
 
     fn on_call_started(&mut self, started: crate::store::StartedCall) -> Vec<Request> {

@@ -386,3 +386,23 @@ fn a_started_call_asks_for_its_script_which_scrolls_in_the_lead_pane() {
         "scrolls to the last line, no further"
     );
 }
+
+/// A contact number is read back as the lead's own number reads, and the lead reloads to show it.
+#[test]
+fn an_added_contact_number_is_read_back_grouped() {
+    let mut app = app();
+    let ada = lead("Ada");
+    claimed(&mut app, &ada);
+    let requests = app.on_reply(Reply::ContactAdded(crate::store::Contact {
+        id: Uuid::now_v7(),
+        lead_id: ada.id,
+        kind: crate::domain::ContactKind::Phone,
+        value: "+442079460958".into(),
+        label: Some("office".into()),
+        is_primary: false,
+        is_verified: false,
+        created_at: app.now(),
+    }));
+    assert_eq!(app.status().text(), "contact added: +44 20 7946 0958");
+    assert_eq!(requests, vec![Request::Detail { lead_id: ada.id }]);
+}

@@ -7,6 +7,7 @@ use ratatui::Frame;
 
 use super::fit::{fit, width};
 use super::Theme;
+use crate::domain::authority::Permission;
 use crate::tui::app::{App, Level, Modal, Pane};
 use crate::tui::forms::OutcomeFocus;
 use crate::tui::keymap::Action;
@@ -137,8 +138,11 @@ pub fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 }
             }
             actions.extend([Action::Help, Action::Quit]);
-            if app.agent().role.can_force() {
-                actions.extend([Action::ToggleFloor, Action::Assign]);
+            if app.may(Permission::WatchFloor) {
+                actions.push(Action::ToggleFloor);
+            }
+            if app.may(Permission::AssignToOther) {
+                actions.push(Action::Assign);
             }
             if app.focus() == Pane::Queue {
                 actions.extend([
@@ -299,6 +303,35 @@ mod tests {
         let narrow = draw(80);
         assert!(narrow.contains("OFFLINE COPY until"), "kept at 80 columns: {narrow}");
         assert!(regex_free_clock(&narrow), "{narrow}");
+    }
+
+    /// The footer offers the floor and assigning to those the domain lets do them, no one else.
+    #[test]
+    fn the_footer_offers_supervisors_keys_to_supervisors_only() {
+        use crate::domain::Role;
+        let footer = |role: Role| {
+            let app = App::new(
+                crate::tui::app::tests::agent(role),
+                String::new(),
+                "US".into(),
+                Keymap::default(),
+                chrono::Utc::now(),
+            );
+            let mut terminal = Terminal::new(TestBackend::new(200, 1)).unwrap();
+            terminal
+                .draw(|frame| super::footer(&app, &Theme { color: false }, frame, frame.area()))
+                .unwrap();
+            terminal.backend().to_string()
+        };
+        let agent = footer(Role::Agent);
+        assert!(!agent.contains("floor / leads") && !agent.contains("assign"), "{agent}");
+        for role in [Role::Supervisor, Role::Admin] {
+            let line = footer(role);
+            assert!(
+                line.contains("F floor / leads") && line.contains("A assign/hand on"),
+                "{line}"
+            );
+        }
     }
 
     /// "hh:mm:ss " at the end of the line.

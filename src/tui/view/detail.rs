@@ -7,7 +7,8 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::{clock, when, Theme};
-use crate::display::printable;
+use crate::display::{contact_value, printable};
+use crate::domain::lead_zones;
 use crate::domain::phone::format_international;
 use crate::tui::app::{App, CurrentCall, Detail, DetailTab, Pane, Stage};
 
@@ -152,7 +153,11 @@ fn info(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rect
         Line::from(format!("{} · {}", text(&l.title), printable(&l.company))),
         Line::from(vec![label("phone"), Span::raw(format_international(&l.phone))]),
         Line::from(vec![label("email"), Span::raw(text(&l.email))]),
-        Line::from(vec![label("zone"), Span::raw(text(&l.timezone))]),
+        // Where the zone comes from, worded as `lead show` words it ("… (from the number)").
+        Line::from(vec![
+            label("zone"),
+            Span::raw(lead_zones(l.timezone.as_deref(), &l.phone, app.policy().default_timezone).to_string()),
+        ]),
         Line::from(vec![
             label("status"),
             Span::raw(format!(
@@ -186,7 +191,7 @@ fn info(app: &App, detail: &Detail, theme: &Theme, frame: &mut Frame, area: Rect
             .unwrap_or_default();
         lines.push(Line::from(vec![
             label(c.kind.as_str()),
-            Span::raw(format!("{}{tag}{primary}", printable(&c.value))),
+            Span::raw(format!("{}{tag}{primary}", contact_value(c.kind, &c.value))),
         ]));
     }
     if let Some(notes) = &l.notes {
