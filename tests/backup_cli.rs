@@ -216,3 +216,150 @@ fn a_backup_that_unpacks_to_one_huge_line_is_refused_in_bounded_memory() {
     }
     assert_eq!(target.lead_count(), 0, "nothing half-restored");
 }
+
+/// Offers `secret` once on the pipe at `fifo` to whichever process opens it next, then waits
+/// for that reader to see the end, so the next secret goes to the next reader.
+fn offer_once(fifo: &Path, secret: &[u8]) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    // Opening a pipe to write without blocking fails (ENXIO) until a reader has it open.
+    let mut pipe = loop {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(fifo)
+        {
+            Ok(pipe) => break pipe,
+            Err(e) if e.raw_os_error() == Some(libc::ENXIO) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => panic!("nobody read the key: {e}"),
+        }
+    };
+    pipe.write_all(secret).unwrap();
+    drop(pipe);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+}
+
+/// A backup that fails its read-back check never appears under its final name, nor is it left
+/// as a `.partial`. The check fails as it would if the backup key were rotated while the backup
+/// ran: the key file is a pipe that gives the writer one key and the check another.
+#[test]
+fn a_backup_that_fails_its_check_never_appears_under_its_name() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let admin = Admin::new(&format!("sqlite://{}", dir.path().join("floor.db").display()));
+    admin.json(&["db", "seed", "--leads", "5"]);
+    let partial_of = |p: &Path| p.with_file_name(format!("{}.partial", p.file_name().unwrap().to_str().unwrap()));
+
+    let good = dir.path().join("good.backup.zst");
+    assert_eq!(
+        admin.json(&["backup", "--out", good.to_str().unwrap()])["verified"],
+        true
+    );
+    assert!(good.exists() && !partial_of(&good).exists());
+
+    let key = dir.path().join("backup.key");
+    let c_key = std::ffi::CString::new(key.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates the pipe.
+    assert_eq!(unsafe { libc::mkfifo(c_key.as_ptr(), 0o600) }, 0, "mkfifo");
+    let offered = key.clone();
+    let keys = std::thread::spawn(move || {
+        offer_once(&offered, &[1u8; 32]);
+        offer_once(&offered, &[2u8; 32]);
+    });
+    let bad = dir.path().join("bad.backup.zst");
+    let out = admin
+        .command(&["backup", "--out", bad.to_str().unwrap()])
+        .env("COLDCALL_BACKUP_KEY_FILE", &key)
+        .output()
+        .unwrap();
+    keys.join().unwrap();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("backup key other than this floor's"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!bad.exists(), "a backup that failed its check has no final name");
+    assert!(!partial_of(&bad).exists(), "and is not left behind");
+}
+
+/// What a forger with coldcall's own source does to a keyed backup: reads it, changes a lead,
+/// and writes it out again with every plain checksum recomputed. Answers the forged file.
+fn forge(genuine: &Path, secret: &[u8], forged: &Path) -> PathBuf {
+    use coldcall::backup::{BackupKey, BackupReader, BackupWriter, Value};
+    let key = BackupKey::new(secret.to_vec()).unwrap();
+    let mut reader = BackupReader::open_with_key(std::fs::File::open(genuine).unwrap(), Some(key)).unwrap();
+    let out = std::fs::File::create(forged).unwrap();
+    let mut writer = BackupWriter::with_key(out, reader.header().clone(), None).unwrap();
+    let mut changed = false;
+    while let Some(table) = reader.next_table().unwrap() {
+        writer.begin_table(table.spec).unwrap();
+        let first_name = match table.spec.name {
+            "leads" => table.columns.iter().position(|c| c.name == "first_name"),
+            _ => None,
+        };
+        while let Some(mut row) = reader.next_row().unwrap() {
+            if let Some(at) = first_name.filter(|_| !changed) {
+                row[at] = Value::Text("Forged".into());
+                changed = true;
+            }
+            writer.row(&row).unwrap();
+        }
+    }
+    reader.finish().unwrap();
+    writer.finish().unwrap();
+    assert!(changed, "a lead was changed");
+    forged.to_path_buf()
+}
+
+/// With a backup key configured, a keyed backup that was altered and resealed with plain
+/// checksums passes every plain check, yet verify and restore refuse it by the key, and the
+/// database it was to go into stays empty; the genuine file restores.
+#[test]
+fn a_forged_keyed_backup_is_refused_and_the_database_is_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = [7u8; 32];
+    let key = dir.path().join("backup.key");
+    std::fs::write(&key, secret).unwrap();
+    let keyed = |admin: &Admin, args: &[&str]| {
+        admin
+            .command(args)
+            .env("COLDCALL_BACKUP_KEY_FILE", &key)
+            .output()
+            .unwrap()
+    };
+    let source = Admin::new(&format!("sqlite://{}", dir.path().join("source.db").display()));
+    source.json(&["db", "seed", "--leads", "5"]);
+    let genuine = dir.path().join("genuine.backup.zst");
+    let out = keyed(&source, &["backup", "--out", genuine.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let forged = forge(&genuine, &secret, &dir.path().join("forged.backup.zst"));
+    let forged = forged.to_str().unwrap();
+
+    let plain = source.run(&["backup", "verify", forged]);
+    assert_eq!(
+        code(&plain),
+        0,
+        "without the key the forgery looks intact: {}",
+        stderr(&plain)
+    );
+    let refusal = "not sealed with this floor's backup key";
+    let out = keyed(&source, &["backup", "verify", forged]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains(refusal), "{}", stderr(&out));
+
+    let target = Admin::new(&format!("sqlite://{}", dir.path().join("target.db").display()));
+    target.json(&["db", "migrate"]);
+    let out = keyed(&target, &["restore", forged]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains(refusal), "{}", stderr(&out));
+    assert_eq!(target.lead_count(), 0, "nothing of the forgery went in");
+    assert_eq!(target.json(&["agent", "list"]).as_array().unwrap().len(), 0);
+
+    let out = keyed(&target, &["restore", genuine.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(target.lead_count(), 5);
+}

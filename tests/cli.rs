@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use common::binary::{code, stderr, Coldcall as Console};
+use common::binary::{code, stderr, stdout, Coldcall as Console};
 
 /// What a script sees of the floor: live leads and active calls.
 impl Console {
@@ -26,22 +26,13 @@ fn scripted_session(console: &Console) {
     let seeded = console.json(&["db", "seed", "--leads", "5"]);
     assert_eq!(seeded["leads_added"], 5);
     let zone = common::zone_in_office_hours();
-    let lead = console.json(&[
-        "lead",
-        "add",
-        "--first-name",
-        "Ada",
-        "--last-name",
-        "Quinn",
-        "--phone",
-        "(646) 555-0142",
-        "--company",
-        "Quinn Freight",
-        "--email",
-        "ADA@QUINN.example",
-        "--timezone",
-        zone,
-    ]);
+    let lead = console.json(
+        &[
+            &common::ADD_ADA_QUINN[..],
+            &["--email", "ADA@QUINN.example", "--timezone", zone],
+        ]
+        .concat(),
+    );
     assert_eq!(lead["phone"], "+16465550142", "numbers are stored in E.164");
     assert_eq!(lead["email"], "ada@quinn.example");
     let lead_id = lead["id"].as_str().unwrap().to_string();
@@ -319,6 +310,113 @@ fn the_default_database_is_created_in_the_data_directory() {
     assert!(data_dir.path().join("coldcall.db").exists());
 }
 
+/// Runs the binary with the file-creation mask a login shell usually leaves (022: new files
+/// readable by every local user), so what is private is so because coldcall made it so.
+fn run_with_open_umask(data_dir: &Path, args: &[&str]) {
+    let out = Command::new("sh")
+        .args(["-c", r#"umask 022; exec "$0" "$@""#, env!("CARGO_BIN_EXE_coldcall")])
+        .args(args)
+        .env_remove("COLDCALL_DATABASE_URL")
+        .env_remove("COLDCALL_BACKUP_KEY_FILE")
+        .env("COLDCALL_DATA_DIR", data_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+}
+
+/// Every directory under `dir` (itself included) and every file in them, with its mode bits.
+fn modes_under(dir: &Path) -> Vec<(std::path::PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut found = vec![(
+        dir.to_path_buf(),
+        std::fs::metadata(dir).unwrap().permissions().mode() & 0o777,
+    )];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(modes_under(&path));
+        } else {
+            found.push((
+                path.clone(),
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            ));
+        }
+    }
+    found
+}
+
+fn assert_owner_only(data_dir: &Path) {
+    for (path, mode) in modes_under(data_dir) {
+        let private = if path.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode, private, "{} is {mode:o}", path.display());
+    }
+}
+
+/// The data directory holds every lead (the database, its WAL, backups, logs): the real binary
+/// creates it 0700 and every file in it 0600, and tightens what an older coldcall left readable.
+#[test]
+fn the_data_directory_and_every_file_in_it_are_the_owners_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let data_dir = parent.path().join("coldcall");
+    run_with_open_umask(&data_dir, &["db", "seed", "--leads", "3"]);
+    run_with_open_umask(&data_dir, &["backup"]);
+    let found = modes_under(&data_dir);
+    let names: Vec<String> = found
+        .iter()
+        .filter_map(|(p, _)| Some(p.strip_prefix(&data_dir).ok()?.to_str()?.to_string()))
+        .collect();
+    assert!(names.iter().any(|n| n == "coldcall.db"), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.starts_with("backups/") && n.ends_with(".zst")),
+        "{names:?}"
+    );
+    assert!(names.iter().any(|n| n.starts_with("logs/coldcall.log")), "{names:?}");
+    assert_owner_only(&data_dir);
+
+    // As an older coldcall left them: the directory and the database readable by everyone.
+    let set = |path: &Path, mode: u32| std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    set(&data_dir, 0o755);
+    set(&data_dir.join("coldcall.db"), 0o644);
+    run_with_open_umask(&data_dir, &["agent", "list"]);
+    assert_owner_only(&data_dir);
+}
+
+/// `db status` says how the data is reached: a local file, or PostgreSQL with or without TLS
+/// (the local server has TLS on, so `sslmode=require` is encrypted and `disable` is not).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn db_status_says_whether_the_connection_is_encrypted() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Console::new(dir.path().join("floor.db").to_str().unwrap());
+    let out = file.run(&["db", "status"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("connection: local file (no network)"),
+        "{}",
+        stdout(&out)
+    );
+
+    let db = common::postgres().await;
+    let with = |params: &str| {
+        let sep = if db.url.contains('?') { '&' } else { '?' };
+        Console::new(&format!("{}{sep}{params}", db.url))
+    };
+    for (params, said) in [
+        ("sslmode=disable", "connection: NOT encrypted"),
+        (
+            "sslmode=require",
+            "connection: encrypted (TLS), server certificate NOT verified",
+        ),
+    ] {
+        let console = with(params);
+        let out = tokio::task::spawn_blocking(move || console.run(&["db", "status"]))
+            .await
+            .unwrap();
+        assert_eq!(code(&out), 0, "{params}: {}", stderr(&out));
+        assert!(stdout(&out).contains(said), "{params}: {}", stdout(&out));
+    }
+}
+
 #[test]
 fn dnc_check_exits_3_for_a_listed_number() {
     let dir = tempfile::tempdir().unwrap();
@@ -428,4 +526,88 @@ fn slow_statements_are_logged_with_their_time() {
     assert!(everything.contains("SELECT"), "and the statement: {everything}");
     let quick = logged("60000");
     assert!(!quick.contains("slow statement"), "{quick}");
+}
+
+/// `callback hand` and `callback done` take a callback by an unambiguous start of its id, as the
+/// lead and call commands do; a start that matches two, or none, is refused and says which.
+#[test]
+fn callbacks_are_named_by_the_start_of_their_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = Console::new(dir.path().join("callbacks.db").to_str().unwrap());
+    for (name, role) in [("alice", "agent"), ("bob", "agent"), ("sam", "supervisor")] {
+        console.json(&["agent", "add", name, "--role", role]);
+    }
+    let lead = console.json(&common::ADD_ADA_QUINN);
+    let lead = lead["id"].as_str().unwrap();
+    let at = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let add = || {
+        console.json(&["--agent", "alice", "callback", "add", lead, &at])["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (first, second) = (add(), add());
+    // Ids made a moment apart begin with the same time, so their common start names both.
+    let shared: String = first
+        .chars()
+        .zip(second.chars())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a)
+        .collect();
+    assert!(shared.replace('-', "").len() >= 4, "{first} {second}");
+
+    let ambiguous = console.run(&["--agent", "sam", "callback", "hand", &shared, "bob"]);
+    assert_eq!(code(&ambiguous), 1);
+    let said = stderr(&ambiguous);
+    assert!(
+        said.contains("ambiguous") && said.contains(&first) && said.contains(&second),
+        "{said}"
+    );
+    let unknown = console.run(&["--agent", "sam", "callback", "hand", "ffffffff", "bob"]);
+    assert_eq!(code(&unknown), 1);
+    assert!(
+        stderr(&unknown).contains("no callback matches 'ffffffff'"),
+        "{}",
+        stderr(&unknown)
+    );
+    let not_hex = console.run(&["callback", "done", "nope"]);
+    assert_eq!(code(&not_hex), 1);
+    assert!(stderr(&not_hex).contains("not a valid id"), "{}", stderr(&not_hex));
+
+    let handed = console.json(&["--agent", "sam", "callback", "hand", &first[..30], "bob"]);
+    assert_eq!(handed["handed_to"], "bob");
+    // An agent's start of an id names one of their own callbacks: the first is bob's now.
+    let not_hers = console.run(&["--agent", "alice", "callback", "done", &first[..30]]);
+    assert_eq!(code(&not_hers), 1, "{}", stderr(&not_hers));
+    assert!(
+        stderr(&not_hers).contains("no callback matches"),
+        "{}",
+        stderr(&not_hers)
+    );
+    let done = console.json(&["--agent", "bob", "callback", "done", &first[..30]]);
+    assert_eq!(done["done"], true);
+    let done = console.json(&["--agent", "alice", "callback", "done", &second[..30]]);
+    assert_eq!(done["done"], true);
+    // Done is no longer open: the same start names nothing now.
+    let again = console.run(&["--agent", "alice", "callback", "done", &second[..30]]);
+    assert_eq!(code(&again), 1);
+    assert!(stderr(&again).contains("no callback matches"), "{}", stderr(&again));
+}
+
+/// The supervisor's console is refused to an agent by the domain's rule, in its words, before
+/// any screen opens.
+#[test]
+fn an_agent_is_refused_the_supervisors_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = Console::new(dir.path().join("supervise.db").to_str().unwrap());
+    console.json(&["agent", "add", "alice"]);
+    let refused = console.run(&["--agent", "alice", "supervise"]);
+    assert_eq!(code(&refused), 1);
+    assert!(
+        stderr(&refused).contains("only a supervisor or admin can watch the floor; alice is an agent"),
+        "{}",
+        stderr(&refused)
+    );
 }

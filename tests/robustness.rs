@@ -140,6 +140,39 @@ async fn escape_codes_in_typed_text_never_reach_the_database(store: &Store) {
     assert!(notes.starts_with("line one\nline two"));
 }
 
+/// A caller id is a number a carrier can present: stored in E.164, or refused by name with no
+/// call started. The floor server's start-call route reaches the same flow (`::server`).
+async fn a_caller_id_is_stored_as_a_number_or_refused_by_name(store: &Store) {
+    let ann = agent(store, "ann").await;
+    let lead = lead(store, 1).await;
+    let from = |number: &str| StartCall {
+        lead_id: lead.id,
+        agent_id: ann.id,
+        from_number: Some(number.to_string()),
+    };
+    let long = format!("+1{}", "5".repeat(600));
+    for bad in [
+        "+14155550100\u{1b}]52;c;ZXZpbA==\u{7}",
+        "+1415\n5550100",
+        "+14155550100\u{0}",
+        "4155550100",
+        "sip:evil@example.com",
+        long.as_str(),
+    ] {
+        let err = store.start_call(&from(bad)).await.unwrap_err();
+        assert!(matches!(err, StoreError::BadInput(_)), "{bad:?}: {err:?}");
+        assert!(err.to_string().contains("caller id"), "{bad:?}: {err}");
+    }
+    assert!(
+        store.active_calls().await.unwrap().is_empty(),
+        "no refused call took the lock"
+    );
+    let call = store.start_call(&from(" 0044 20 7946 0958 ")).await.unwrap();
+    let logged = store.call(call.call_id).await.unwrap().unwrap();
+    assert_eq!(logged.from_number.as_deref(), Some("+442079460958"));
+}
+
+on_every_backend!(a_caller_id_is_stored_as_a_number_or_refused_by_name);
 on_both_backends!(pass = db; a_setting_stored_out_of_range_is_refused_by_name_not_a_panic);
 on_both_backends!(
     numbers_and_times_from_users_are_bounded_by_name,
@@ -207,4 +240,60 @@ fn a_closed_pipe_ends_a_command_quietly_and_stored_escape_codes_do_not_reach_std
         .unwrap();
     let err = String::from_utf8_lossy(&child.stderr);
     assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+}
+
+#[test]
+fn call_start_refuses_a_caller_id_that_is_not_a_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let cc = Coldcall::new(&format!("sqlite://{}", dir.path().join("floor.db").display()));
+    cc.json(&["db", "seed", "--leads", "1"]);
+    let lead = cc.json(&[&ADD_ADA_QUINN[..], &["--timezone", zone_in_office_hours()]].concat());
+    let lead = lead["id"].as_str().unwrap();
+    for bad in ["+16465550100\u{1b}[2J", "646 555 0100", "+1 555 CALL NOW"] {
+        let out = cc.run(&["--agent", "alice", "call", "start", lead, "--from", bad]);
+        assert_eq!(code(&out), 1, "{bad:?}");
+        assert!(stderr(&out).contains("caller id"), "{bad:?}: {}", stderr(&out));
+    }
+    assert_eq!(
+        cc.json(&["calls", "active"]).as_array().unwrap().len(),
+        0,
+        "nothing started"
+    );
+    let started = cc.json(&["--agent", "alice", "call", "start", lead, "--from", "+1 (646) 555-0100"]);
+    let history = cc.json(&["lead", "history", lead]);
+    assert_eq!(history[0]["id"], started["call_id"]);
+    assert_eq!(history[0]["from_number"], "+16465550100");
+}
+
+/// Escape codes in an imported contact's label (a CRM export written by anyone) never reach the
+/// database: that contact point is left out and counted, the lead and its clean points go in.
+#[test]
+fn escape_codes_in_an_imported_contact_label_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cc = Coldcall::new(&format!("sqlite://{}", dir.path().join("floor.db").display()));
+    let csv = dir.path().join("google.csv");
+    std::fs::write(
+        &csv,
+        "First Name,Last Name,Organization Name,Phone 1 - Label,Phone 1 - Value,Phone 2 - Label,Phone 2 - Value,\
+         Phone 3 - Label,Phone 3 - Value\n\
+         Ada,Quinn,Quinn Freight,Work,+1 646 555 0142,\"Mobile\u{1b}]52;c;ZXZpbA==\u{7}\",+1 646 555 0143,\
+         Home,+1 646 555 0144\n",
+    )
+    .unwrap();
+    let dry = cc.run(&["import", csv.to_str().unwrap(), "--dry-run"]);
+    assert!(stdout(&dry).contains("1 not valid and left out"), "{}", stdout(&dry));
+    let report = cc.json(&["import", csv.to_str().unwrap()]);
+    assert_eq!(report["report"]["imported"], 1, "{report}");
+    assert_eq!(report["report"]["invalid_contact_points"], 1, "{report}");
+    let id = cc.json(&["lead", "list"])["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let shown = cc.json(&["lead", "show", &id]);
+    let contacts = shown["contacts"].as_array().unwrap();
+    let values: Vec<(&str, &str)> = contacts
+        .iter()
+        .map(|c| (c["value"].as_str().unwrap(), c["label"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(values, [("+16465550144", "home")], "{shown}");
 }

@@ -274,6 +274,9 @@ enum Seal {
     Authentic,
     /// Keyed, but no key is configured to check it with.
     KeyedUnchecked,
+    /// Keyed, and the configured key does not match: another key sealed it, or its bytes were
+    /// changed after it was sealed.
+    OtherKey,
     /// Nothing matches.
     Broken,
 }
@@ -327,6 +330,7 @@ impl<R> TailHashingReader<R> {
         let keyed = self.tail.len() == TRAILER_LEN && self.tail[8..16] == KEYED_TRAILER_TAG[..];
         match key {
             Some(key) if self.tail == key.trailer(&digest) => Seal::Authentic,
+            Some(_) if keyed => Seal::OtherKey,
             None if keyed => Seal::KeyedUnchecked,
             _ => Seal::Broken,
         }
@@ -962,6 +966,16 @@ impl<R: Read> BackupReader<R> {
                 problem: "the file is sealed with a backup key: set COLDCALL_BACKUP_KEY_FILE to check it".into(),
             });
         }
+        if problems.is_empty() && seal == Seal::OtherKey {
+            problems.push(Corruption {
+                table: None,
+                row: None,
+                line: None,
+                problem: "the file is sealed with a backup key other than this floor's, or its bytes were changed \
+                          after it was sealed"
+                    .into(),
+            });
+        }
         if problems.is_empty() && seal == Seal::Broken {
             problems.push(Corruption {
                 table: None,
@@ -1145,7 +1159,8 @@ mod tests {
         let other = BackupKey::new(vec![8u8; 32]).unwrap();
         let file = sealed_sample(&key);
         assert!(verify_with_key(&file[..], Some(key.clone())).is_ok());
-        assert!(verify_with_key(&file[..], Some(other)).is_err(), "another floor's key");
+        let other_err = verify_with_key(&file[..], Some(other)).unwrap_err().to_string();
+        assert!(other_err.contains("backup key other than this floor's"), "{other_err}");
         let unchecked = verify_with_key(&file[..], None).unwrap_err().to_string();
         assert!(unchecked.contains("COLDCALL_BACKUP_KEY_FILE"), "{unchecked}");
 

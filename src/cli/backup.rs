@@ -64,8 +64,8 @@ pub async fn run_backup(ctx: &Ctx, args: BackupArgs) -> Result<(), CliError> {
         return Err(in_file(&path, "already exists; name another file"));
     }
     std::fs::create_dir_all(&dir).map_err(|e| in_file(&dir, format!("cannot create the folder: {e}")))?;
-    // Written under a temporary name and renamed when complete: a backup that was cut short
-    // never looks like a finished one, and `--keep` never counts it.
+    // Written under a temporary name and renamed when complete and verified: a backup that was
+    // cut short or fails its check never looks like a finished one, and `--keep` never counts it.
     let partial = path.with_file_name(format!(
         "{}.partial",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("backup")
@@ -79,21 +79,9 @@ pub async fn run_backup(ctx: &Ctx, args: BackupArgs) -> Result<(), CliError> {
             return Err(e.into());
         }
     };
-    let synced = out
-        .into_inner()
-        .map_err(|e| e.into_error())
-        .and_then(|f| f.sync_all())
-        .and_then(|()| std::fs::rename(&partial, &path));
-    if let Err(e) = synced {
+    let unpacked = finish(out, &partial, &path, &manifest).inspect_err(|_| {
         let _ = std::fs::remove_file(&partial);
-        return Err(in_file(&path, format!("cannot finish writing: {e}")));
-    }
-    // Read back what reached the disk before calling it a backup.
-    let file = File::open(&path).map_err(|e| in_file(&path, e))?;
-    let (checked, unpacked) = backup::verify(file).map_err(|e| in_file(&path, e))?;
-    if checked != manifest {
-        return Err(in_file(&path, "the file on disk differs from what was written"));
-    }
+    })?;
     let pruned = match args.keep {
         Some(keep) => files::prune(&dir, keep as usize).map_err(|e| in_file(&dir, format!("cannot prune: {e}")))?,
         None => Vec::new(),
@@ -130,6 +118,24 @@ pub async fn run_backup(ctx: &Ctx, args: BackupArgs) -> Result<(), CliError> {
         text
     });
     Ok(())
+}
+
+/// Flushes the backup to disk, reads it back as `backup verify` would, and only then gives it
+/// its final name: a file that fails the check never sits under a name that `--keep` counts and
+/// an admin trusts. Answers how many bytes the backup unpacks to.
+fn finish(out: BufWriter<File>, partial: &Path, path: &Path, written: &Manifest) -> Result<u64, CliError> {
+    let unfinished = |e: std::io::Error| in_file(path, format!("cannot finish writing: {e}"));
+    out.into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all())
+        .map_err(unfinished)?;
+    let file = File::open(partial).map_err(|e| in_file(path, format!("cannot read it back: {e}")))?;
+    let (checked, unpacked) = backup::verify(file).map_err(|e| in_file(path, e))?;
+    if checked != *written {
+        return Err(in_file(path, "the file on disk differs from what was written"));
+    }
+    std::fs::rename(partial, path).map_err(unfinished)?;
+    Ok(unpacked)
 }
 
 pub fn run_verify(file: &Path, out: Output) -> Result<(), CliError> {

@@ -10,7 +10,7 @@ pub enum CallCommand {
     /// Check every rule and take the lead's call lock
     Start {
         lead: String,
-        /// The caller-id number the call goes out from
+        /// The caller-id number the call goes out from, with its country code (e.g. +14155550100)
         #[arg(long)]
         from: Option<String>,
     },

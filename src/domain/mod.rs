@@ -5,6 +5,7 @@ pub mod authority;
 pub mod bounds;
 pub mod call_end;
 pub mod can_call;
+pub mod contact;
 pub mod disposition;
 pub mod doctor;
 pub mod duplicates;

@@ -10,10 +10,9 @@ use std::fmt;
 
 use chrono_tz::Tz;
 
+use crate::domain::contact;
 use crate::domain::formula::unguard;
-use crate::domain::{
-    lead_zones, normalize_phone, ContactKind, FieldError, FieldSet, LeadField, LeadInput, LeadStatus, ZoneOrigin,
-};
+use crate::domain::{lead_zones, ContactKind, FieldError, FieldSet, LeadField, LeadInput, LeadStatus, ZoneOrigin};
 use crate::store::{ImportRow, RowContact};
 
 use super::mapping::{normalize_header, Mapping};
@@ -308,11 +307,16 @@ pub fn read_row(record: &Record<'_>, rules: &RowRules) -> Result<ParsedLead, Row
     let mut contacts: Vec<RowContact> = Vec::new();
     let mut invalid_contacts = 0;
     for (field, value, label) in extras {
-        let (kind, normalised) = match field {
-            LeadField::Phone => (ContactKind::Phone, normalize_phone(&value, &rules.region).ok()),
-            _ => (ContactKind::Email, crate::domain::lead::normalize_email(&value)),
+        let kind = match field {
+            LeadField::Phone => ContactKind::Phone,
+            _ => ContactKind::Email,
         };
-        let Some(value) = normalised else {
+        // The same checks as a contact point added by hand; one that fails them (a bad number,
+        // escape codes in its label) is left out and counted, not a reason to lose the lead.
+        let (Ok(value), Ok(label)) = (
+            contact::value(kind, &value, &rules.region),
+            contact::label(Some(&label)),
+        ) else {
             invalid_contacts += 1;
             continue;
         };
@@ -321,11 +325,7 @@ pub fn read_row(record: &Record<'_>, rules: &RowRules) -> Result<ParsedLead, Row
             _ => fields.email.as_deref() == Some(value.as_str()),
         };
         if !own && !contacts.iter().any(|c| c.kind == kind && c.value == value) {
-            contacts.push(RowContact {
-                kind,
-                value,
-                label: Some(label),
-            });
+            contacts.push(RowContact { kind, value, label });
         }
     }
     // A zone the row gives is its own. Without one, a number that places the lead in one zone

@@ -1104,31 +1104,10 @@ impl Store {
 }
 
 fn normalize_contact(contact: &NewContact, region: &str) -> Result<NewContact> {
-    use crate::domain::ContactKind;
-    let value = contact.value.trim();
-    let value = match contact.kind {
-        ContactKind::Phone => crate::domain::phone::normalize_phone(value, region)
-            .map_err(|e| StoreError::BadInput(format!("contact value: {e}")))?,
-        ContactKind::Email if !email_address::EmailAddress::is_valid(value) => {
-            return Err(StoreError::BadInput(format!(
-                "contact value: '{value}' is not a valid email address"
-            )))
-        }
-        ContactKind::Email => value.to_lowercase(),
-        _ if value.is_empty() || value.chars().count() > 500 => {
-            return Err(StoreError::BadInput(
-                "contact value: must be 1 to 500 characters".into(),
-            ))
-        }
-        _ => value.to_string(),
-    };
+    use crate::domain::contact;
     Ok(NewContact {
-        value,
-        label: contact
-            .label
-            .as_ref()
-            .map(|l| l.trim().to_string())
-            .filter(|l| !l.is_empty()),
+        value: contact::value(contact.kind, &contact.value, region).map_err(StoreError::BadInput)?,
+        label: contact::label(contact.label.as_deref()).map_err(StoreError::BadInput)?,
         ..contact.clone()
     })
 }

@@ -18,17 +18,24 @@ impl Coldcall {
         }
     }
 
-    /// Runs a command on this database, with none of the caller's COLDCALL_* settings.
-    pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_coldcall"))
+    /// A command on this database, with none of the caller's COLDCALL_* settings: for a test
+    /// that sets its own environment before running it.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_coldcall"));
+        command
             .args(["--database", &self.database])
             .args(args)
             .env_remove("COLDCALL_DATABASE_URL")
             .env_remove("COLDCALL_AGENT")
             .env_remove("COLDCALL_REGION")
-            .env("COLDCALL_DATA_DIR", self.data_dir.path())
-            .output()
-            .expect("run coldcall")
+            .env_remove("COLDCALL_BACKUP_KEY_FILE")
+            .env("COLDCALL_DATA_DIR", self.data_dir.path());
+        command
+    }
+
+    /// Runs a command on this database, with none of the caller's COLDCALL_* settings.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run coldcall")
     }
 
     /// Runs with --json, expects success, returns the parsed output.

@@ -288,6 +288,20 @@ pub async fn lead_with(store: &Store, n: u32, change: impl FnOnce(&mut LeadInput
 
 /// A zone where it is between 09:00 and 20:00 right now, for tests that run the real binary on
 /// the real clock: calls there are inside calling hours whenever the test runs.
+/// `lead add` for the lead most command-line tests work on: Ada Quinn of Quinn Freight.
+pub const ADD_ADA_QUINN: [&str; 10] = [
+    "lead",
+    "add",
+    "--first-name",
+    "Ada",
+    "--last-name",
+    "Quinn",
+    "--phone",
+    "(646) 555-0142",
+    "--company",
+    "Quinn Freight",
+];
+
 pub fn zone_in_office_hours() -> &'static str {
     use chrono::Timelike;
     let zones = [

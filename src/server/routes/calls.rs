@@ -37,7 +37,8 @@ pub async fn can_call(actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartCallBody {
-    /// The caller id to dial from, when the floor has several.
+    /// The caller id to dial from, when the floor has several: a number with its country code,
+    /// stored in E.164 (anything else is a 422 naming the caller id).
     pub from_number: Option<String>,
 }
 
@@ -46,7 +47,8 @@ pub struct StartCallBody {
 #[utoipa::path(post, path = "/api/v1/leads/{id}/start-call", tag = "calls", params(("id" = String, Path)),
     request_body(content = StartCallBody, description = "optional"),
     responses((status = 200, description = "StartedCall: call_id, lead_id, agent_id, phone_number, started_at", body = serde_json::Value),
-        (status = 401, body = ProblemBody), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody)))]
+        (status = 401, body = ProblemBody), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody),
+        (status = 422, body = ProblemBody)))]
 pub async fn start_call(actor: Actor, State(st): S, Id(id): Id, body: axum::body::Bytes) -> ApiResult<Json<Value>> {
     let body: StartCallBody = if body.iter().all(u8::is_ascii_whitespace) {
         StartCallBody::default()

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::call_end::{call_duration, callbacks_answered, may_end_call, EndRefusal, EndedBy, Ender};
+use crate::domain::contact::caller_id;
 use crate::domain::disposition::{outcome_effects, OutcomeInput};
 use crate::domain::CallStatus;
 use crate::domain::{Disposition, Policy, Refusal};
@@ -42,6 +43,9 @@ pub(crate) async fn start_call<B: Backend>(
     req: &StartCall,
     now: DateTime<Utc>,
 ) -> Result<StartedCall> {
+    // Checked here, not by each caller, so the console, the command line and the floor server's
+    // route all store the same E.164 caller id or refuse it.
+    let from_number = caller_id(req.from_number.as_deref()).map_err(StoreError::BadInput)?;
     let mut tx = b.begin().await?;
     let policy = policy_in(&mut tx).await?;
     let mut facts = tx.call_facts(req.lead_id, true).await?;
@@ -61,7 +65,7 @@ pub(crate) async fn start_call<B: Backend>(
         lead_id: req.lead_id,
         agent_id: req.agent_id,
         phone: &phone,
-        from_number: req.from_number.as_deref(),
+        from_number: from_number.as_deref(),
         now,
     };
     tx.insert_call(&call).await?;
