@@ -611,3 +611,23 @@ fn an_agent_is_refused_the_supervisors_console() {
         stderr(&refused)
     );
 }
+
+/// What a person reads shows a number grouped as it is dialled; `--json` keeps the stored E.164.
+#[test]
+fn numbers_read_grouped_where_a_person_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = Console::new(dir.path().join("grouped.db").to_str().unwrap());
+    let lead = console.json(&common::ADD_ADA_QUINN);
+    assert_eq!(lead["phone"], "+16465550142");
+    let id = lead["id"].as_str().unwrap();
+    let shown = console.run(&["lead", "show", id]);
+    assert_eq!(code(&shown), 0, "{}", stderr(&shown));
+    assert!(
+        stdout(&shown).contains("phone     +1 646-555-0142\n"),
+        "{}",
+        stdout(&shown)
+    );
+    let listed = console.run(&["lead", "list"]);
+    assert!(stdout(&listed).contains("+1 646-555-0142"), "{}", stdout(&listed));
+    assert!(!stdout(&listed).contains("+16465550142"), "{}", stdout(&listed));
+}

@@ -332,7 +332,7 @@ pub async fn run(ctx: &Ctx, cmd: LeadCommand) -> Result<(), CliError> {
                         vec![
                             time(Some(c.started_at)),
                             c.agent_name.clone(),
-                            c.phone_number.clone(),
+                            crate::domain::phone::format_international(&c.phone_number),
                             c.status.to_string(),
                             c.disposition.clone().unwrap_or_else(|| "-".into()),
                             c.duration_s.map(|d| format!("{d}s")).unwrap_or_else(|| "-".into()),
@@ -476,7 +476,7 @@ fn lead_table(leads: &[Lead]) -> String {
                 l.id.to_string(),
                 l.full_name(),
                 l.company.clone(),
-                l.phone.clone(),
+                crate::domain::phone::format_international(&l.phone),
                 l.status.to_string(),
                 l.priority.to_string(),
                 l.lead_score.to_string(),
@@ -525,7 +525,7 @@ fn show_lead(
         l.id,
         opt(&l.title),
         clean(&l.company),
-        l.phone,
+        crate::domain::phone::format_international(&l.phone),
         opt(&l.email),
         zone,
         l.status,
@@ -544,7 +544,7 @@ fn show_lead(
         out.push_str(&format!(
             "contact   {} {}{}{}\n",
             c.kind,
-            clean(&c.value),
+            crate::display::contact_value(c.kind, &c.value),
             c.label
                 .as_deref()
                 .map(|l| format!(" ({})", clean(l)))
