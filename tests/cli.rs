@@ -630,4 +630,12 @@ fn numbers_read_grouped_where_a_person_reads_them() {
     let listed = console.run(&["lead", "list"]);
     assert!(stdout(&listed).contains("+1 646-555-0142"), "{}", stdout(&listed));
     assert!(!stdout(&listed).contains("+16465550142"), "{}", stdout(&listed));
+    console.run(&["dnc", "add", "(646) 555-0199"]);
+    let checked = console.run(&["dnc", "check", "646 555 0199"]);
+    assert_eq!(code(&checked), 3, "{}", stderr(&checked));
+    assert!(
+        stdout(&checked).contains("+1 646-555-0199 is on the do-not-call list since "),
+        "{}",
+        stdout(&checked)
+    );
 }

@@ -106,7 +106,9 @@ pub async fn run_call(ctx: &Ctx, cmd: CallCommand) -> Result<(), CliError> {
             ctx.out.show(&started, || {
                 format!(
                     "call {} started: dial {}\nend it with: coldcall call end {} --disposition CODE",
-                    started.call_id, started.phone_number, started.call_id
+                    started.call_id,
+                    crate::domain::phone::format_international(&started.phone_number),
+                    started.call_id
                 )
             });
         }
@@ -210,7 +212,7 @@ pub async fn run_calls(ctx: &Ctx, cmd: CallsCommand) -> Result<(), CliError> {
                             c.agent_name.clone(),
                             c.lead_name.clone(),
                             c.company.clone(),
-                            c.phone_number.clone(),
+                            crate::domain::phone::format_international(&c.phone_number),
                             format!("{}:{:02}", secs / 60, secs % 60),
                             c.call_id.to_string(),
                         ]

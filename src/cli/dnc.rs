@@ -1,7 +1,7 @@
 use clap::Subcommand;
 
 use super::{CliError, Ctx};
-use crate::domain::phone::normalize_phone;
+use crate::domain::phone::{format_international, normalize_phone};
 use crate::store::StoreError;
 
 #[derive(Debug, Subcommand)]
@@ -30,8 +30,9 @@ pub async fn run(ctx: &Ctx, cmd: DncCommand) -> Result<(), CliError> {
                 .store
                 .dnc_add(&normalize(&number)?, reason.as_deref(), actor)
                 .await?;
-            ctx.out
-                .show(&entry, || format!("{} is on the do-not-call list", entry.number));
+            ctx.out.show(&entry, || {
+                format!("{} is on the do-not-call list", format_international(&entry.number))
+            });
         }
         DncCommand::Remove { number } => {
             let actor = ctx.actor().await?.map(|a| a.id);
@@ -40,7 +41,7 @@ pub async fn run(ctx: &Ctx, cmd: DncCommand) -> Result<(), CliError> {
                 return Err(StoreError::not_found("do-not-call entry", number).into());
             }
             ctx.out.show(&serde_json::json!({ "removed": number }), || {
-                format!("{number} removed from the do-not-call list")
+                format!("{} removed from the do-not-call list", format_international(&number))
             });
         }
         DncCommand::Check { number } => {
@@ -50,7 +51,7 @@ pub async fn run(ctx: &Ctx, cmd: DncCommand) -> Result<(), CliError> {
                     if !ctx.out.json {
                         super::output::print_line(&format!(
                             "{} is on the do-not-call list since {}",
-                            entry.number,
+                            format_international(&entry.number),
                             entry.added_at.format("%Y-%m-%d")
                         ));
                     }
@@ -59,7 +60,7 @@ pub async fn run(ctx: &Ctx, cmd: DncCommand) -> Result<(), CliError> {
                 None => ctx
                     .out
                     .show(&serde_json::json!({ "number": number, "listed": false }), || {
-                        format!("{number} is not on the list")
+                        format!("{} is not on the list", format_international(&number))
                     }),
             }
         }
