@@ -362,6 +362,8 @@ async fn every_route_gives_each_caller_exactly_what_its_role_allows() {
         (M::DELETE, "/scripts/callback".into(), None, Admin),
         (M::GET, format!("/calls/{nobody}"), None, Agent),
         (M::GET, "/calls/prefix/0190".into(), None, Agent),
+        (M::GET, "/callbacks/prefix/0190".into(), None, Agent),
+        (M::GET, "/callbacks/prefix/0190?all=true".into(), None, Supervisor),
         (M::GET, "/leads/prefix/0190".into(), None, Agent),
         (M::GET, format!("/leads/{l}/merged-into"), None, Agent),
         (M::GET, "/leads/duplicates".into(), None, Supervisor),

@@ -46,6 +46,7 @@ on_every_backend!(
     duplicates_are_found_by_number_email_and_name_at_company,
     a_merge_moves_the_history_to_the_kept_lead_and_deletes_the_other,
     ids_are_found_by_an_unambiguous_prefix,
+    a_callback_is_found_by_its_prefix_past_the_first_thousand_and_on_a_deleted_lead,
     a_taken_phone_or_email_names_the_lead_that_has_it,
     call_scripts_are_checked_stored_and_picked_for_each_call,
     what_was_noted_on_a_call_stays_when_its_outcome_is_saved,
@@ -1621,6 +1622,90 @@ async fn ids_are_found_by_an_unambiguous_prefix(store: &Store) {
     let found = store.calls_by_id_prefix(&call.id.to_string()[..30], 2).await.unwrap();
     assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), [call.id]);
     assert!(store.calls_by_id_prefix("ffffffff", 2).await.unwrap().is_empty());
+}
+
+/// A callback's id prefix is looked up by id, not among the open callbacks the floor lists (at
+/// most 1,000, soonest first, none on deleted leads): one due after a thousand others is found,
+/// as is one on a deleted lead; an agent's lookup sees only their own; a done one is not open.
+async fn a_callback_is_found_by_its_prefix_past_the_first_thousand_and_on_a_deleted_lead(store: &Store) {
+    use futures::StreamExt;
+    store.clock().set(office_hours());
+    let ann = agent(store, "ann").await;
+    let bob = agent(store, "bob").await;
+    let a = lead(store, 1).await;
+    let soon = store.now() + Duration::hours(1);
+    let made: Vec<uuid::Uuid> = futures::stream::iter(0..1000)
+        .map(|i| async move {
+            let due = soon + Duration::seconds(i);
+            store.schedule_callback(a.id, ann.id, due, None).await.unwrap().id
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    assert_eq!(made.len(), 1000);
+    let last = store
+        .schedule_callback(a.id, ann.id, soon + Duration::days(1), Some("the 1,001st"))
+        .await
+        .unwrap();
+    let far = store.now() + Duration::days(365);
+    let listed = store.due_callbacks(Some(ann.id), far).await.unwrap();
+    assert_eq!(listed.len(), 1000, "the floor's list stops at 1,000");
+    assert!(listed.iter().all(|c| c.id != last.id), "the last is past the list");
+
+    let prefix = &last.id.to_string()[..30];
+    for whose in [Some(ann.id), None] {
+        let found = store.callbacks_by_id_prefix(prefix, whose, 2).await.unwrap();
+        assert_eq!(found.len(), 1, "{whose:?}");
+        assert_eq!(found[0], last, "{whose:?}");
+    }
+    assert!(store
+        .callbacks_by_id_prefix(prefix, Some(bob.id), 2)
+        .await
+        .unwrap()
+        .is_empty());
+    let whole = last.id.simple().to_string();
+    let found = store.callbacks_by_id_prefix(&whole, None, 2).await.unwrap();
+    assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), [last.id]);
+    // Ids made a moment apart share their start: the common start of two names both (in id order).
+    let mut ids = made.clone();
+    ids.sort();
+    let (x, y) = (ids[998], ids[999]);
+    let shared: String = x
+        .simple()
+        .to_string()
+        .chars()
+        .zip(y.simple().to_string().chars())
+        .take_while(|(p, q)| p == q)
+        .map(|(p, _)| p)
+        .collect();
+    if shared.len() >= 4 {
+        let found = store.callbacks_by_id_prefix(&shared, None, 2).await.unwrap();
+        assert_eq!(found.len(), 2, "{shared}");
+        assert!(found[0].id < found[1].id);
+    }
+    assert!(store
+        .callbacks_by_id_prefix("ffffffff", None, 2)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(matches!(
+        store.callbacks_by_id_prefix("xyz1", None, 2).await,
+        Err(StoreError::BadInput(_))
+    ));
+
+    let b = lead(store, 2).await;
+    let on_deleted = store.schedule_callback(b.id, bob.id, soon, None).await.unwrap();
+    store.delete_lead(b.id, None).await.unwrap();
+    let prefix = &on_deleted.id.to_string()[..30];
+    let found = store.callbacks_by_id_prefix(prefix, Some(bob.id), 2).await.unwrap();
+    assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), [on_deleted.id]);
+
+    assert!(store.complete_callback(last.id).await.unwrap());
+    let prefix = &last.id.to_string()[..30];
+    assert!(
+        store.callbacks_by_id_prefix(prefix, None, 2).await.unwrap().is_empty(),
+        "a done callback is no longer open"
+    );
 }
 
 async fn a_taken_phone_or_email_names_the_lead_that_has_it(store: &Store) {

@@ -437,24 +437,22 @@ pub async fn call_id(ctx: &Ctx, text: &str) -> Result<uuid::Uuid, CliError> {
         .map_err(CliError::Usage)
 }
 
-/// The open callback named by its id or an unambiguous prefix of it. The store has no id-range
-/// lookup for callbacks, so a prefix is matched among the open ones, as the server's own check
-/// finds a callback; an agent's prefix names one of their own (the only ones an agent may
-/// handle through the server), a supervisor's or the admin shell's anyone's.
+/// The open callback named by its id or an unambiguous prefix of it (on a deleted lead too):
+/// an agent's prefix names one of their own (the only ones an agent may handle through the
+/// server), a supervisor's or the admin shell's anyone's.
 pub async fn callback_id(ctx: &Ctx, text: &str) -> Result<uuid::Uuid, CliError> {
     if let Ok(id) = uuid::Uuid::parse_str(text.trim()) {
         return Ok(id);
     }
-    let (lo, hi) = crate::domain::ids::prefix_range(text).map_err(|why| CliError::Usage(format!("callback: {why}")))?;
     let whose = match ctx.actor().await? {
         Some(a) if authorize(&a.name, a.role, Permission::HandCallback).is_err() => Some(a.id),
         _ => None,
     };
-    let far = ctx.store.now() + chrono::Duration::days(365 * 100);
-    let found: Vec<_> = (ctx.store.due_callbacks(whose, far).await?)
-        .into_iter()
-        .filter(|c| (lo..=hi).contains(&c.id))
-        .collect();
+    let found = ctx
+        .store
+        .callbacks_by_id_prefix(text, whose, 2)
+        .await
+        .map_err(prefix_error("callback"))?;
     crate::domain::ids::pick_one("callback", text, found, |c| c.id)
         .map(|c| c.id)
         .map_err(CliError::Usage)

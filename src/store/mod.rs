@@ -421,6 +421,19 @@ impl Store {
         dispatch!(self.calls_in_id_range(lo, hi, limit))
     }
 
+    /// Open callbacks (on deleted leads too) whose id starts with `prefix`, the agent's own when
+    /// `agent_id` is given (every agent's when None), at most `limit`, in id order.
+    pub async fn callbacks_by_id_prefix(
+        &self,
+        prefix: &str,
+        agent_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Callback>> {
+        remote!(self, r => r.callbacks_by_id_prefix(prefix, agent_id, limit));
+        let (lo, hi) = crate::domain::ids::prefix_range(prefix).map_err(StoreError::BadInput)?;
+        dispatch!(self.callbacks_in_id_range(lo, hi, agent_id, limit))
+    }
+
     /// Likely pairs of live leads that are one person (a number among another lead's numbers,
     /// the same email, the same name at the same company), best first, each with why and a score.
     pub async fn duplicate_leads(&self) -> Result<Vec<DuplicatePair>> {

@@ -760,6 +760,20 @@ impl RemoteStore {
         }
     }
 
+    pub async fn callbacks_by_id_prefix(
+        &self,
+        prefix: &str,
+        agent_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Callback>> {
+        let path = ["callbacks", "prefix", prefix];
+        let limit = ("limit", limit.to_string());
+        match agent_id {
+            Some(agent) => self.get(As::Agent(agent), &path, &[limit]).await,
+            None => self.get(As::Main, &path, &[limit, ("all", "true".into())]).await,
+        }
+    }
+
     pub async fn hand_callback(&self, id: Uuid, to: i64, by: Option<i64>) -> Result<bool> {
         let to = self.name_of(to).await?;
         let answer = self

@@ -79,11 +79,46 @@ pub async fn callbacks(actor: Actor, State(st): S, Params(q): Params<CallbacksQu
     Ok(Json(json!(st.store.due_callbacks(whose, until).await?)))
 }
 
-/// Whether the callback is the actor's own, or the actor may handle anyone's.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CallbackPrefixQuery {
+    /// Every agent's (supervisors and admins); otherwise the session agent's own.
+    #[serde(default)]
+    pub all: bool,
+    /// At most this many (2 tells an ambiguous prefix); default 2.
+    pub limit: Option<u32>,
+}
+
+/// Open callbacks (on deleted leads too) whose id starts with these hex digits, in id order: the
+/// session agent's own, or every agent's with `all` (supervisors and admins).
+#[utoipa::path(get, path = "/api/v1/callbacks/prefix/{prefix}", tag = "callbacks",
+    params(("prefix" = String, Path), CallbackPrefixQuery),
+    responses((status = 200, description = "Callback list", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody), (status = 422, body = ProblemBody)))]
+pub async fn callbacks_by_prefix(
+    actor: Actor,
+    State(st): S,
+    Path(prefix): Path<String>,
+    Params(q): Params<CallbackPrefixQuery>,
+) -> ApiResult<Json<Value>> {
+    let whose = if q.all {
+        actor.require(Permission::WatchFloor)?;
+        None
+    } else {
+        Some(actor.id())
+    };
+    let limit = q.limit.unwrap_or(2).min(50);
+    Ok(Json(json!(
+        st.store.callbacks_by_id_prefix(&prefix, whose, limit).await?
+    )))
+}
+
+/// Whether the open callback is the actor's own, or the actor may handle anyone's.
 async fn own_callback(st: &AppState, actor: &Actor, id: uuid::Uuid) -> ApiResult<()> {
-    let far = st.store.now() + chrono::Duration::days(365 * 100);
-    let all = st.store.due_callbacks(None, far).await?;
-    match all.iter().find(|c| c.id == id) {
+    let found = st
+        .store
+        .callbacks_by_id_prefix(&id.simple().to_string(), None, 1)
+        .await?;
+    match found.iter().find(|c| c.id == id) {
         None => Err(Problem::not_found("callback", id)),
         Some(c) if c.agent_id == actor.id() => Ok(()),
         Some(_) => actor.require(Permission::HandCallback),

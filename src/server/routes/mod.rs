@@ -42,7 +42,7 @@ pub(crate) async fn agent_named(st: &AppState, name: &str) -> Result<Agent, Prob
         leads::personal_data, leads::erase, leads::delete, leads::restore, leads::update_contact,
         leads::remove_contact, leads::unassign, leads::by_prefix, leads::duplicates, leads::merge,
         leads::merged_into, leads::expire_assignments, calls::get, calls::by_prefix, floor::queue_why, floor::offline_copies, feed::since,
-        floor::claim_next, floor::queue_preview, floor::callbacks, floor::complete_callback, floor::hand_callback,
+        floor::claim_next, floor::queue_preview, floor::callbacks, floor::callbacks_by_prefix, floor::complete_callback, floor::hand_callback,
         floor::set_presence, floor::presence, floor::figures, floor::dnc_check, floor::dnc_add, floor::dnc_remove,
         floor::settings, floor::set_setting, floor::dispositions,
         admin::list, admin::add, admin::enrol, admin::revoke, admin::set_active, admin::import_leads,
@@ -115,6 +115,7 @@ pub fn api() -> Router<Arc<AppState>> {
         .route("/queue/claim-next", post(floor::claim_next))
         .route("/queue/preview", get(floor::queue_preview))
         .route("/callbacks", get(floor::callbacks))
+        .route("/callbacks/prefix/{prefix}", get(floor::callbacks_by_prefix))
         .route("/callbacks/{id}/complete", post(floor::complete_callback))
         .route("/callbacks/{id}/hand", post(floor::hand_callback))
         .route("/presence", get(floor::presence).put(floor::set_presence))

@@ -152,6 +152,30 @@ macro_rules! store_queries {
             .await?)
         }
 
+        /// Open callbacks (on deleted leads too) whose id is between `lo` and `hi`, the agent's
+        /// own when `agent_id` is given, in id order.
+        pub async fn callbacks_in_id_range(
+            &self,
+            lo: Uuid,
+            hi: Uuid,
+            agent_id: Option<i64>,
+            limit: u32,
+        ) -> Result<Vec<Callback>> {
+            Ok(sqlx::query_as(
+                "SELECT c.id, c.lead_id, c.agent_id, a.name AS agent_name, l.first_name || ' ' || l.last_name AS lead_name, \
+                 c.due_at, c.note, c.created_at, c.done_at FROM callbacks c JOIN agents a ON a.id = c.agent_id \
+                 JOIN leads l ON l.id = c.lead_id \
+                 WHERE c.id BETWEEN $1 AND $2 AND c.done_at IS NULL AND (CAST($3 AS BIGINT) IS NULL OR c.agent_id = $3) \
+                 ORDER BY c.id LIMIT $4",
+            )
+            .bind(lo)
+            .bind(hi)
+            .bind(agent_id)
+            .bind(i64::from(limit))
+            .fetch_all(self.reader())
+            .await?)
+        }
+
         pub async fn call(&self, call_id: Uuid) -> Result<Option<CallLog>> {
             Ok(sqlx::query_as(&format!(
                 "SELECT {CALL_COLUMNS} FROM call_logs c JOIN agents a ON a.id = c.agent_id WHERE c.id = $1"
