@@ -61,6 +61,11 @@ pub struct ImportArgs {
     /// (default: FILE.rejects.csv beside FILE)
     #[arg(long, value_name = "PATH")]
     rejects: Option<PathBuf>,
+    /// For large files: the same checks, rejects and summary, with the change feed, status log
+    /// and search index written once per batch instead of row by row. Needs a quiet floor (no
+    /// console open, no call in progress) and the database itself (--database), not a floor server
+    #[arg(long)]
+    bulk: bool,
     /// Rows per transaction (0: the backend's default)
     #[arg(long, default_value_t = 0, hide = true)]
     batch_size: usize,
@@ -164,6 +169,7 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<(), CliError> {
         dry_run: args.dry_run,
         batch_size: args.batch_size,
         actor,
+        bulk: args.bulk,
     };
     let import = LeadImport::open(&args.file, options).map_err(usage)?;
     let mapping = import.mapping().clone();
@@ -332,8 +338,14 @@ fn lead_summary(r: &ImportReport, mapping: &Mapping) -> String {
     if r.blank_lines > 0 {
         text.push_str(&format!("{} blank lines skipped\n", r.blank_lines));
     }
+    if let Some(line) = r.ordinary_from_line {
+        text.push_str(&format!(
+            "a console came live during the bulk import: rows from line {line} on were written the ordinary way\n"
+        ));
+    }
     if !r.dry_run {
-        text.push_str(&format!("{:.1} s, {:.0} rows/s\n", r.seconds, r.rows_per_second));
+        let mode = if r.bulk { " (bulk)" } else { "" };
+        text.push_str(&format!("{:.1} s, {:.0} rows/s{mode}\n", r.seconds, r.rows_per_second));
     }
     text
 }

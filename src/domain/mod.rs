@@ -3,6 +3,7 @@
 
 pub mod authority;
 pub mod bounds;
+pub mod bulk_load;
 pub mod call_end;
 pub mod can_call;
 pub mod contact;

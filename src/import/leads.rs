@@ -41,6 +41,15 @@ pub fn default_batch(kind: BackendKind) -> usize {
     }
 }
 
+/// Rows per transaction of a bulk import (`--bulk`): a bulk batch costs two more statements
+/// per trigger it pauses, and its lock on the table matters less on a quiet floor.
+pub fn default_bulk_batch(kind: BackendKind) -> usize {
+    match kind {
+        BackendKind::Sqlite => 20_000,
+        BackendKind::Postgres | BackendKind::Server => 10_000,
+    }
+}
+
 /// How many rejects the report lists by line (the rejects file has them all).
 const SAMPLE: usize = 20;
 
@@ -69,6 +78,11 @@ pub struct ImportOptions {
     pub batch_size: usize,
     /// The acting agent, kept on new and changed leads and in the audit log.
     pub actor: Option<i64>,
+    /// A bulk load (`import --bulk`): the same checks, decisions and stored rows, with the row
+    /// triggers of new leads written once per batch (`Store::import_leads_bulk`). Refused while
+    /// the floor is live and through a floor server; a console that comes live during the import
+    /// has the rest written the ordinary way.
+    pub bulk: bool,
 }
 
 impl ImportOptions {
@@ -85,6 +99,7 @@ impl ImportOptions {
             dry_run: false,
             batch_size: 0,
             actor: None,
+            bulk: false,
         }
     }
 }
@@ -110,6 +125,11 @@ pub struct RejectNote {
 pub struct ImportReport {
     pub file: String,
     pub dry_run: bool,
+    /// Asked for as a bulk load (`--bulk`).
+    pub bulk: bool,
+    /// A console came live during a bulk load: the rows from this line on were written the
+    /// ordinary way.
+    pub ordinary_from_line: Option<u64>,
     pub on_duplicate: String,
     pub delimiter: String,
     /// "csv", or "vcard" for a .vcf file (whose rows are its cards).
@@ -171,18 +191,53 @@ impl ImportReport {
     }
 }
 
-/// An import that stopped part-way: what was committed before, and where and why it stopped.
+/// An import that stopped part-way: what was committed before, and where and why it stopped
+/// (line 0 with no row read: it did not start).
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "the import stopped at line {line}: {cause}. Rows before line {line} are committed ({} imported, {} updated); \
-     run the same import again to finish: rows already in count as duplicates",
-    .report.imported,
-    .report.updated
-)]
 pub struct ImportStopped {
     pub report: ImportReport,
     pub line: u64,
     pub cause: String,
+}
+
+impl std::fmt::Display for ImportStopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 && self.report.rows_read == 0 {
+            return write!(f, "nothing was imported: {}", self.cause);
+        }
+        write!(
+            f,
+            "the import stopped at line {line}: {cause}. Rows before line {line} are committed ({} imported, {} \
+             updated); run the same import again to finish: rows already in count as duplicates",
+            self.report.imported,
+            self.report.updated,
+            line = self.line,
+            cause = self.cause
+        )
+    }
+}
+
+/// Why a bulk load may not run now, or None. Through a floor server it never runs: the server
+/// serves consoles, and its batches come as JSON, not COPY.
+pub async fn bulk_refusal(store: &Store) -> Result<Option<String>, String> {
+    if store.kind() == BackendKind::Server {
+        return Ok(Some(
+            "import --bulk runs against the database directly (an admin with --database), not through the floor \
+             server; the ordinary import (without --bulk) goes through the server and is safe beside a working floor"
+                .into(),
+        ));
+    }
+    let live = store
+        .live_floor()
+        .await
+        .map_err(|e| format!("cannot read who is on the floor: {e}"))?;
+    Ok(live.map(|live| {
+        format!(
+            "import --bulk needs a quiet floor, and {live}. It holds the floor's writes to leads back while each \
+             batch is written; run it when the floor is closed, or run the ordinary import (without --bulk), \
+             which is safe beside a working floor"
+        )
+    }))
 }
 
 /// An import with its file opened and its columns mapped, ready to run.
@@ -249,6 +304,7 @@ impl LeadImport {
         let mut report = ImportReport {
             file: file.clone(),
             dry_run: self.options.dry_run,
+            bulk: self.options.bulk,
             on_duplicate: self.options.mode.as_str().into(),
             delimiter: super::sniff::delimiter_name(self.source.delimiter),
             format: self.source.format().into(),
@@ -259,6 +315,14 @@ impl LeadImport {
             .map(|path| Rejects::new(path, self.source.headers.clone(), self.source.delimiter));
         let reason = format!("imported from {file}");
         let options = self.options;
+        // A dry run writes nothing: it decides the same either way.
+        let mut bulk = options.bulk && !options.dry_run;
+        if bulk {
+            match bulk_refusal(store).await {
+                Ok(None) => {}
+                Ok(Some(why)) | Err(why) => return Err(stop(&report, 0, why)),
+            }
+        }
         let default_zone = match options.default_zone {
             Some(tz) => tz,
             None => {
@@ -276,6 +340,7 @@ impl LeadImport {
             default_zone,
         };
         let batch_size = match options.batch_size {
+            0 if bulk => default_bulk_batch(store.kind()),
             0 => default_batch(store.kind()),
             n => n,
         };
@@ -298,8 +363,18 @@ impl LeadImport {
             let rows = match chunk {
                 Chunk::Rows(rows, bytes) => {
                     let first_line = rows.first().map(|r| r.line).unwrap_or(0);
-                    if let Err(cause) =
-                        apply_batch(store, &options, &reason, rows, &mut seen, &mut report, rejects.as_mut()).await
+                    // Checked again before every batch after the first: a console that comes
+                    // live is not held back by the rest.
+                    if bulk && report.rows_read > 0 && !matches!(bulk_refusal(store).await, Ok(None)) {
+                        bulk = false;
+                        report.ordinary_from_line = Some(first_line);
+                    }
+                    let write = Batch {
+                        options: &options,
+                        reason: &reason,
+                        bulk,
+                    };
+                    if let Err(cause) = apply_batch(store, write, rows, &mut seen, &mut report, rejects.as_mut()).await
                     {
                         let stopped = stop(&report, first_line, cause);
                         finish_stopped(store, &options, &file, rejects, &stopped).await;
@@ -359,6 +434,7 @@ fn counts(report: &ImportReport) -> serde_json::Value {
         "rejected": report.rejected,
         "skipped_deleted": report.skipped_deleted,
         "on_duplicate": report.on_duplicate,
+        "bulk": report.bulk,
     })
 }
 
@@ -382,6 +458,14 @@ async fn finish_stopped(
     }
 }
 
+/// How a batch is written.
+#[derive(Clone, Copy)]
+struct Batch<'a> {
+    options: &'a ImportOptions,
+    reason: &'a str,
+    bulk: bool,
+}
+
 /// What became of one row of a batch.
 enum Fate {
     Counted,
@@ -393,8 +477,7 @@ enum Fate {
 /// unless the batch's transaction committed.
 async fn apply_batch(
     store: &Store,
-    options: &ImportOptions,
-    reason: &str,
+    write: Batch<'_>,
     rows: Vec<Parsed<ParsedLead>>,
     seen: &mut SeenKeys,
     report: &mut ImportReport,
@@ -454,16 +537,20 @@ async fn apply_batch(
         }
     }
 
-    let results = store
-        .import_leads(&ImportBatch {
-            rows: &to_store,
-            mode: options.mode,
-            actor: options.actor,
-            reason,
-            dry_run: options.dry_run,
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+    let Batch { options, reason, bulk } = write;
+    let batch = ImportBatch {
+        rows: &to_store,
+        mode: options.mode,
+        actor: options.actor,
+        reason,
+        dry_run: options.dry_run,
+    };
+    let results = if bulk {
+        store.import_leads_bulk(&batch).await
+    } else {
+        store.import_leads(&batch).await
+    }
+    .map_err(|e| e.to_string())?;
 
     for (((result, row), index), zone) in results.into_iter().zip(&to_store).zip(stored_index).zip(extras) {
         tally.contact_points += u64::from(result.contacts_added);

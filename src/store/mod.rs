@@ -840,6 +840,36 @@ impl Store {
         flow!(self, flows::bulk::import_leads, batch, self.now())
     }
 
+    /// As `import_leads`, for a bulk load (`import --bulk`): the same decisions and the same
+    /// rows stored, with the row triggers a new lead fires (SQLite's change feed, status log
+    /// and search index) run once for the batch. Direct mode only; the importer keeps it to a
+    /// quiet floor (`live_floor`).
+    pub async fn import_leads_bulk(&self, batch: &ImportBatch<'_>) -> Result<Vec<RowResult>> {
+        if batch.rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        flow!(self, flows::bulk::import_leads_bulk, batch, self.now())
+    }
+
+    /// What keeps the floor from being quiet (consoles open, calls in progress), or None; see
+    /// `domain::bulk_load`.
+    pub async fn live_floor(&self) -> Result<Option<crate::domain::bulk_load::LiveFloor>> {
+        let ttl = self.policy().await?.lock_ttl;
+        let presence: Vec<_> = self
+            .presence()
+            .await?
+            .into_iter()
+            .map(|p| (p.agent_name, p.state, p.heartbeat_at))
+            .collect();
+        let calls: Vec<_> = self
+            .active_calls()
+            .await?
+            .into_iter()
+            .map(|c| (c.agent_name, c.heartbeat_at))
+            .collect();
+        Ok(crate::domain::bulk_load::live_floor(&presence, &calls, ttl, self.now()))
+    }
+
     /// Writes finished calls straight into the history in one transaction (`db seed`).
     pub async fn insert_history(&self, calls: &[HistoryCall]) -> Result<u64> {
         flow!(self, flows::bulk::insert_history, calls)

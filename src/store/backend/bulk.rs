@@ -37,6 +37,21 @@ pub struct HistoryCall {
 }
 
 pub(crate) trait BulkTx: Tx {
+    /// What `pause_insert_triggers` took down, for `replay_insert_triggers` to write and put back.
+    type Paused: Send;
+
+    /// Pauses the row triggers that fire on each new lead and can as well run once for a whole
+    /// batch (SQLite's change feed, status log and search index), so a bulk batch writes what
+    /// they write in one statement each; None when there is nothing to pause (PostgreSQL's
+    /// triggers on leads run once per statement already). Another writer never sees them
+    /// paused: SQLite has one writer. Undone by a rollback. The changed leads of the batch are
+    /// written after `replay_insert_triggers`, with every trigger on.
+    async fn pause_insert_triggers(&mut self) -> Result<Option<Self::Paused>>;
+
+    /// Writes for the leads inserted since the pause (their ids, in insert order) what the
+    /// paused triggers would have written row by row, and puts the triggers back.
+    async fn replay_insert_triggers(&mut self, paused: Self::Paused, inserted: &[Uuid]) -> Result<()>;
+
     /// Writes finished calls and counts each on its lead (attempts, last call); answers how
     /// many calls were written.
     async fn insert_history(&mut self, calls: &[HistoryCall]) -> Result<u64>;

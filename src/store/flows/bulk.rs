@@ -9,6 +9,16 @@ use crate::store::backend::{AuditRecord, Backend, BatchStamp, BulkTx, HistoryCal
 use crate::store::bulk::{batch_keys, plan_batch, StoredContacts};
 use crate::store::{DncBatchResult, DncRow, ImportBatch, Result, RowResult};
 
+/// How a batch's new leads are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// Every row trigger fires row by row, as for a lead typed by hand.
+    Ordinary,
+    /// The row triggers a new lead fires are paused and written for the whole batch at once
+    /// (`BulkTx::pause_insert_triggers`); the stored rows come out the same.
+    Bulk,
+}
+
 /// Looks up (and locks) the stored leads that share a phone or email with the batch, lets the
 /// plan decide every row, and writes what it says; see `Store::import_leads`.
 pub(crate) async fn import_leads<B: Backend>(
@@ -19,7 +29,37 @@ pub(crate) async fn import_leads<B: Backend>(
 where
     B::Tx: BulkTx,
 {
+    apply_batch(b, batch, Write::Ordinary, now).await
+}
+
+/// As `import_leads`, with the new leads' row triggers run once for the batch; see
+/// `Store::import_leads_bulk`.
+pub(crate) async fn import_leads_bulk<B: Backend>(
+    b: &B,
+    batch: &ImportBatch<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<RowResult>>
+where
+    B::Tx: BulkTx,
+{
+    apply_batch(b, batch, Write::Bulk, now).await
+}
+
+async fn apply_batch<B: Backend>(
+    b: &B,
+    batch: &ImportBatch<'_>,
+    write: Write,
+    now: DateTime<Utc>,
+) -> Result<Vec<RowResult>>
+where
+    B::Tx: BulkTx,
+{
     let mut tx = b.begin().await?;
+    // Paused before anything is written: the batch's new leads are the rows written after it.
+    let paused = match write {
+        Write::Bulk if !batch.dry_run => tx.pause_insert_triggers().await?,
+        _ => None,
+    };
     let (phones, emails) = batch_keys(batch.rows);
     // Locks the matched leads until commit, so a console editing one waits instead of having its
     // change overwritten by a decision made on what it had before.
@@ -42,7 +82,29 @@ where
         reason: batch.reason,
         now,
     };
-    let written = tx.write_leads(&plan.inserts, &plan.updates, &stamp).await?;
+    let written = match paused {
+        Some(paused) => {
+            // New leads with their triggers paused and written once for all of them; changed
+            // leads after, with every trigger on (the status log needs each one's old status).
+            let written = if plan.inserts.is_empty() {
+                HashSet::new()
+            } else {
+                tx.write_leads(&plan.inserts, &[], &stamp).await?
+            };
+            let inserted: Vec<_> = plan
+                .inserts
+                .iter()
+                .map(|(_, id, _)| *id)
+                .filter(|id| written.contains(id))
+                .collect();
+            tx.replay_insert_triggers(paused, &inserted).await?;
+            if !plan.updates.is_empty() {
+                tx.write_leads(&[], &plan.updates, &stamp).await?;
+            }
+            written
+        }
+        None => tx.write_leads(&plan.inserts, &plan.updates, &stamp).await?,
+    };
     plan.settle_inserts(&written);
     if !plan.contacts.is_empty() {
         let added = tx.insert_contact_points(&plan.contacts, now).await?;

@@ -32,6 +32,18 @@ const STAGE_COLUMNS: &str = "id, existing, first_name, last_name, email, phone, 
     priority, lead_score, conversion_probability, source, notes, consent_given, do_not_call, do_not_email, data_quality";
 
 impl BulkTx for PgTx {
+    type Paused = ();
+
+    /// Nothing to pause: the triggers on `leads` run once per statement, over its transition
+    /// table (the status log, the change feed, the queue), which is what a pause would replay.
+    async fn pause_insert_triggers(&mut self) -> Result<Option<()>> {
+        Ok(None)
+    }
+
+    async fn replay_insert_triggers(&mut self, _paused: (), _inserted: &[Uuid]) -> Result<()> {
+        Ok(())
+    }
+
     async fn insert_history(&mut self, calls: &[HistoryCall]) -> Result<u64> {
         let ids: Vec<Uuid> = calls.iter().map(|c| c.id).collect();
         let leads: Vec<Uuid> = calls.iter().map(|c| c.lead_id).collect();

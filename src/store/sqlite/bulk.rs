@@ -27,7 +27,62 @@ const CONTACT_PARAMS: usize = 6;
 /// Parameters bound per listed number.
 const DNC_PARAMS: usize = 4;
 
+/// Row triggers of `leads` a bulk batch runs once for all its new leads instead of once per lead:
+/// the definitions to create again, and the statements that write what they would have.
+pub(crate) struct PausedTriggers {
+    definitions: Vec<String>,
+    replays: Vec<String>,
+    /// The largest rowid before the batch: its new leads are the rows after it (one writer).
+    after: i64,
+}
+
 impl BulkTx for SqliteTx {
+    type Paused = PausedTriggers;
+
+    /// Drops every AFTER INSERT trigger on `leads` whose body is only single-row INSERT …
+    /// VALUES statements (the change feed, the status log, the search indexes); any other (the
+    /// queue's) stays on and runs row by row. Definitions come from the schema's own catalog,
+    /// so whatever a migration makes of these triggers is what is replayed and put back.
+    /// SQLite's DDL is transactional: a failed batch puts the triggers back with its rollback.
+    async fn pause_insert_triggers(&mut self) -> Result<Option<PausedTriggers>> {
+        let triggers: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'leads' ORDER BY name",
+        )
+        .fetch_all(self.conn())
+        .await?;
+        let mut paused = PausedTriggers {
+            definitions: Vec::new(),
+            replays: Vec::new(),
+            after: sqlx::query_scalar("SELECT coalesce(max(rowid), 0) FROM leads")
+                .fetch_one(self.conn())
+                .await?,
+        };
+        for (name, definition) in triggers {
+            let Some(replays) = replay_statements(&definition, "leads") else {
+                continue;
+            };
+            // The name comes from the catalog, quoted as an identifier.
+            sqlx::query(&format!("DROP TRIGGER \"{}\"", name.replace('"', "\"\"")))
+                .execute(self.conn())
+                .await?;
+            paused.definitions.push(definition);
+            paused.replays.extend(replays);
+        }
+        Ok((!paused.definitions.is_empty()).then_some(paused))
+    }
+
+    async fn replay_insert_triggers(&mut self, paused: PausedTriggers, inserted: &[Uuid]) -> Result<()> {
+        if !inserted.is_empty() {
+            for replay in &paused.replays {
+                sqlx::query(replay).bind(paused.after).execute(self.conn()).await?;
+            }
+        }
+        for definition in &paused.definitions {
+            sqlx::query(definition).execute(self.conn()).await?;
+        }
+        Ok(())
+    }
+
     async fn insert_history(&mut self, calls: &[HistoryCall]) -> Result<u64> {
         let mut written = 0;
         for chunk in calls.chunks(MAX_PARAMS / 12) {
@@ -278,5 +333,138 @@ impl SqliteStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?)
+    }
+}
+
+/// The statements that do for every row after a given rowid (bound as `$1`) what the trigger
+/// `definition` does for one new row of `table`, in rowid order; None unless the trigger is
+/// `AFTER INSERT ON table` with no WHEN clause and a body of only `INSERT INTO … (…) VALUES (…)`
+/// statements (what such a statement says of `NEW` it then says of each row, read as `NEW`).
+fn replay_statements(definition: &str, table: &str) -> Option<Vec<String>> {
+    let upper = definition.to_ascii_uppercase();
+    let begin = keyword(&upper, "BEGIN", 0)?;
+    let head: Vec<&str> = upper[..begin].split_whitespace().collect();
+    let name = table.to_ascii_uppercase();
+    let after_insert = head.windows(4).any(|w| w == ["AFTER", "INSERT", "ON", name.as_str()]);
+    if !after_insert || head.contains(&"WHEN") {
+        return None;
+    }
+    let end = upper.rfind("END")?;
+    let body = &definition[begin + "BEGIN".len()..end];
+    let mut replays = Vec::new();
+    for statement in body.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let up = statement.to_ascii_uppercase();
+        // A ';' inside a quoted literal would have split a statement in two.
+        if statement.matches('\'').count() % 2 != 0 || !up.starts_with("INSERT INTO") {
+            return None;
+        }
+        let values = keyword(&up, "VALUES", 0)?;
+        if keyword(&up, "VALUES", values + 1).is_some() || keyword(&up, "SELECT", 0).is_some() {
+            return None;
+        }
+        let row = statement[values + "VALUES".len()..].trim();
+        let row = row.strip_prefix('(')?.strip_suffix(')')?;
+        // One row only: the parentheses inside it must balance without closing it early.
+        let mut depth = 0i32;
+        for c in row.chars() {
+            depth += match c {
+                '(' => 1,
+                ')' => -1,
+                _ => 0,
+            };
+            if depth < 0 {
+                return None;
+            }
+        }
+        replays.push(format!(
+            "{} SELECT {row} FROM {table} AS NEW WHERE NEW.rowid > $1 ORDER BY NEW.rowid",
+            statement[..values].trim_end()
+        ));
+    }
+    (!replays.is_empty()).then_some(replays)
+}
+
+/// Where `word` stands alone (not inside a longer name) in `upper`, from `from` on.
+fn keyword(upper: &str, word: &str, from: usize) -> Option<usize> {
+    let bytes = upper.as_bytes();
+    let is_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut at = from;
+    while let Some(found) = upper.get(at..)?.find(word) {
+        let start = at + found;
+        let end = start + word.len();
+        let before = start == 0 || !is_name(bytes[start - 1]);
+        let after = end >= bytes.len() || !is_name(bytes[end]);
+        if before && after {
+            return Some(start);
+        }
+        at = start + 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replay_statements;
+
+    #[test]
+    fn an_insert_trigger_is_replayed_for_every_row_after_a_rowid() {
+        let search = "CREATE TRIGGER leads_search_insert AFTER INSERT ON leads\nBEGIN\n    \
+            INSERT INTO leads_fts (rowid, first_name, notes)\n    VALUES (NEW.seq, NEW.first_name, coalesce(NEW.notes, ''));\n    \
+            INSERT INTO leads_trgm (rowid, phone) VALUES (NEW.seq, NEW.phone);\nEND";
+        assert_eq!(
+            replay_statements(search, "leads").unwrap(),
+            [
+                "INSERT INTO leads_fts (rowid, first_name, notes) SELECT NEW.seq, NEW.first_name, coalesce(NEW.notes, '') \
+                 FROM leads AS NEW WHERE NEW.rowid > $1 ORDER BY NEW.rowid",
+                "INSERT INTO leads_trgm (rowid, phone) SELECT NEW.seq, NEW.phone FROM leads AS NEW WHERE NEW.rowid > $1 \
+                 ORDER BY NEW.rowid",
+            ]
+        );
+        let feed = "CREATE TRIGGER leads_feed_insert AFTER INSERT ON leads\n\
+            BEGIN INSERT INTO changes (kind, lead_id, op) VALUES ('lead', NEW.id, 'insert'); END";
+        assert_eq!(replay_statements(feed, "leads").unwrap().len(), 1);
+    }
+
+    /// The schema's own triggers: search, status log and feed are replayed; the queue's stays.
+    #[test]
+    fn the_schema_triggers_on_new_leads_are_replayed_but_the_queue_s() {
+        let mut schema = String::new();
+        let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".up.sql"))
+            .collect();
+        files.sort();
+        for file in files {
+            schema.push_str(&std::fs::read_to_string(file).unwrap());
+        }
+        let definition = |name: &str| {
+            let start = schema.rfind(&format!("CREATE TRIGGER {name} ")).unwrap();
+            let end = start + schema[start..].find("END;").unwrap() + 3;
+            schema[start..end].to_string()
+        };
+        let replayed = |name: &str| replay_statements(&definition(name), "leads").map(|r| r.len());
+        assert_eq!(replayed("leads_search_insert"), Some(2));
+        assert_eq!(replayed("leads_status_insert"), Some(1));
+        assert_eq!(replayed("leads_feed_insert"), Some(1));
+        assert_eq!(replayed("leads_queue_insert"), None);
+        assert_eq!(replayed("leads_feed_update"), None);
+    }
+
+    #[test]
+    fn any_other_trigger_stays_as_it_is() {
+        for other in [
+            // another table, another event, a WHEN clause
+            "CREATE TRIGGER t AFTER INSERT ON contacts BEGIN INSERT INTO x (a) VALUES (NEW.a); END",
+            "CREATE TRIGGER t AFTER UPDATE ON leads BEGIN INSERT INTO x (a) VALUES (NEW.a); END",
+            "CREATE TRIGGER t AFTER INSERT ON leads WHEN NEW.a > 1 BEGIN INSERT INTO x (a) VALUES (NEW.a); END",
+            // a body that is not only single-row INSERT … VALUES
+            "CREATE TRIGGER t AFTER INSERT ON leads BEGIN DELETE FROM x WHERE a = NEW.a; INSERT INTO x (a) VALUES (NEW.a); END",
+            "CREATE TRIGGER t AFTER INSERT ON leads BEGIN INSERT INTO x (a) SELECT NEW.a; END",
+            "CREATE TRIGGER t AFTER INSERT ON leads BEGIN INSERT INTO x (a) VALUES (NEW.a), (NEW.b); END",
+            "CREATE TRIGGER t AFTER INSERT ON leads BEGIN INSERT INTO x (a) VALUES ('a;b'); END",
+        ] {
+            assert_eq!(replay_statements(other, "leads"), None, "{other}");
+        }
     }
 }
