@@ -33,6 +33,7 @@ on_both_backends!(
     a_salesforce_lead_export_imports_as_it_is,
     google_contacts_import_in_both_layouts,
     outlook_and_thunderbird_exports_import,
+    an_apple_contacts_export_imports,
     vcards_from_phones_and_mail_clients_import,
     set_gives_every_row_a_value_a_file_lacks,
     imported_leads_are_called_in_the_hours_their_number_allows,
@@ -1007,6 +1008,80 @@ async fn outlook_and_thunderbird_exports_import(db: &TestDb) {
         (ramanujan.first_name.as_str(), ramanujan.last_name.as_str()),
         ("Srinivasa", "Ramanujan"),
         "split from the display name"
+    );
+}
+
+/// A CSV in the shape of Apple's Contacts: its field names ("First name", "Job title"), one
+/// column per labelled number and address ("Phone : iPhone", "Email : iCloud", "Address : work :
+/// City"), a note over two lines; it maps without `--map`.
+async fn an_apple_contacts_export_imports(db: &TestDb) {
+    let store = &db.store;
+    let (apple, _dir) = import_fixture(store, "apple_contacts.csv", |_| {}).await;
+    assert_eq!(
+        (
+            apple.rows_read,
+            apple.imported,
+            apple.rejected,
+            apple.duplicates_in_file
+        ),
+        (6, 3, 2, 1)
+    );
+    assert_eq!(
+        reasons(&apple),
+        [
+            (6, "company: is required".to_string()),
+            (
+                7,
+                "phone: '555-01' is not a valid phone number for region US (column 'Phone : iPhone')".to_string()
+            ),
+            (8, "duplicate: same lead as line 2 (+12125550162)".to_string()),
+        ],
+        "a row's line is where it starts: the two-line note moves the rows after it"
+    );
+    assert_eq!((apple.contact_points, apple.invalid_contact_points), (3, 0));
+    let leads = all_leads(store).await;
+    assert_eq!(leads.len(), 3);
+    let grace = by_phone(&leads, "+12125550162");
+    assert_eq!(
+        (
+            grace.email.as_deref(),
+            grace.company.as_str(),
+            grace.title.as_deref(),
+            grace.notes.as_deref()
+        ),
+        (
+            Some("grace@cobol.example"),
+            "Cobol Systems",
+            Some("Rear Admiral"),
+            Some("Met at the compiler meetup")
+        ),
+        "the work number and email are the lead's own"
+    );
+    let mut points: Vec<(ContactKind, String)> = store
+        .contacts(grace.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.kind, c.value))
+        .collect();
+    points.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(
+        points,
+        [
+            (ContactKind::Phone, "+12125550161".into()),
+            (ContactKind::Email, "grace@home.example".into())
+        ]
+    );
+    let marie = by_phone(&leads, "+33612345678");
+    assert_eq!(
+        (marie.email.as_deref(), marie.timezone.as_deref()),
+        (Some("marie.curie@icloud.example"), Some("Europe/Paris")),
+        "an iCloud address is an email"
+    );
+    let alan = by_phone(&leads, "+442079460958");
+    assert_eq!(
+        (alan.email.as_deref(), alan.notes.as_deref()),
+        (Some("alan@enigma.example"), Some("Call after 3pm,\nask for Alan"))
     );
 }
 

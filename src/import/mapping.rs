@@ -189,6 +189,7 @@ const ALIASES: &[(LeadField, &[&str])] = &[
             // Google Contacts, Outlook, Thunderbird, Apple
             "email1value",
             "emailhome",
+            "emailicloud",
             "email2",
             "personalemail",
             "otheremail",
