@@ -158,10 +158,62 @@ pub struct SeedSummary {
 
 /// Leads written per transaction by `seed`.
 const SEED_BATCH: u64 = 10_000;
-/// History calls written per transaction by `seed`.
-const HISTORY_BATCH: usize = 20_000;
-/// The first leads seeded get real calls through the call flows (and two callbacks).
+/// The first leads seeded without a past get real calls through the call flows (and two
+/// callbacks).
 const DEMO_CALLS: usize = 12;
+
+/// What one batch of `seed` wrote.
+struct BatchWritten {
+    added: u64,
+    existing: u64,
+    history_calls: u64,
+    /// The first leads of the batch that were added without past calls (for the demo calls).
+    without_history: Vec<uuid::Uuid>,
+}
+
+/// Writes one batch of demo leads, then the past calls of those it added.
+async fn write_batch(
+    store: &crate::store::Store,
+    rows: Vec<crate::store::ImportRow>,
+    agents: Option<[i64; 2]>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<BatchWritten, crate::store::StoreError> {
+    use crate::store::{ImportBatch, RowOutcome};
+    let results = store
+        .import_leads(&ImportBatch {
+            rows: &rows,
+            mode: crate::domain::DuplicateMode::Skip,
+            actor: None,
+            reason: "demo seed",
+            dry_run: false,
+        })
+        .await?;
+    let mut batch = BatchWritten {
+        added: 0,
+        existing: 0,
+        history_calls: 0,
+        without_history: Vec::new(),
+    };
+    let mut history = Vec::new();
+    for (row, result) in rows.iter().zip(results) {
+        let RowOutcome::Imported { lead_id } = result.outcome else {
+            batch.existing += 1;
+            continue;
+        };
+        batch.added += 1;
+        let past = agents.map_or_else(Vec::new, |agents| {
+            demo_history(row.line - 1, lead_id, &row.fields.phone, agents, now)
+        });
+        if past.is_empty() && batch.without_history.len() < DEMO_CALLS {
+            batch.without_history.push(lead_id);
+        }
+        history.extend(past);
+    }
+    if !history.is_empty() {
+        batch.history_calls = store.insert_history(&history).await?;
+    }
+    Ok(batch)
+}
 
 /// The `index`-th demo lead's past calls: about one lead in five was called one to three times
 /// over the last ten days (no answer, voicemail, busy, a conversation), by alice or bob.
@@ -206,8 +258,9 @@ pub fn demo_history(
 /// duplicated), then gives the floor a little history: a few finished calls and callbacks for
 /// alice, so every screen has something to show.
 pub async fn seed(store: &crate::store::Store, leads: u64) -> Result<SeedSummary, crate::store::StoreError> {
-    use crate::domain::{DuplicateMode, FieldSet};
-    use crate::store::{EndCall, ImportBatch, ImportRow, NewAgent, RowOutcome, StartCall, StoreError};
+    use crate::domain::FieldSet;
+    use crate::store::{EndCall, ImportRow, NewAgent, StartCall, StoreError};
+    use futures::StreamExt;
     let mut summary = SeedSummary::default();
     for (name, role) in DEMO_AGENTS {
         if store.agent_by_name(name).await?.is_none() {
@@ -224,57 +277,63 @@ pub async fn seed(store: &crate::store::Store, leads: u64) -> Result<SeedSummary
     }
     // Leads go in through the import's bulk path (COPY on PostgreSQL, multi-row INSERTs on
     // SQLite), a batch per transaction; a lead already there is counted, not duplicated.
-    let mut created = Vec::new();
-    let mut history = Vec::new();
-    let (alice_id, bob_id) = (
+    let agents = match (
         store.agent_by_name("alice").await?.map(|a| a.id),
         store.agent_by_name("bob").await?.map(|a| a.id),
-    );
+    ) {
+        (Some(a), Some(b)) => Some([a, b]),
+        _ => None,
+    };
     let now = store.now();
-    let mut start = 0;
-    while start < leads {
-        let end = (start + SEED_BATCH).min(leads);
-        let mut rows = Vec::with_capacity((end - start) as usize);
-        for index in start..end {
-            rows.push(ImportRow {
-                line: index + 1,
-                fields: demo_lead(index)?,
-                provided: FieldSet::all(),
-                contacts: Vec::new(),
-            });
-        }
-        let results = store
-            .import_leads(&ImportBatch {
-                rows: &rows,
-                mode: DuplicateMode::Skip,
-                actor: None,
-                reason: "demo seed",
-                dry_run: false,
-            })
-            .await?;
-        for (row, result) in rows.iter().zip(results) {
-            match result.outcome {
-                RowOutcome::Imported { lead_id } => {
-                    summary.leads_added += 1;
-                    if created.len() < DEMO_CALLS {
-                        created.push(lead_id);
-                    } else if let (Some(a), Some(b)) = (alice_id, bob_id) {
-                        history.extend(demo_history(row.line - 1, lead_id, &row.fields.phone, [a, b], now));
-                    }
-                }
-                _ => summary.leads_existing += 1,
+    // Batches are made (and every lead validated) on a thread of their own while earlier
+    // batches are written, so the database never waits on the generator.
+    let (batches, mut ready) = tokio::sync::mpsc::channel(2);
+    let generator = tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
+        let mut start = 0;
+        while start < leads {
+            let end = (start + SEED_BATCH).min(leads);
+            let rows = (start..end)
+                .map(|index| {
+                    Ok(ImportRow {
+                        line: index + 1,
+                        fields: demo_lead(index)?,
+                        provided: FieldSet::all(),
+                        contacts: Vec::new(),
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            if batches.blocking_send(rows).is_err() {
+                break;
             }
+            start = end;
         }
-        if history.len() >= HISTORY_BATCH {
-            summary.history_calls += store.insert_history(&history).await?;
-            history.clear();
-        }
-        start = end;
+        Ok(())
+    });
+    // PostgreSQL runs each connection's statements on one core: batches written side by side
+    // use the others. SQLite has one writer at a time.
+    let writers = match store.kind() {
+        crate::store::BackendKind::Postgres => std::thread::available_parallelism().map_or(2, |n| n.get().min(4)),
+        _ => 1,
+    };
+    let written = futures::stream::poll_fn(|cx| ready.poll_recv(cx))
+        .map(|rows| write_batch(store, rows, agents, now))
+        .buffered(writers);
+    futures::pin_mut!(written);
+    let mut created = Vec::new();
+    while let Some(batch) = written.next().await {
+        let batch = batch?;
+        summary.leads_added += batch.added;
+        summary.leads_existing += batch.existing;
+        summary.history_calls += batch.history_calls;
+        created.extend(batch.without_history);
+        created.truncate(DEMO_CALLS);
     }
-    if !history.is_empty() {
-        summary.history_calls += store.insert_history(&history).await?;
-    }
+    generator
+        .await
+        .map_err(|e| StoreError::BadInput(format!("the demo lead generator stopped: {e}")))??;
     store.feed_queue().await?;
+    // A million leads take minutes: the demo calls and callbacks are placed from the clock now.
+    let now = store.now();
     let Some(bob) = store.agent_by_name("bob").await? else {
         return Ok(summary);
     };
