@@ -1,15 +1,19 @@
-//! CSV import speed on both backends, beside what the database does with the same rows when
-//! nothing else is in the way, and the import's peak memory at two file sizes. Prints numbers;
-//! asserts nothing.
+//! CSV import speed on both backends, the ordinary import and `import --bulk`, beside the
+//! database's own tool loading the same file into a bare table (`psql \copy`, the sqlite3
+//! shell's `.import`) and what the database does with the same rows when nothing else is in the
+//! way, and the import's peak memory at two file sizes. Prints a table with the targets and
+//! PASS/FAIL (bulk >= 0.5 x psql \copy on PostgreSQL, >= 100,000 rows/s on SQLite), writes it as
+//! JSON to target/import-bench.json (or COLDCALL_BENCH_JSON); asserts nothing.
 //!
 //!     cargo bench --bench import               # 200,000 rows
-//!     cargo bench --bench import -- 50000      # another size
+//!     cargo bench --bench import -- 1000000    # another size
 //!     cargo bench --bench import -- 200000 10000   # and another batch size (rows per transaction)
 //!
 //! The file looks like a HubSpot export: "First Name", "Phone Number" written nationally with
 //! punctuation, "Lead Status" labels, comma-separated, quoted where needed. PostgreSQL is found
 //! at COLDCALL_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres); the
-//! PostgreSQL limit is `psql \copy` of the same file into a bare table, so psql must be on PATH.
+//! PostgreSQL limit is `psql \copy` of the same file into a bare table, so psql must be on PATH;
+//! the SQLite one is the sqlite3 shell's `.import` (skipped when sqlite3 is not on PATH).
 
 mod support;
 
@@ -27,6 +31,38 @@ fn options() -> ImportOptions {
     let mut options = ImportOptions::new("US");
     options.batch_size = BATCH.load(std::sync::atomic::Ordering::Relaxed);
     options
+}
+
+fn bulk_options() -> ImportOptions {
+    ImportOptions {
+        bulk: true,
+        ..options()
+    }
+}
+
+/// One line of the summary table: a figure in rows per second beside the raw tool's.
+#[derive(serde::Serialize)]
+struct Line {
+    what: String,
+    rows_per_second: f64,
+    /// The raw tool on the same file, and this figure's share of it.
+    limit: Option<f64>,
+    ratio: Option<f64>,
+    target: Option<String>,
+    pass: Option<bool>,
+}
+
+static LINES: std::sync::Mutex<Vec<Line>> = std::sync::Mutex::new(Vec::new());
+
+fn record(what: &str, rows_per_second: f64, limit: Option<f64>, target: Option<(&str, bool)>) {
+    LINES.lock().unwrap().push(Line {
+        what: what.into(),
+        rows_per_second,
+        limit,
+        ratio: limit.map(|l| rows_per_second / l),
+        target: target.map(|(t, _)| t.into()),
+        pass: target.map(|(_, p)| p),
+    });
 }
 
 const HEADER: &[&str] = &[
@@ -72,6 +108,37 @@ async fn run(rows: u64) {
 
     sqlite(dir.path(), &small, &large, rows).await;
     postgres(&large, rows).await;
+    summary(rows);
+}
+
+fn summary(rows: u64) {
+    let lines = LINES.lock().unwrap();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    println!("\n{rows} rows; load average now {}", load.join(" "));
+    println!("| what | rows/s | raw tool, same file | ratio | target | |");
+    println!("|---|---|---|---|---|---|");
+    for l in lines.iter() {
+        let opt = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map(f).unwrap_or_default();
+        println!(
+            "| {} | {:.0} | {} | {} | {} | {} |",
+            l.what,
+            l.rows_per_second,
+            opt(l.limit, &|v| format!("{v:.0}")),
+            opt(l.ratio, &|v| format!("{v:.2}")),
+            l.target.clone().unwrap_or_default(),
+            l.pass.map(|p| if p { "PASS" } else { "FAIL" }).unwrap_or_default()
+        );
+    }
+    let path = std::env::var("COLDCALL_BENCH_JSON").unwrap_or_else(|_| {
+        let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+        format!("{target}/import-bench.json")
+    });
+    let json = serde_json::json!({ "rows": rows, "load_average": load, "lines": &*lines });
+    match std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap()) {
+        Ok(()) => println!("written to {path}"),
+        Err(e) => println!("could not write {path}: {e}"),
+    }
 }
 
 /// A CRM-style file from the demo leads, numbers written as people write them.
@@ -99,6 +166,14 @@ fn write_file(path: &Path, rows: u64) {
 
 async fn import(store: &Store, path: &Path) -> ImportReport {
     LeadImport::open(path, options())
+        .unwrap()
+        .run(store, |_, _| {})
+        .await
+        .unwrap()
+}
+
+async fn import_bulk(store: &Store, path: &Path) -> ImportReport {
+    LeadImport::open(path, bulk_options())
         .unwrap()
         .run(store, |_, _| {})
         .await
@@ -180,6 +255,23 @@ async fn sqlite(dir: &Path, small: &Path, large: &Path, rows: u64) {
     line("re-import of the same file (all duplicates)", &again);
     store.close().await;
 
+    let (store, _) = open("bulk.db").await;
+    let bulk = import_bulk(&store, large).await;
+    line("import --bulk", &bulk);
+    store.close().await;
+    let shell = sqlite3_import(dir, large, rows);
+
+    record("SQLite: ordinary import", report.rows_per_second, shell, None);
+    record(
+        "SQLite: import --bulk",
+        bulk.rows_per_second,
+        shell,
+        Some(("≥ 100,000 rows/s", bulk.rows_per_second >= 100_000.0)),
+    );
+    if let Some(shell) = shell {
+        record("SQLite: sqlite3 .import into a bare table", shell, None, None);
+    }
+
     // The limit: the same validated rows as multi-row INSERTs into the same table (same
     // indexes and triggers) in one transaction, without reading, validating or de-duplicating.
     let (store, raw_url) = open("raw.db").await;
@@ -197,6 +289,49 @@ async fn sqlite(dir: &Path, small: &Path, large: &Path, rows: u64) {
         "import vs limit: {:.0}% (target: >= 100000 rows/s)",
         100.0 * report.rows_per_second / (rows as f64 / secs)
     );
+    record(
+        "SQLite: the same rows into leads, multi-row INSERTs, one transaction (no file, no checks)",
+        rows as f64 / secs,
+        None,
+        None,
+    );
+}
+
+/// The sqlite3 shell's `.import` of the same file into a bare table (all text columns): the
+/// fastest a file goes into SQLite. Rows per second, or None without sqlite3.
+fn sqlite3_import(dir: &Path, file: &Path, rows: u64) -> Option<f64> {
+    let db = dir.join("shell.db");
+    let columns: Vec<String> = HEADER.iter().map(|h| format!("\"{h}\" TEXT")).collect();
+    let script = format!(
+        "PRAGMA journal_mode = WAL;\nPRAGMA synchronous = NORMAL;\nCREATE TABLE bare ({});\n.import --csv --skip 1 '{}' bare\n",
+        columns.join(", "),
+        file.display()
+    );
+    let started = Instant::now();
+    let out = std::process::Command::new("sqlite3")
+        .arg(&db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(script.as_bytes())?;
+            child.wait()
+        });
+    let secs = started.elapsed().as_secs_f64();
+    match out {
+        Ok(status) if status.success() => {
+            println!(
+                "limit: sqlite3 .import into a bare table: {secs:.2} s = {:.0} rows/s",
+                rows as f64 / secs
+            );
+            Some(rows as f64 / secs)
+        }
+        other => {
+            println!("sqlite3 .import not measured: {other:?}");
+            None
+        }
+    }
 }
 
 async fn raw_sqlite_insert(url: &str, leads: &[coldcall::domain::LeadFields]) {
@@ -236,6 +371,19 @@ async fn postgres(large: &Path, rows: u64) {
     line("re-import of the same file (all duplicates)", &again);
     store.close().await;
 
+    let bulk_name = format!("{name}_bulk");
+    sqlx::query(&format!("CREATE DATABASE \"{bulk_name}\""))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let store = Store::connect(&format!("{base}/{bulk_name}"), &ConnectOptions::default())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let bulk = import_bulk(&store, large).await;
+    line("import --bulk", &bulk);
+    store.close().await;
+
     // The database's own cost for the same rows: one INSERT … SELECT of them into an empty
     // leads table, through the same indexes and triggers.
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
@@ -269,6 +417,7 @@ async fn postgres(large: &Path, rows: u64) {
         "import vs that: {:.0}%",
         100.0 * report.rows_per_second / (rows as f64 / secs)
     );
+    let into_leads = rows as f64 / secs;
 
     // The limit: psql's \copy of the same file into a table without indexes or triggers.
     let bare = "CREATE TABLE bare (first_name text, last_name text, email text, phone text, company text, \
@@ -286,7 +435,7 @@ async fn postgres(large: &Path, rows: u64) {
         ))
         .status();
     let secs = started.elapsed().as_secs_f64();
-    match copy {
+    match &copy {
         Ok(status) if status.success() => {
             println!(
                 "limit: psql \\copy into a bare table: {:.2} s = {:.0} rows/s",
@@ -294,15 +443,35 @@ async fn postgres(large: &Path, rows: u64) {
                 rows as f64 / secs
             );
             println!(
-                "import vs limit: {:.0}% (target: >= 50%)",
-                100.0 * report.rows_per_second / (rows as f64 / secs)
+                "import vs limit: {:.0}%, import --bulk vs limit: {:.0}% (target: >= 50%)",
+                100.0 * report.rows_per_second / (rows as f64 / secs),
+                100.0 * bulk.rows_per_second / (rows as f64 / secs)
             );
         }
         other => println!("limit not measured: psql failed ({other:?})"),
     }
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&admin)
-        .await;
+    let copy = matches!(copy, Ok(status) if status.success()).then(|| rows as f64 / secs);
+    record("PostgreSQL: ordinary import", report.rows_per_second, copy, None);
+    record(
+        "PostgreSQL: import --bulk",
+        bulk.rows_per_second,
+        copy,
+        copy.map(|c| ("≥ 0.5 × psql \\copy", bulk.rows_per_second >= 0.5 * c)),
+    );
+    if let Some(copy) = copy {
+        record("PostgreSQL: psql \\copy into a bare table", copy, None, None);
+    }
+    record(
+        "PostgreSQL: the same rows into leads, one INSERT … SELECT (no file, no checks)",
+        into_leads,
+        copy,
+        None,
+    );
+    for db in [&name, &bulk_name] {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
+            .execute(&admin)
+            .await;
+    }
     admin.close().await;
 }
 
