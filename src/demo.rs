@@ -176,18 +176,22 @@ async fn write_batch(
     store: &crate::store::Store,
     rows: Vec<crate::store::ImportRow>,
     agents: Option<[i64; 2]>,
+    bulk: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<BatchWritten, crate::store::StoreError> {
     use crate::store::{ImportBatch, RowOutcome};
-    let results = store
-        .import_leads(&ImportBatch {
-            rows: &rows,
-            mode: crate::domain::DuplicateMode::Skip,
-            actor: None,
-            reason: "demo seed",
-            dry_run: false,
-        })
-        .await?;
+    let batch = ImportBatch {
+        rows: &rows,
+        mode: crate::domain::DuplicateMode::Skip,
+        actor: None,
+        reason: "demo seed",
+        dry_run: false,
+    };
+    let results = if bulk {
+        store.import_leads_bulk(&batch).await?
+    } else {
+        store.import_leads(&batch).await?
+    };
     let mut batch = BatchWritten {
         added: 0,
         existing: 0,
@@ -315,8 +319,11 @@ pub async fn seed(store: &crate::store::Store, leads: u64) -> Result<SeedSummary
         crate::store::BackendKind::Postgres => std::thread::available_parallelism().map_or(2, |n| n.get().min(4)),
         _ => 1,
     };
+    // On a quiet floor the leads go in as `import --bulk` writes them; beside working consoles,
+    // as the ordinary import does.
+    let bulk = store.live_floor().await?.is_none();
     let written = futures::stream::poll_fn(|cx| ready.poll_recv(cx))
-        .map(|rows| write_batch(store, rows, agents, now))
+        .map(|rows| write_batch(store, rows, agents, bulk, now))
         .buffered(writers);
     futures::pin_mut!(written);
     let mut created = Vec::new();
