@@ -1,4 +1,5 @@
 -- Back to row triggers, as the schema, lock-notify and queue-hopper migrations made them.
+ALTER TABLE lead_queue RESET (autovacuum_vacuum_scale_factor, autovacuum_analyze_scale_factor);
 DROP TRIGGER leads_queue_update ON leads;
 DROP FUNCTION coldcall_queue_leads_updated();
 DROP FUNCTION coldcall_queue_sync_many(UUID[]);

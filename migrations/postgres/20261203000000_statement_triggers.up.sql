@@ -139,3 +139,9 @@ DROP TRIGGER leads_queue_update ON leads;
 DROP FUNCTION coldcall_queue_lead_changed();
 CREATE TRIGGER leads_queue_update AFTER UPDATE ON leads REFERENCING OLD TABLE AS old_leads NEW TABLE AS new_leads
     FOR EACH STATEMENT EXECUTE FUNCTION coldcall_queue_leads_updated();
+
+-- Every claim, hold and feed moves a queue row between the partial indexes' states, leaving a
+-- dead entry behind in the index it left; a claim's walk steps over those until vacuum clears
+-- them. Measured after a million-lead seed: 400,000 dead rows, and the first feed took 715 ms
+-- to find two due rows. Vacuum the queue after 1% of it has changed, not the default 20%.
+ALTER TABLE lead_queue SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_analyze_scale_factor = 0.02);
