@@ -86,9 +86,22 @@ impl BulkTx for PgTx {
         Ok(written)
     }
 
+    /// Each key is looked up through its unique index (the LATERAL subqueries cannot be
+    /// flattened into a join), then the leads found are locked by id. Written as `phone = ANY
+    /// OR email = ANY`, a table the statistics had not caught up with was planned as a scan of
+    /// every lead for each batch: at 228,000 leads one such batch ran past the statement timeout.
+    /// A lead whose phone or email another writer changes between the look-up and the lock is
+    /// locked as it is now; the plan matches rows to what it returns, and a new lead that still
+    /// collides is skipped by the insert's ON CONFLICT.
     async fn lock_leads_by_keys(&mut self, phones: &[String], emails: &[String]) -> Result<Vec<Lead>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {LEAD_COLUMNS} FROM leads WHERE phone = ANY($1) OR email = ANY($2) FOR UPDATE"
+            "SELECT {LEAD_COLUMNS} FROM leads WHERE id = ANY(ARRAY( \
+               SELECT m.id FROM unnest($1::text[]) AS k(v), \
+                    LATERAL (SELECT id FROM leads WHERE phone = k.v LIMIT 1) m \
+               UNION \
+               SELECT m.id FROM unnest($2::text[]) AS k(v), \
+                    LATERAL (SELECT id FROM leads WHERE email = k.v LIMIT 1) m)) \
+             FOR UPDATE"
         ))
         .bind(phones)
         .bind(emails)
