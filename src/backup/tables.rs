@@ -3,7 +3,8 @@
 //! This list is the contract between the two backends: both read and write exactly these columns
 //! under these names, so a backup from one restores into the other. Backend-only columns are
 //! derived and left out: SQLite's `leads.seq` (the full-text index's row key), the full-text and
-//! trigram shadow tables, and `leads.priority_rank` (a generated column); restoring rebuilds them.
+//! trigram shadow tables, and the generated columns `leads.priority_rank` and PostgreSQL's
+//! `leads.search_doc` (the stored search document); restoring rebuilds them.
 //!
 //! Left out on purpose, because they describe running consoles rather than the floor's data:
 //! - `changes`, the change feed: its ids (and PostgreSQL's transaction ids) only mean something to
@@ -353,7 +354,7 @@ pub const NOT_BACKED_UP: &[(&str, &str)] = &[
 ];
 
 /// Columns a backend keeps beside the backed-up ones, derived from them and rebuilt on restore.
-pub const DERIVED_COLUMNS: &[(&str, &str)] = &[("leads", "seq"), ("leads", "priority_rank")];
+pub const DERIVED_COLUMNS: &[(&str, &str)] = &[("leads", "seq"), ("leads", "priority_rank"), ("leads", "search_doc")];
 
 #[cfg(test)]
 mod tests {
