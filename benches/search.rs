@@ -508,24 +508,33 @@ async fn raw_search(raw: &mut Raw, text: &str) -> Vec<Uuid> {
                 (None, Some(_)) => "(phone LIKE $9 OR email LIKE $9)",
                 (None, None) => unreachable!(),
             };
-            let plan: Vec<String> = no_filter!(sqlx::query_scalar(&format!(
-                "EXPLAIN SELECT 1 FROM leads WHERE {PG_FILTERS} AND {matches}"
-            )))
-            .bind(&tsquery)
-            .bind(&fragment)
-            .bind(&terms.inner)
-            .fetch_all(&mut *conn)
-            .await
-            .unwrap();
             let leads: f32 = sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE oid = 'leads'::regclass")
                 .fetch_one(&mut *conn)
                 .await
                 .unwrap();
-            let line = &plan[0];
-            let rows = &line[line.find(" rows=").unwrap() + 6..];
-            let estimate: f64 = rows[..rows.find(' ').unwrap()].parse().unwrap();
             let leads = f64::from(leads);
-            let walk = estimate >= 0.01 * leads && 4.0 * estimate * estimate >= f64::from(PAGE) * leads;
+            let mut walk = false;
+            for (part, present, share) in [
+                ("search_doc @@ to_tsquery('simple', $8)", tsquery.is_some(), 0.01),
+                ("(phone LIKE $9 OR email LIKE $9)", fragment.is_some(), 0.05),
+            ] {
+                if !present || walk {
+                    continue;
+                }
+                let plan: Vec<String> = no_filter!(sqlx::query_scalar(&format!(
+                    "EXPLAIN SELECT 1 FROM leads WHERE {PG_FILTERS} AND {part}"
+                )))
+                .bind(&tsquery)
+                .bind(&fragment)
+                .bind(&terms.inner)
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
+                let line = &plan[0];
+                let rows = &line[line.find(" rows=").unwrap() + 6..];
+                let estimate: f64 = rows[..rows.find(' ').unwrap()].parse().unwrap();
+                walk = estimate >= share * leads && 4.0 * estimate * estimate >= f64::from(PAGE) * leads;
+            }
             let sql = if walk {
                 format!(
                     "SELECT {LEAD_COLUMNS} FROM leads WHERE {PG_FILTERS} AND {matches} \

@@ -74,6 +74,10 @@ const WALK_SHARE: f64 = 0.01;
 /// What a lead read through the search indexes and sorted costs beside one read walking the list
 /// order (measured on a million leads: a bitmap of matches took 2–8 µs a lead, a walk 1.6 µs).
 const COLLECT_COST: f64 = 4.0;
+/// The same for a phone or email fragment, whose estimate the planner takes from a hundred
+/// sampled values: one sampled email holding a rare fragment reads as 1% of the leads (a
+/// four-digit fragment matching 0.05% walked a million leads, 1.6 s), five as 5%.
+const FRAGMENT_WALK_SHARE: f64 = 0.05;
 
 /// The claim queue, in order, over the hopper (`lead_queue`, see its migration): mirrors can-call
 /// in SQL so the walk skips what would be refused (every candidate is still checked by can-call
@@ -249,8 +253,9 @@ impl PgStore {
     /// walking `leads_list_idx` in list order until `limit` leads match, which costs
     /// `limit / share` leads read, or collecting every match through the indexes and sorting them,
     /// which costs the matches. The planner's own estimate of the matches (EXPLAIN, with the
-    /// terms bound, so it sees their frequency) picks: walk when matches are at least
-    /// `WALK_SHARE` of the leads and collecting would cost more. Left to itself the planner walks
+    /// terms bound, so it sees their frequency) of the words and of the fragment, each apart,
+    /// picks: walk when either part alone matches at least `WALK_SHARE` of the leads (a fragment
+    /// `FRAGMENT_WALK_SHARE`) and collecting would cost more. Left to itself the planner walks
     /// for a word it has no statistics on (it assumes 0.5% match) and for fragments, whose
     /// estimate comes from a hundred sampled values: a rare phone fragment read a million leads.
     pub async fn search_leads(
@@ -279,11 +284,12 @@ impl PgStore {
             (false, false) => Some(inner),
             (false, true) => None,
         };
-        let matches = match (words, fragment.is_some()) {
-            (Some(words), true) => format!("(({words}) OR phone LIKE $9 OR email LIKE $9)"),
-            (Some(words), false) => format!("({words})"),
-            (None, true) => "(phone LIKE $9 OR email LIKE $9)".to_string(),
-            (None, false) => return Ok(Vec::new()),
+        let fragment_part = fragment.is_some().then_some("(phone LIKE $9 OR email LIKE $9)");
+        let matches = match (&words, fragment_part) {
+            (Some(words), Some(fragment)) => format!("(({words}) OR {fragment})"),
+            (Some(words), None) => format!("({words})"),
+            (None, Some(fragment)) => fragment.to_string(),
+            (None, None) => return Ok(Vec::new()),
         };
         // Every statement binds $8–$10, used or not: each is typed, so PostgreSQL takes them.
         macro_rules! bind_terms {
@@ -295,27 +301,39 @@ impl PgStore {
             };
         }
         let mut conn = self.pool.acquire().await?;
-        // Pieces of unspaced scripts alone have no index: the walk is the only way.
-        let walk = if tsquery.is_none() && fragment.is_none() {
+        // Pieces of unspaced scripts have no index: with no words beside them, the walk is the
+        // only way.
+        let walk = if tsquery.is_none() && !terms.inner.is_empty() {
             true
         } else {
-            let plan: Vec<String> = bind_terms!(sqlx::query_scalar(&format!(
-                "EXPLAIN SELECT 1 FROM leads WHERE {FILTERS} AND {matches}"
-            )))
-            .fetch_all(&mut *conn)
-            .await?;
             let leads: f32 = sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE oid = 'leads'::regclass")
                 .fetch_one(&mut *conn)
                 .await?;
-            let matches = plan.first().and_then(|line| estimated_rows(line));
-            match matches {
-                Some(matches) if leads > 0.0 => {
-                    let leads = f64::from(leads);
-                    matches >= WALK_SHARE * leads && COLLECT_COST * matches * matches >= f64::from(limit) * leads
-                }
-                // Never analysed: no estimate to trust, and collecting costs the matches at
-                // worst where a walk for a rare term reads every lead.
-                _ => false,
+            let leads = f64::from(leads);
+            // The planner's estimate of the leads a part matches.
+            let mut estimate = async |part: &str| -> Result<Option<f64>> {
+                let plan: Vec<String> = bind_terms!(sqlx::query_scalar(&format!(
+                    "EXPLAIN SELECT 1 FROM leads WHERE {FILTERS} AND {part}"
+                )))
+                .fetch_all(&mut *conn)
+                .await?;
+                Ok(plan.first().and_then(|line| estimated_rows(line)))
+            };
+            let walks = |matches: f64, share: f64| {
+                matches >= share * leads && COLLECT_COST * matches * matches >= f64::from(limit) * leads
+            };
+            // Never analysed (no reltuples): no estimate to trust, and collecting costs the
+            // matches at worst where a walk for a rare term reads every lead.
+            leads > 0.0 && {
+                let by_words = match &words {
+                    Some(words) => estimate(words).await?.is_some_and(|m| walks(m, WALK_SHARE)),
+                    None => false,
+                };
+                by_words
+                    || match fragment_part {
+                        Some(fragment) => estimate(fragment).await?.is_some_and(|m| walks(m, FRAGMENT_WALK_SHARE)),
+                        None => false,
+                    }
             }
         };
         let sql = if walk {
