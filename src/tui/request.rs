@@ -287,7 +287,8 @@ impl Request {
         )
     }
 
-    fn what(&self) -> &'static str {
+    /// What the request does, as the status line says it ("loading your queue").
+    pub fn what(&self) -> &'static str {
         match self {
             Request::Leads { .. } => "loading leads",
             Request::Search { .. } => "searching",

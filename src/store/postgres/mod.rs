@@ -110,9 +110,10 @@ macro_rules! queue_sql {
 
 /// The rows a claim walks: the ready set.
 const QUEUE: &str = queue_sql!("q.state = 1 AND NOT (q.lead_id = ANY($9))");
-/// The rows a preview shows: the ready set and what the claim's feed would add to it.
-const QUEUE_PREVIEW: &str =
-    queue_sql!("(q.state = 1 OR (q.state = 0 AND q.due_hint <= $2)) AND NOT (q.lead_id = ANY($9))");
+/// What a preview shows beside the ready set: the waiting rows the claim's feed would make
+/// ready. A statement of its own, walked beside `QUEUE`: one walk over both (`state = 1 OR …`)
+/// cannot follow either index and sorted the whole queue (78 ms at 100,000 leads).
+const QUEUE_DUE: &str = queue_sql!("q.state = 0 AND q.due_hint <= $2 AND NOT (q.lead_id = ANY($9))");
 /// The agent's own live claim, which stays theirs to take again in its place in the order.
 const QUEUE_OWN: &str = queue_sql!(
     "q.lead_id IN (SELECT o.lead_id FROM lead_assignments o WHERE o.active AND o.agent_id = $1 \

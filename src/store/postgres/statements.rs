@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::dialect;
 use super::{bind_lead, CALL_COLUMNS, LEAD_COLUMNS};
-use super::{PgStore, QUEUE, QUEUE_OWN, QUEUE_PREVIEW};
+use super::{PgStore, QUEUE, QUEUE_DUE, QUEUE_OWN};
 use crate::domain::call_end::OpenCallback;
 use crate::domain::{ContactKind, Disposition, LeadFields, LeadStatus};
 use crate::store::backend::{AuditRecord, Backend, CallClose, CallLock, NewCall, OutcomeWrite, Tx};
@@ -196,16 +196,24 @@ impl Tx for PgTx {
         skip: &[Uuid],
     ) -> Result<Vec<Lead>> {
         // A claim locks the queue rows it takes (others' are skipped); the lead row itself is
-        // locked by the can-call check that follows.
-        let (rows, locking) = if lock {
-            (QUEUE, "FOR UPDATE OF q SKIP LOCKED")
+        // locked by the can-call check that follows. A preview also shows what a feed would
+        // make ready, walked apart so each part follows its own index.
+        let (locking, due) = if lock {
+            ("FOR UPDATE OF q SKIP LOCKED", String::new())
         } else {
-            (QUEUE_PREVIEW, "")
+            (
+                "",
+                format!(
+                    "UNION ALL SELECT * FROM (SELECT q.lead_id AS qid, q.priority_rank AS qr, q.lead_score AS qs \
+                     {QUEUE_DUE} LIMIT $8) d "
+                ),
+            )
         };
         let sql = format!(
             "SELECT {LEAD_COLUMNS} FROM (\
-             SELECT * FROM (SELECT q.lead_id AS qid, q.priority_rank AS qr, q.lead_score AS qs {rows} \
+             SELECT * FROM (SELECT q.lead_id AS qid, q.priority_rank AS qr, q.lead_score AS qs {QUEUE} \
                             LIMIT $8 {locking}) r \
+             {due}\
              UNION ALL \
              SELECT * FROM (SELECT q.lead_id AS qid, q.priority_rank AS qr, q.lead_score AS qs {QUEUE_OWN} \
                             LIMIT $8 {locking}) o) pick \

@@ -82,9 +82,11 @@ macro_rules! queue_sql {
 
 /// The rows a claim walks: the ready set.
 const QUEUE: &str = queue_sql!("q.state = 1 AND hex(q.lead_id) NOT IN (SELECT value FROM json_each($9))");
-/// The rows a preview shows: the ready set and what the claim's feed would add to it.
-const QUEUE_PREVIEW: &str = queue_sql!(
-    "(q.state = 1 OR (q.state = 0 AND q.due_hint <= CAST(strftime('%s', $2) AS INTEGER))) \
+/// What a preview shows beside the ready set: the waiting rows the claim's feed would make
+/// ready. A statement of its own, walked beside `QUEUE`: one walk over both (`state = 1 OR …`)
+/// cannot follow either index and sorts the whole queue.
+const QUEUE_DUE: &str = queue_sql!(
+    "q.state = 0 AND q.due_hint <= CAST(strftime('%s', $2) AS INTEGER) \
      AND hex(q.lead_id) NOT IN (SELECT value FROM json_each($9))"
 );
 /// The agent's own live claim, which stays theirs to take again in its place in the order.

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::dialect;
 use super::{bind_lead, CALL_COLUMNS, LEAD_COLUMNS};
-use super::{SqliteStore, QUEUE, QUEUE_OWN, QUEUE_PREVIEW};
+use super::{SqliteStore, QUEUE, QUEUE_DUE, QUEUE_OWN};
 use crate::domain::call_end::OpenCallback;
 use crate::domain::{ContactKind, Disposition, LeadFields, LeadStatus};
 use crate::store::backend::{AuditRecord, Backend, CallClose, CallLock, NewCall, OutcomeWrite, Tx};
@@ -189,11 +189,19 @@ impl Tx for SqliteTx {
         skip: &[Uuid],
     ) -> Result<Vec<Lead>> {
         // The write lock taken at BEGIN covers a claim's rows; a preview also shows what a feed
-        // would make ready.
-        let rows = if lock { QUEUE } else { QUEUE_PREVIEW };
+        // would make ready, walked apart so each part follows its own index.
+        let due = if lock {
+            String::new()
+        } else {
+            format!(
+                "UNION ALL SELECT * FROM (SELECT q.lead_id AS qid, q.priority_rank AS qr, q.lead_score AS qs \
+                 {QUEUE_DUE} LIMIT $8) "
+            )
+        };
         let sql = format!(
             "SELECT {LEAD_COLUMNS} FROM (\
-             SELECT * FROM (SELECT q.lead_id AS qid, q.priority_rank AS qr, q.lead_score AS qs {rows} LIMIT $8) \
+             SELECT * FROM (SELECT q.lead_id AS qid, q.priority_rank AS qr, q.lead_score AS qs {QUEUE} LIMIT $8) \
+             {due}\
              UNION ALL \
              SELECT * FROM (SELECT q.lead_id AS qid, q.priority_rank AS qr, q.lead_score AS qs {QUEUE_OWN} LIMIT $8)\
              ) pick JOIN leads ON leads.id = pick.qid ORDER BY qr DESC, qs DESC, qid LIMIT $8"

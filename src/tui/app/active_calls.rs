@@ -38,6 +38,13 @@ impl ActiveCalls {
         self.selected = super::step(self.selected, by, self.calls.len());
     }
 
+    /// The lock on this lead was released (a change on the feed said so): gone from the pane
+    /// at once, before the floor's calls are read again.
+    pub fn released(&mut self, lead_id: Uuid) {
+        self.calls.retain(|c| c.lead_id != lead_id);
+        self.selected = self.selected.min(self.calls.len().saturating_sub(1));
+    }
+
     pub fn on_reply(&mut self, calls: Vec<ActiveCall>) {
         self.calls = calls;
         self.selected = self.selected.min(self.calls.len().saturating_sub(1));

@@ -140,6 +140,16 @@ impl Lists {
             .then(|| self.page.previous.len() + 1)
     }
 
+    /// Whether a change to this lead may change the list on screen (the tab's page or its
+    /// callbacks): the list holds it, or the list is empty (an agent waiting for work sees the
+    /// first lead that comes).
+    pub fn may_change(&self, lead_id: Uuid) -> bool {
+        match self.tab {
+            QueueTab::Callbacks => self.callbacks.is_empty() || self.callbacks.iter().any(|c| c.lead_id == lead_id),
+            _ => self.page.items.is_empty() || self.page.items.iter().any(|l| l.id == lead_id),
+        }
+    }
+
     /// This agent's open callbacks in the next days, soonest first.
     pub fn callbacks(&self) -> &[Callback] {
         &self.callbacks

@@ -14,6 +14,7 @@ mod call;
 mod connection;
 mod lead;
 mod lists;
+mod live;
 mod modal;
 mod status;
 
@@ -85,6 +86,9 @@ pub struct App {
     announcer: announce::Announcer,
     last_refresh: Option<DateTime<Utc>>,
     last_reap: Option<DateTime<Utc>>,
+    /// Re-reads of the floor's active calls and of the list on screen that changes ask for.
+    live_calls: live::Throttle,
+    live_list: live::Throttle,
     quit: bool,
 }
 
@@ -115,6 +119,8 @@ impl App {
             announcer: Default::default(),
             last_refresh: None,
             last_reap: None,
+            live_calls: live::Throttle::new(live::CALLS_GAP),
+            live_list: live::Throttle::new(live::LIST_GAP),
             quit: false,
         }
     }
@@ -702,8 +708,14 @@ impl App {
         if self.last_refresh.is_none_or(|t| now - t >= REFRESH_EVERY) {
             self.last_refresh = Some(now);
             requests.push(Request::ActiveCalls);
-            requests.extend(self.lists.refresh());
+            self.live_calls.went(now);
+            let refresh = self.lists.refresh();
+            if !refresh.is_empty() {
+                self.live_list.went(now);
+            }
+            requests.extend(refresh);
         }
+        requests.extend(self.live_refreshes(false, false));
         requests.extend(self.publish_presence());
         if self.last_reap.is_none_or(|t| now - t >= REAP_EVERY) {
             self.last_reap = Some(now);
@@ -1226,17 +1238,42 @@ impl App {
         if changes.is_empty() {
             return requests;
         }
-        if changes.iter().any(|c| c.kind == "active_call") {
-            requests.push(Request::ActiveCalls);
-            requests.extend(self.floor_request());
-        }
         if let Some(lead_id) = self.lead.id() {
             if changes.iter().any(|c| c.lead_id == lead_id) {
                 requests.push(Request::Detail { lead_id });
             }
         }
-        if !self.lists.showing_results() {
-            requests.extend(self.lists.refresh());
+        let calls = changes.iter().any(|c| c.kind == "active_call");
+        // A released lock leaves the pane at once; the re-read (which may wait out the gap)
+        // confirms it.
+        for change in changes.iter().filter(|c| c.kind == "active_call" && c.op == "delete") {
+            self.calls.released(change.lead_id);
+        }
+        // A change to a lead a list does not show cannot change a row on screen; what it may
+        // add to a list that has rows (a lead freed, a lead come due) the periodic refresh brings.
+        let list = !self.lists.showing_results() && changes.iter().any(|c| self.lists.may_change(c.lead_id));
+        requests.extend(self.live_refreshes(calls, list));
+        requests
+    }
+
+    /// The re-reads changes asked for (`calls`, `list`: asked now) that may go now.
+    fn live_refreshes(&mut self, calls: bool, list: bool) -> Vec<Request> {
+        let mut requests = Vec::new();
+        let now = self.now;
+        if (calls && self.live_calls.ask(now)) || (!calls && self.live_calls.due(now)) {
+            requests.push(Request::ActiveCalls);
+            requests.extend(self.floor_request());
+        }
+        if (list && self.live_list.ask(now)) || (!list && self.live_list.due(now)) {
+            let refresh = if self.lists.showing_results() {
+                Vec::new()
+            } else {
+                self.lists.refresh()
+            };
+            if refresh.is_empty() && !self.lists.showing_results() {
+                self.live_list.still_asked();
+            }
+            requests.extend(refresh);
         }
         requests
     }

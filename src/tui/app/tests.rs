@@ -406,3 +406,108 @@ fn an_added_contact_number_is_read_back_grouped() {
     assert_eq!(app.status().text(), "contact added: +44 20 7946 0958");
     assert_eq!(requests, vec![Request::Detail { lead_id: ada.id }]);
 }
+
+#[test]
+fn a_burst_of_changes_re_reads_once_at_once_and_once_when_the_gap_ends() {
+    let mut app = app();
+    let shown = lead("Ada");
+    let seq_of = |requests: &[Request]| {
+        requests
+            .iter()
+            .find_map(|r| match r {
+                Request::Queue { seq, .. } => Some(*seq),
+                _ => None,
+            })
+            .expect("a queue read")
+    };
+    let tab = app.lists.reload();
+    app.on_reply(Reply::Queue {
+        seq: seq_of(&tab),
+        leads: vec![shown.clone()],
+    });
+    let change = |kind: &str, lead_id| Change {
+        id: 1,
+        tx: 1,
+        kind: kind.into(),
+        lead_id,
+        op: "update".into(),
+        at: Utc::now(),
+    };
+    let queue_reads = |requests: &[Request]| requests.iter().filter(|r| matches!(r, Request::Queue { .. })).count();
+    let calls_reads = |requests: &[Request]| requests.iter().filter(|r| **r == Request::ActiveCalls).count();
+
+    let first = app.on_reply(Reply::Changes(vec![change("active_call", shown.id)]));
+    assert_eq!((queue_reads(&first), calls_reads(&first)), (1, 1), "{first:?}");
+    app.on_reply(Reply::Queue {
+        seq: seq_of(&first),
+        leads: vec![shown.clone()],
+    });
+    for _ in 0..20 {
+        let inside = app.on_reply(Reply::Changes(vec![change("active_call", shown.id)]));
+        assert_eq!((queue_reads(&inside), calls_reads(&inside)), (0, 0), "{inside:?}");
+    }
+    let now = app.now();
+    let still_inside = app.tick(now + chrono::Duration::seconds(1));
+    assert_eq!(calls_reads(&still_inside), 0, "{still_inside:?}");
+    let calls_gap_over = app.tick(now + super::live::CALLS_GAP);
+    assert_eq!(
+        (queue_reads(&calls_gap_over), calls_reads(&calls_gap_over)),
+        (0, 1),
+        "the twenty changes inside the gap are read once: {calls_gap_over:?}"
+    );
+    let gap_over = app.tick(now + super::live::LIST_GAP);
+    assert_eq!(
+        (queue_reads(&gap_over), calls_reads(&gap_over)),
+        (1, 0),
+        "and the list once at the end of its own gap: {gap_over:?}"
+    );
+    app.on_reply(Reply::Queue {
+        seq: seq_of(&gap_over),
+        leads: vec![shown.clone()],
+    });
+    let later = app.tick(now + super::live::LIST_GAP + chrono::Duration::seconds(5));
+    assert_eq!((queue_reads(&later), calls_reads(&later)), (0, 0), "{later:?}");
+
+    // A lead the list does not show: the list stays as it is.
+    let elsewhere = app.on_reply(Reply::Changes(vec![change("assignment", Uuid::now_v7())]));
+    assert_eq!(queue_reads(&elsewhere), 0, "{elsewhere:?}");
+}
+
+#[test]
+fn a_released_lock_leaves_the_pane_at_once_even_inside_the_gap() {
+    let mut app = app();
+    let ada = lead("Ada");
+    let call = crate::store::ActiveCall {
+        lead_id: ada.id,
+        call_id: Uuid::now_v7(),
+        agent_id: 3,
+        agent_name: "bob".into(),
+        lead_name: "Ada Tester".into(),
+        company: "Acme".into(),
+        phone_number: ada.phone.clone(),
+        started_at: app.now(),
+        heartbeat_at: app.now(),
+    };
+    let change = |op: &str| Change {
+        id: 1,
+        tx: 1,
+        kind: "active_call".into(),
+        lead_id: ada.id,
+        op: op.into(),
+        at: Utc::now(),
+    };
+    let taken = app.on_reply(Reply::Changes(vec![change("insert")]));
+    assert!(taken.contains(&Request::ActiveCalls));
+    app.on_reply(Reply::ActiveCalls(vec![call]));
+    assert!(app.active_calls().on_lead(ada.id).is_some());
+
+    let released = app.on_reply(Reply::Changes(vec![change("delete")]));
+    assert!(
+        !released.contains(&Request::ActiveCalls),
+        "inside the gap: {released:?}"
+    );
+    assert!(
+        app.active_calls().on_lead(ada.id).is_none(),
+        "the release shows at once"
+    );
+}
