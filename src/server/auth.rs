@@ -232,7 +232,8 @@ impl FromRequestParts<Arc<AppState>> for Actor {
         };
         let hash = secret_hash(token);
         let store = &state.store;
-        let Some(session) = store.session(&hash).await? else {
+        // One statement for the session and its agent: every request reads both.
+        let Some((session, agent)) = store.session_agent(&hash).await? else {
             return Err(Problem::unauthorized(
                 "invalid_token",
                 "this session is not known; log in again",
@@ -251,15 +252,12 @@ impl FromRequestParts<Arc<AppState>> for Actor {
                 "this session has expired; log in again",
             ));
         }
-        let agent = match store.agent(session.agent_id).await? {
-            Some(agent) if agent.active => agent,
-            _ => {
-                return Err(Problem::unauthorized(
-                    "agent_deactivated",
-                    "this agent is deactivated; ask an admin",
-                ))
-            }
-        };
+        if !agent.active {
+            return Err(Problem::unauthorized(
+                "agent_deactivated",
+                "this agent is deactivated; ask an admin",
+            ));
+        }
         if now - session.last_seen_at >= TOUCH_EVERY {
             store.touch_session(&hash).await?;
         }

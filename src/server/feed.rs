@@ -36,7 +36,14 @@ struct Recent {
 
 pub struct FeedHub {
     recent: RwLock<Recent>,
-    tx: broadcast::Sender<Arc<Vec<Change>>>,
+    tx: broadcast::Sender<Arc<Vec<Encoded>>>,
+}
+
+/// A change as every stream sends it, encoded once when it is published: with a thousand
+/// consoles subscribed, encoding it once a console was the server's largest cost.
+struct Encoded {
+    cursor: FeedCursor,
+    event: Event,
 }
 
 impl FeedHub {
@@ -70,8 +77,15 @@ impl FeedHub {
             }
             recent.head = last;
         }
+        let encoded = batch
+            .iter()
+            .map(|change| Encoded {
+                cursor: change.cursor(),
+                event: event(change),
+            })
+            .collect();
         // No subscriber is not an error.
-        let _ = self.tx.send(Arc::new(batch));
+        let _ = self.tx.send(Arc::new(encoded));
     }
 
     /// The kept changes after `cursor`, or None when `cursor` is older than what is kept.
@@ -175,8 +189,12 @@ pub async fn changes(
             loop {
                 match rx.recv().await {
                     Ok(batch) => {
-                        let fresh: Vec<Change> = batch.iter().filter(|c| c.cursor() > last).cloned().collect();
-                        if let Some(new_last) = fresh.last().map(Change::cursor) {
+                        let fresh: Vec<Event> = batch
+                            .iter()
+                            .filter(|e| e.cursor > last)
+                            .map(|e| e.event.clone())
+                            .collect();
+                        if let Some(new_last) = batch.last().map(|e| e.cursor).filter(|c| *c > last) {
                             return Some((fresh, (rx, new_last)));
                         }
                     }
@@ -191,9 +209,9 @@ pub async fn changes(
         let _ = shutdown.wait_for(|stop| *stop).await;
     };
     let ended = session_ended(state.store.clone(), actor.session.clone());
-    let events = stream::iter(backlog)
+    let events = stream::iter(backlog.iter().map(event).collect::<Vec<_>>())
         .chain(live)
-        .map(|change| Ok(event(&change)))
+        .map(Ok)
         .take_until(futures::future::select(Box::pin(stopping), Box::pin(ended)));
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::{Backend, Result, Store, StoreError};
+use super::{Agent, Backend, Result, Store, StoreError};
+use crate::domain::Role;
 
 /// An agent's credential row.
 #[derive(Debug, Clone, PartialEq, FromRow)]
@@ -16,6 +17,44 @@ pub struct Credentials {
     /// SHA-256 (hex) of an unused one-time enrolment code.
     pub enrol_hash: Option<String>,
     pub enrol_expires_at: Option<DateTime<Utc>>,
+}
+
+/// A session row joined with its agent's (`Store::session_agent`).
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionAgentRow {
+    token_hash: String,
+    agent_id: i64,
+    created_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    ended_at: Option<DateTime<Utc>>,
+    name: String,
+    email: Option<String>,
+    role: Role,
+    active: bool,
+    agent_created_at: DateTime<Utc>,
+}
+
+impl SessionAgentRow {
+    fn split(self) -> (SessionRow, Agent) {
+        let agent = Agent {
+            id: self.agent_id,
+            name: self.name,
+            email: self.email,
+            role: self.role,
+            active: self.active,
+            created_at: self.agent_created_at,
+        };
+        let session = SessionRow {
+            token_hash: self.token_hash,
+            agent_id: self.agent_id,
+            created_at: self.created_at,
+            last_seen_at: self.last_seen_at,
+            expires_at: self.expires_at,
+            ended_at: self.ended_at,
+        };
+        (session, agent)
+    }
 }
 
 /// One login session, found by the hash of its token.
@@ -82,6 +121,12 @@ impl Store {
 
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>> {
         on_backend!(self.session(token_hash))
+    }
+
+    /// A session and its agent in one statement: what the floor server reads on every request.
+    pub async fn session_agent(&self, token_hash: &str) -> Result<Option<(SessionRow, Agent)>> {
+        let row: Option<SessionAgentRow> = on_backend!(self.session_agent(token_hash))?;
+        Ok(row.map(SessionAgentRow::split))
     }
 
     /// Moves the idle clock of a live session forward.

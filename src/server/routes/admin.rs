@@ -26,9 +26,9 @@ pub const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
 /// Every agent (supervisors and admins: the names to assign and hand callbacks to).
 #[utoipa::path(get, path = "/api/v1/agents", tag = "agents",
     responses((status = 200, description = "Agent list", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
-pub async fn list(actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
+pub async fn list(actor: Actor, State(st): S) -> ApiResult<Json<impl serde::Serialize>> {
     actor.require(Permission::WatchFloor)?;
-    Ok(Json(json!(st.store.agents().await?)))
+    Ok(Json(st.store.agents().await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -178,7 +178,11 @@ pub struct ImportLeadsBody {
 /// stored leads and writes. Answers one result per row, in order.
 #[utoipa::path(post, path = "/api/v1/import/leads", tag = "import", request_body = ImportLeadsBody,
     responses((status = 200, description = "RowResult list", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody), (status = 422, body = ProblemBody)))]
-pub async fn import_leads(actor: Actor, State(st): S, Body(b): Body<ImportLeadsBody>) -> ApiResult<Json<Value>> {
+pub async fn import_leads(
+    actor: Actor,
+    State(st): S,
+    Body(b): Body<ImportLeadsBody>,
+) -> ApiResult<Json<impl serde::Serialize>> {
     actor.require(Permission::ImportData)?;
     let batch = crate::store::ImportBatch {
         rows: &b.rows,
@@ -187,7 +191,7 @@ pub async fn import_leads(actor: Actor, State(st): S, Body(b): Body<ImportLeadsB
         reason: &b.reason,
         dry_run: b.dry_run,
     };
-    Ok(Json(json!(st.store.import_leads(&batch).await?)))
+    Ok(Json(st.store.import_leads(&batch).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -202,11 +206,13 @@ pub struct ImportDncBody {
 /// One batch of do-not-call numbers (E.164), in one transaction (admins).
 #[utoipa::path(post, path = "/api/v1/import/dnc", tag = "import", request_body = ImportDncBody,
     responses((status = 200, description = "DncBatchResult", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
-pub async fn import_dnc(actor: Actor, State(st): S, Body(b): Body<ImportDncBody>) -> ApiResult<Json<Value>> {
+pub async fn import_dnc(
+    actor: Actor,
+    State(st): S,
+    Body(b): Body<ImportDncBody>,
+) -> ApiResult<Json<impl serde::Serialize>> {
     actor.require(Permission::ImportData)?;
-    Ok(Json(json!(
-        st.store.import_dnc(&b.rows, Some(actor.id()), b.dry_run).await?
-    )))
+    Ok(Json(st.store.import_dnc(&b.rows, Some(actor.id()), b.dry_run).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -250,7 +256,7 @@ pub async fn export_calls(
     actor: Actor,
     State(st): S,
     crate::server::extract::Params(q): crate::server::extract::Params<ExportCallsQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<impl serde::Serialize>> {
     actor.require(Permission::ExportData)?;
     let after = q
         .after
@@ -263,7 +269,7 @@ pub async fn export_calls(
         to: q.to,
         agent_id: q.agent_id,
     };
-    Ok(Json(json!(
-        st.store.export_calls(&filter, after, q.limit.unwrap_or(1000)).await?
-    )))
+    Ok(Json(
+        st.store.export_calls(&filter, after, q.limit.unwrap_or(1000)).await?,
+    ))
 }

@@ -49,7 +49,12 @@ pub struct StartCallBody {
     responses((status = 200, description = "StartedCall: call_id, lead_id, agent_id, phone_number, started_at", body = serde_json::Value),
         (status = 401, body = ProblemBody), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody),
         (status = 422, body = ProblemBody)))]
-pub async fn start_call(actor: Actor, State(st): S, Id(id): Id, body: axum::body::Bytes) -> ApiResult<Json<Value>> {
+pub async fn start_call(
+    actor: Actor,
+    State(st): S,
+    Id(id): Id,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<impl serde::Serialize>> {
     let body: StartCallBody = if body.iter().all(u8::is_ascii_whitespace) {
         StartCallBody::default()
     } else {
@@ -63,7 +68,7 @@ pub async fn start_call(actor: Actor, State(st): S, Id(id): Id, body: axum::body
             from_number: body.from_number,
         })
         .await?;
-    Ok(Json(json!(started)))
+    Ok(Json(started))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -91,7 +96,12 @@ pub struct EndCallBody {
     request_body = EndCallBody,
     responses((status = 200, description = "EndedCall", body = serde_json::Value), (status = 401, body = ProblemBody),
         (status = 403, body = ProblemBody), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
-pub async fn end_call(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<EndCallBody>) -> ApiResult<Json<Value>> {
+pub async fn end_call(
+    actor: Actor,
+    State(st): S,
+    Id(id): Id,
+    Body(b): Body<EndCallBody>,
+) -> ApiResult<Json<impl serde::Serialize>> {
     if b.force {
         actor.require(Permission::EndOthersCall)?;
     }
@@ -113,25 +123,25 @@ pub async fn end_call(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<EndC
             progress: b.progress,
         })
         .await?;
-    Ok(Json(json!(ended)))
+    Ok(Json(ended))
 }
 
 #[utoipa::path(get, path = "/api/v1/leads/{id}/call-history", tag = "calls", params(("id" = String, Path)),
     responses((status = 200, description = "CallLog list, newest first", body = serde_json::Value), (status = 401, body = ProblemBody)))]
-pub async fn call_history(_actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.call_history(id).await?)))
+pub async fn call_history(_actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.call_history(id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/leads/{id}/status-history", tag = "calls", params(("id" = String, Path)),
     responses((status = 200, description = "StatusChange list", body = serde_json::Value), (status = 401, body = ProblemBody)))]
-pub async fn status_history(_actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.status_history(id).await?)))
+pub async fn status_history(_actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.status_history(id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/active-calls", tag = "calls",
     responses((status = 200, description = "ActiveCall list", body = serde_json::Value), (status = 401, body = ProblemBody)))]
-pub async fn active_calls(_actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.active_calls().await?)))
+pub async fn active_calls(_actor: Actor, State(st): S) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.active_calls().await?))
 }
 
 /// Keeps the session agent's lock on the call alive: `{"alive": bool}` (false: reaped or ended).
@@ -152,9 +162,14 @@ pub struct ReasonBody {
     request_body = ReasonBody,
     responses((status = 200, description = "ReapedLock", body = serde_json::Value), (status = 401, body = ProblemBody),
         (status = 403, body = ProblemBody), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
-pub async fn release(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<ReasonBody>) -> ApiResult<Json<Value>> {
+pub async fn release(
+    actor: Actor,
+    State(st): S,
+    Id(id): Id,
+    Body(b): Body<ReasonBody>,
+) -> ApiResult<Json<impl serde::Serialize>> {
     actor.require(Permission::ReleaseLock)?;
-    Ok(Json(json!(st.store.force_release(id, actor.id(), &b.reason).await?)))
+    Ok(Json(st.store.force_release(id, actor.id(), &b.reason).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -178,16 +193,16 @@ pub async fn note(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<NoteBody
 /// crashed one must never leave a lead stuck).
 #[utoipa::path(post, path = "/api/v1/calls/reap", tag = "calls",
     responses((status = 200, description = "ReapedLock list", body = serde_json::Value), (status = 401, body = ProblemBody)))]
-pub async fn reap(actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.reap_stale_locks(Some(actor.id())).await?)))
+pub async fn reap(actor: Actor, State(st): S) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.reap_stale_locks(Some(actor.id())).await?))
 }
 
 /// One call, as the call log holds it.
 #[utoipa::path(get, path = "/api/v1/calls/{id}", tag = "calls", params(("id" = String, Path)),
     responses((status = 200, description = "CallLog", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 404, body = ProblemBody)))]
-pub async fn get(_actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Value>> {
+pub async fn get(_actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<impl serde::Serialize>> {
     match st.store.call(id).await? {
-        Some(call) => Ok(Json(json!(call))),
+        Some(call) => Ok(Json(call)),
         None => Err(Problem::not_found("call", id)),
     }
 }
@@ -201,10 +216,10 @@ pub async fn by_prefix(
     State(st): S,
     axum::extract::Path(prefix): axum::extract::Path<String>,
     crate::server::extract::Params(q): crate::server::extract::Params<crate::server::routes::leads::PrefixQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<impl serde::Serialize>> {
     let calls = st
         .store
         .calls_by_id_prefix(&prefix, q.limit.unwrap_or(2).min(50))
         .await?;
-    Ok(Json(json!(calls)))
+    Ok(Json(calls))
 }

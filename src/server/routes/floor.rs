@@ -22,8 +22,8 @@ type S = State<Arc<AppState>>;
 /// Hands the session's agent the next lead (`null` when the queue has none for them).
 #[utoipa::path(post, path = "/api/v1/queue/claim-next", tag = "queue",
     responses((status = 200, description = "Claim or null", body = serde_json::Value), (status = 401, body = ProblemBody)))]
-pub async fn claim_next(actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.claim_next(actor.id()).await?)))
+pub async fn claim_next(actor: Actor, State(st): S) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.claim_next(actor.id()).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -34,26 +34,28 @@ pub struct LimitQuery {
 
 #[utoipa::path(get, path = "/api/v1/queue/preview", tag = "queue", params(LimitQuery),
     responses((status = 200, description = "Lead list", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 422, body = ProblemBody)))]
-pub async fn queue_preview(actor: Actor, State(st): S, Params(q): Params<LimitQuery>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(
-        st.store.queue_preview(actor.id(), q.limit.unwrap_or(20)).await?
-    )))
+pub async fn queue_preview(
+    actor: Actor,
+    State(st): S,
+    Params(q): Params<LimitQuery>,
+) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.queue_preview(actor.id(), q.limit.unwrap_or(20)).await?))
 }
 
 /// Why the queue holds leads back from the session's agent: counts by rule.
 #[utoipa::path(get, path = "/api/v1/queue/why", tag = "queue",
     responses((status = 200, description = "QueueWhy", body = serde_json::Value), (status = 401, body = ProblemBody)))]
-pub async fn queue_why(actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.queue_why(actor.id()).await?)))
+pub async fn queue_why(actor: Actor, State(st): S) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.queue_why(actor.id()).await?))
 }
 
 /// The offline copies still reserving leads on this floor, the soonest to end first
 /// (supervisors).
 #[utoipa::path(get, path = "/api/v1/floor/offline", tag = "floor",
     responses((status = 200, description = "OpenCheckout list", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
-pub async fn offline_copies(actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
+pub async fn offline_copies(actor: Actor, State(st): S) -> ApiResult<Json<impl serde::Serialize>> {
     actor.require(Permission::WatchFloor)?;
-    Ok(Json(json!(st.store.offline_checkouts().await?)))
+    Ok(Json(st.store.offline_checkouts().await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -68,7 +70,11 @@ pub struct CallbacksQuery {
 
 #[utoipa::path(get, path = "/api/v1/callbacks", tag = "callbacks", params(CallbacksQuery),
     responses((status = 200, description = "Callback list", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
-pub async fn callbacks(actor: Actor, State(st): S, Params(q): Params<CallbacksQuery>) -> ApiResult<Json<Value>> {
+pub async fn callbacks(
+    actor: Actor,
+    State(st): S,
+    Params(q): Params<CallbacksQuery>,
+) -> ApiResult<Json<impl serde::Serialize>> {
     let whose = if q.all {
         actor.require(Permission::WatchFloor)?;
         None
@@ -76,7 +82,7 @@ pub async fn callbacks(actor: Actor, State(st): S, Params(q): Params<CallbacksQu
         Some(actor.id())
     };
     let until = q.until.unwrap_or_else(|| st.store.now());
-    Ok(Json(json!(st.store.due_callbacks(whose, until).await?)))
+    Ok(Json(st.store.due_callbacks(whose, until).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -99,7 +105,7 @@ pub async fn callbacks_by_prefix(
     State(st): S,
     Path(prefix): Path<String>,
     Params(q): Params<CallbackPrefixQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<impl serde::Serialize>> {
     let whose = if q.all {
         actor.require(Permission::WatchFloor)?;
         None
@@ -107,9 +113,7 @@ pub async fn callbacks_by_prefix(
         Some(actor.id())
     };
     let limit = q.limit.unwrap_or(2).min(50);
-    Ok(Json(json!(
-        st.store.callbacks_by_id_prefix(&prefix, whose, limit).await?
-    )))
+    Ok(Json(st.store.callbacks_by_id_prefix(&prefix, whose, limit).await?))
 }
 
 /// Whether the open callback is the actor's own, or the actor may handle anyone's.
@@ -167,9 +171,9 @@ pub async fn set_presence(actor: Actor, State(st): S, Body(b): Body<PresenceBody
 
 #[utoipa::path(get, path = "/api/v1/presence", tag = "floor",
     responses((status = 200, description = "Presence list", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
-pub async fn presence(actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
+pub async fn presence(actor: Actor, State(st): S) -> ApiResult<Json<impl serde::Serialize>> {
     actor.require(Permission::WatchFloor)?;
-    Ok(Json(json!(st.store.presence().await?)))
+    Ok(Json(st.store.presence().await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -181,15 +185,23 @@ pub struct PeriodQuery {
 
 #[utoipa::path(get, path = "/api/v1/floor/figures", tag = "floor", params(PeriodQuery),
     responses((status = 200, description = "FloorFigures", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody), (status = 422, body = ProblemBody)))]
-pub async fn figures(actor: Actor, State(st): S, Params(q): Params<PeriodQuery>) -> ApiResult<Json<Value>> {
+pub async fn figures(
+    actor: Actor,
+    State(st): S,
+    Params(q): Params<PeriodQuery>,
+) -> ApiResult<Json<impl serde::Serialize>> {
     actor.require(Permission::WatchFloor)?;
-    Ok(Json(json!(st.store.floor_figures(q.from, q.to).await?)))
+    Ok(Json(st.store.floor_figures(q.from, q.to).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/dnc/{number}", tag = "dnc", params(("number" = String, Path)),
     responses((status = 200, description = "DncEntry or null", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 422, body = ProblemBody)))]
-pub async fn dnc_check(_actor: Actor, State(st): S, Path(number): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.dnc_check(&number).await?)))
+pub async fn dnc_check(
+    _actor: Actor,
+    State(st): S,
+    Path(number): Path<String>,
+) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.dnc_check(&number).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -202,12 +214,12 @@ pub struct DncBody {
 /// Puts a number on the do-not-call list (anyone: a person asked not to be called).
 #[utoipa::path(post, path = "/api/v1/dnc", tag = "dnc", request_body = DncBody,
     responses((status = 200, description = "DncEntry", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 422, body = ProblemBody)))]
-pub async fn dnc_add(actor: Actor, State(st): S, Body(b): Body<DncBody>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(
+pub async fn dnc_add(actor: Actor, State(st): S, Body(b): Body<DncBody>) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(
         st.store
             .dnc_add(&b.number, b.reason.as_deref(), Some(actor.id()))
-            .await?
-    )))
+            .await?,
+    ))
 }
 
 /// Takes a number off the do-not-call list (admins).
@@ -222,8 +234,8 @@ pub async fn dnc_remove(actor: Actor, State(st): S, Path(number): Path<String>) 
 
 #[utoipa::path(get, path = "/api/v1/settings", tag = "settings",
     responses((status = 200, description = "[[key, value], …]", body = serde_json::Value), (status = 401, body = ProblemBody)))]
-pub async fn settings(_actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.settings().await?)))
+pub async fn settings(_actor: Actor, State(st): S) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.settings().await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -240,14 +252,14 @@ pub async fn set_setting(
     State(st): S,
     Path(key): Path<String>,
     Body(b): Body<SettingBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<impl serde::Serialize>> {
     actor.require(Permission::ChangeSettings)?;
     st.store.change_setting(&key, &b.value, Some(actor.id())).await?;
-    Ok(Json(json!(st.store.settings().await?)))
+    Ok(Json(st.store.settings().await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/dispositions", tag = "settings",
     responses((status = 200, description = "Disposition list", body = serde_json::Value), (status = 401, body = ProblemBody)))]
-pub async fn dispositions(_actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.dispositions().await?)))
+pub async fn dispositions(_actor: Actor, State(st): S) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.dispositions().await?))
 }

@@ -65,7 +65,7 @@ pub async fn list(
     State(st): S,
     Params(f): Params<FilterQuery>,
     Params(q): Params<PageQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<impl serde::Serialize>> {
     let after = q
         .after
         .as_deref()
@@ -73,7 +73,7 @@ pub async fn list(
         .transpose()
         .map_err(|e| Problem::invalid("after", e.to_string()))?;
     let page = st.store.list_leads(&f.filter(), after, q.limit.unwrap_or(50)).await?;
-    Ok(Json(json!(page)))
+    Ok(Json(page))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -91,16 +91,16 @@ pub async fn search(
     State(st): S,
     Params(q): Params<SearchQuery>,
     Params(f): Params<FilterQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<impl serde::Serialize>> {
     let leads = st.store.search_leads(&q.q, &f.filter(), q.limit.unwrap_or(50)).await?;
-    Ok(Json(json!(leads)))
+    Ok(Json(leads))
 }
 
 #[utoipa::path(get, path = "/api/v1/leads/{id}", tag = "leads", params(("id" = String, Path)),
     responses((status = 200, description = "Lead", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 404, body = ProblemBody)))]
-pub async fn get(_actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Value>> {
+pub async fn get(_actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<impl serde::Serialize>> {
     match st.store.lead(id).await? {
-        Some(lead) => Ok(Json(json!(lead))),
+        Some(lead) => Ok(Json(lead)),
         None => Err(Problem::not_found("lead", id)),
     }
 }
@@ -140,16 +140,21 @@ fn overlay(base: LeadInput, given: serde_json::Map<String, Value>) -> ApiResult<
 
 #[utoipa::path(post, path = "/api/v1/leads", tag = "leads", request_body = LeadBody,
     responses((status = 200, description = "Lead", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
-pub async fn create(actor: Actor, State(st): S, Body(b): Body<LeadBody>) -> ApiResult<Json<Value>> {
+pub async fn create(actor: Actor, State(st): S, Body(b): Body<LeadBody>) -> ApiResult<Json<impl serde::Serialize>> {
     let fields = overlay(LeadInput::default(), b.fields)?
         .validate(&st.region)
         .map_err(crate::store::StoreError::from)?;
-    Ok(Json(json!(st.store.create_lead(&fields, Some(actor.id())).await?)))
+    Ok(Json(st.store.create_lead(&fields, Some(actor.id())).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/leads/{id}", tag = "leads", params(("id" = String, Path)), request_body = LeadBody,
     responses((status = 200, description = "Lead", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
-pub async fn edit(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<LeadBody>) -> ApiResult<Json<Value>> {
+pub async fn edit(
+    actor: Actor,
+    State(st): S,
+    Id(id): Id,
+    Body(b): Body<LeadBody>,
+) -> ApiResult<Json<impl serde::Serialize>> {
     let stored = st.store.lead(id).await?.ok_or_else(|| Problem::not_found("lead", id))?;
     let fields = overlay(stored.fields().to_input(), b.fields)?
         .validate(&st.region)
@@ -158,7 +163,7 @@ pub async fn edit(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<LeadBody
         .store
         .update_lead(id, &fields, Some(actor.id()), b.reason.as_deref())
         .await?;
-    Ok(Json(json!(lead)))
+    Ok(Json(lead))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -171,25 +176,35 @@ pub struct StatusBody {
 
 #[utoipa::path(post, path = "/api/v1/leads/{id}/status", tag = "leads", params(("id" = String, Path)), request_body = StatusBody,
     responses((status = 200, description = "Lead", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
-pub async fn set_status(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<StatusBody>) -> ApiResult<Json<Value>> {
+pub async fn set_status(
+    actor: Actor,
+    State(st): S,
+    Id(id): Id,
+    Body(b): Body<StatusBody>,
+) -> ApiResult<Json<impl serde::Serialize>> {
     let lead = st
         .store
         .set_status(id, b.status, b.reason.as_deref(), Some(actor.id()))
         .await?;
-    Ok(Json(json!(lead)))
+    Ok(Json(lead))
 }
 
 #[utoipa::path(get, path = "/api/v1/leads/{id}/contacts", tag = "leads", params(("id" = String, Path)),
     responses((status = 200, description = "Contact list", body = serde_json::Value), (status = 401, body = ProblemBody)))]
-pub async fn contacts(_actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.contacts(id).await?)))
+pub async fn contacts(_actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.contacts(id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/leads/{id}/contacts", tag = "leads", params(("id" = String, Path)),
     request_body(content = serde_json::Value, description = "NewContact: kind, value, label, is_primary, is_verified"),
     responses((status = 200, description = "Contact", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
-pub async fn add_contact(_actor: Actor, State(st): S, Id(id): Id, Body(c): Body<NewContact>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.add_contact(id, &c, &st.region).await?)))
+pub async fn add_contact(
+    _actor: Actor,
+    State(st): S,
+    Id(id): Id,
+    Body(c): Body<NewContact>,
+) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.add_contact(id, &c, &st.region).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -203,7 +218,12 @@ pub struct AssignBody {
 
 #[utoipa::path(post, path = "/api/v1/leads/{id}/assign", tag = "leads", params(("id" = String, Path)), request_body = AssignBody,
     responses((status = 200, description = "Assignment", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
-pub async fn assign(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<AssignBody>) -> ApiResult<Json<Value>> {
+pub async fn assign(
+    actor: Actor,
+    State(st): S,
+    Id(id): Id,
+    Body(b): Body<AssignBody>,
+) -> ApiResult<Json<impl serde::Serialize>> {
     let to = match b.agent.as_deref() {
         None => actor.agent.clone(),
         Some(name) => super::agent_named(&st, name).await?,
@@ -211,15 +231,13 @@ pub async fn assign(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<Assign
     if to.id != actor.id() {
         actor.require(Permission::AssignToOther)?;
     }
-    Ok(Json(json!(
-        st.store.assign(id, to.id, Some(actor.id()), b.expires_at).await?
-    )))
+    Ok(Json(st.store.assign(id, to.id, Some(actor.id()), b.expires_at).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/leads/{id}/assignments", tag = "leads", params(("id" = String, Path)),
     responses((status = 200, description = "Assignment list", body = serde_json::Value), (status = 401, body = ProblemBody)))]
-pub async fn assignments(_actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.assignments(id).await?)))
+pub async fn assignments(_actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.assignments(id).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -237,20 +255,20 @@ pub async fn schedule_callback(
     State(st): S,
     Id(id): Id,
     Body(b): Body<CallbackBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<impl serde::Serialize>> {
     let cb = st
         .store
         .schedule_callback(id, actor.id(), b.due_at, b.note.as_deref())
         .await?;
-    Ok(Json(json!(cb)))
+    Ok(Json(cb))
 }
 
 /// Everything held about the person behind the lead.
 #[utoipa::path(get, path = "/api/v1/leads/{id}/personal-data", tag = "privacy", params(("id" = String, Path)),
     responses((status = 200, description = "PersonalData", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody)))]
-pub async fn personal_data(actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Value>> {
+pub async fn personal_data(actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<impl serde::Serialize>> {
     actor.require(Permission::ExportPersonalData)?;
-    Ok(Json(json!(st.store.gdpr_export(id, actor.id()).await?)))
+    Ok(Json(st.store.gdpr_export(id, actor.id()).await?))
 }
 
 /// Erases the person behind the lead, with a reason.
@@ -262,22 +280,22 @@ pub async fn erase(
     State(st): S,
     Id(id): Id,
     Body(b): Body<crate::server::routes::calls::ReasonBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<impl serde::Serialize>> {
     actor.require(Permission::ErasePersonalData)?;
-    Ok(Json(json!(st.store.gdpr_erase(id, actor.id(), &b.reason).await?)))
+    Ok(Json(st.store.gdpr_erase(id, actor.id(), &b.reason).await?))
 }
 
 /// Deletes the lead (it stays restorable, and its history reachable).
 #[utoipa::path(delete, path = "/api/v1/leads/{id}", tag = "leads", params(("id" = String, Path)),
     responses((status = 200, description = "Lead", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 404, body = ProblemBody)))]
-pub async fn delete(actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.delete_lead(id, Some(actor.id())).await?)))
+pub async fn delete(actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.delete_lead(id, Some(actor.id())).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/leads/{id}/restore", tag = "leads", params(("id" = String, Path)),
     responses((status = 200, description = "Lead", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 404, body = ProblemBody)))]
-pub async fn restore(actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.restore_lead(id, Some(actor.id())).await?)))
+pub async fn restore(actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.restore_lead(id, Some(actor.id())).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/contacts/{id}", tag = "leads", params(("id" = String, Path)),
@@ -288,8 +306,8 @@ pub async fn update_contact(
     State(st): S,
     Id(id): Id,
     Body(c): Body<NewContact>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.update_contact(id, &c, &st.region).await?)))
+) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.update_contact(id, &c, &st.region).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "leads", params(("id" = String, Path)),
@@ -326,21 +344,21 @@ pub async fn by_prefix(
     State(st): S,
     axum::extract::Path(prefix): axum::extract::Path<String>,
     Params(q): Params<PrefixQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<impl serde::Serialize>> {
     let leads = st
         .store
         .leads_by_id_prefix(&prefix, q.limit.unwrap_or(2).min(50))
         .await?;
-    Ok(Json(json!(leads)))
+    Ok(Json(leads))
 }
 
 /// Likely pairs of live leads that are one person, best first, each with why and a score
 /// (supervisors).
 #[utoipa::path(get, path = "/api/v1/leads/duplicates", tag = "leads",
     responses((status = 200, description = "DuplicatePair list", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
-pub async fn duplicates(actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
+pub async fn duplicates(actor: Actor, State(st): S) -> ApiResult<Json<impl serde::Serialize>> {
     actor.require(Permission::MergeLeads)?;
-    Ok(Json(json!(st.store.duplicate_leads().await?)))
+    Ok(Json(st.store.duplicate_leads().await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -355,9 +373,14 @@ pub struct MergeBody {
 #[utoipa::path(post, path = "/api/v1/leads/{id}/merge", tag = "leads", params(("id" = String, Path)), request_body = MergeBody,
     responses((status = 200, description = "MergeSummary", body = serde_json::Value), (status = 401, body = ProblemBody),
         (status = 403, body = ProblemBody), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody)))]
-pub async fn merge(actor: Actor, State(st): S, Id(id): Id, Body(b): Body<MergeBody>) -> ApiResult<Json<Value>> {
+pub async fn merge(
+    actor: Actor,
+    State(st): S,
+    Id(id): Id,
+    Body(b): Body<MergeBody>,
+) -> ApiResult<Json<impl serde::Serialize>> {
     actor.require(Permission::MergeLeads)?;
-    Ok(Json(json!(st.store.merge_leads(id, b.other, actor.id()).await?)))
+    Ok(Json(st.store.merge_leads(id, b.other, actor.id()).await?))
 }
 
 /// The lead this one was merged into, if it was: `{"into": id or null}`.

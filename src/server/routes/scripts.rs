@@ -26,15 +26,15 @@ pub struct ScriptBody {
 
 #[utoipa::path(get, path = "/api/v1/scripts", tag = "scripts",
     responses((status = 200, description = "Every stored script", body = serde_json::Value), (status = 401, body = ProblemBody)))]
-pub async fn list(_actor: Actor, State(st): S) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.scripts().await?)))
+pub async fn list(_actor: Actor, State(st): S) -> ApiResult<Json<impl serde::Serialize>> {
+    Ok(Json(st.store.scripts().await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/scripts/{name}", tag = "scripts", params(("name" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = ProblemBody), (status = 404, body = ProblemBody)))]
-pub async fn get(_actor: Actor, State(st): S, Path(name): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn get(_actor: Actor, State(st): S, Path(name): Path<String>) -> ApiResult<Json<impl serde::Serialize>> {
     match st.store.script(&name).await? {
-        Some(script) => Ok(Json(json!(script))),
+        Some(script) => Ok(Json(script)),
         None => Err(Problem::not_found("script", &name)),
     }
 }
@@ -47,11 +47,9 @@ pub async fn set(
     State(st): S,
     Path(name): Path<String>,
     Body(b): Body<ScriptBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<impl serde::Serialize>> {
     actor.require(Permission::ManageScripts)?;
-    Ok(Json(json!(
-        st.store.set_script(&name, &b.body, Some(actor.id())).await?
-    )))
+    Ok(Json(st.store.set_script(&name, &b.body, Some(actor.id())).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/scripts/{name}", tag = "scripts", params(("name" = String, Path)),
@@ -65,7 +63,7 @@ pub async fn remove(actor: Actor, State(st): S, Path(name): Path<String>) -> Api
 /// The script a call to the lead reads, filled in for the lead and the session's agent.
 #[utoipa::path(get, path = "/api/v1/leads/{id}/script", tag = "scripts", params(("id" = String, Path)),
     responses((status = 200, description = "{name, text}, or null when no script is stored", body = serde_json::Value), (status = 401, body = ProblemBody), (status = 404, body = ProblemBody)))]
-pub async fn for_lead(actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<Value>> {
+pub async fn for_lead(actor: Actor, State(st): S, Id(id): Id) -> ApiResult<Json<impl serde::Serialize>> {
     let lead = st.store.lead(id).await?.ok_or_else(|| Problem::not_found("lead", id))?;
-    Ok(Json(json!(st.store.script_for_call(&lead, &actor.agent.name).await?)))
+    Ok(Json(st.store.script_for_call(&lead, &actor.agent.name).await?))
 }

@@ -63,6 +63,17 @@ macro_rules! identity_queries {
             .await?)
         }
 
+        pub async fn session_agent(&self, token_hash: &str) -> Result<Option<SessionAgentRow>> {
+            Ok(sqlx::query_as(
+                "SELECT s.token_hash, s.agent_id, s.created_at, s.last_seen_at, s.expires_at, s.ended_at, \
+                 a.name, a.email, a.role, a.active, a.created_at AS agent_created_at \
+                 FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = $1",
+            )
+            .bind(token_hash)
+            .fetch_optional(self.reader())
+            .await?)
+        }
+
         pub async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
             sqlx::query("UPDATE agent_sessions SET last_seen_at = $2 WHERE token_hash = $1 AND ended_at IS NULL")
                 .bind(token_hash)
