@@ -24,9 +24,10 @@
 //!    30 s). COLDCALL_BENCH_LEAN=1 sends only claim, the lead, start, end, search and the list.
 //!    Consoles listen during the mix but do not refresh on changes (phase 3 shows why);
 //! 3. console refreshes (last, for the backlog it leaves): phase 1 again, with each console
-//!    re-reading what coldcall's console re-reads when a batch of changes arrives
-//!    (tui::app::on_changes: the floor's active calls and its own queue tab), at most one
-//!    refresh in flight per console (the console itself does not wait for the last).
+//!    running coldcall's own console state (`tui::app::App`): every batch of changes and a
+//!    tick a second go to it, and every request it asks for is run, one at a time, each kind
+//!    timed apart. What a console re-reads on a change, and how often, is the console's code
+//!    (see tui::app::live), not the bench's.
 //!
 //! Sessions are minted in the database as `coldcall login` would leave them (1,000 argon2id
 //! logins would take the server's CPU for a minute). The bench's client shares the machine with
